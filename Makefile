@@ -1,0 +1,40 @@
+# The two entry points of the README: `make run` and `make test`.
+# Each creates .venv when missing and reinstalls only when pyproject.toml changed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test serve worker doctor bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.stamp-runtime: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.stamp-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.stamp-runtime
+
+run: $(VENV)/.stamp-runtime
+	$(BIN)/commit-radar run
+
+serve: $(VENV)/.stamp-runtime
+	$(BIN)/commit-radar serve
+
+worker: $(VENV)/.stamp-runtime
+	$(BIN)/commit-radar worker
+
+doctor: $(VENV)/.stamp-runtime
+	$(BIN)/commit-radar doctor
+
+test: $(VENV)/.stamp-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.stamp-dev
+	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache

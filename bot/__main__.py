@@ -1,0 +1,5 @@
+"""`python -m bot` is the same as the `commit-radar` console script."""
+
+from bot.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,194 @@
+"""The one frozen, typed configuration, read from the environment and `.env` once at start."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import time
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+DEFAULT_DATABASE_URL = "sqlite:///data/commit-radar.db"
+SECRET_FIELDS = (
+    "github_token",
+    "github_webhook_secret",
+    "openai_api_key",
+    "slack_bot_token",
+    "slack_signing_secret",
+    "slack_app_token",
+    "feishu_app_secret",
+    "feishu_verification_token",
+    "feishu_encrypt_key",
+)
+
+
+class ConfigError(Exception):
+    """A configuration value is unusable; the message names the variable in one line."""
+
+
+def parse_hhmm(value: str) -> time:
+    """Parse a 24-hour `HH:MM` string; raise ValueError with a readable reason."""
+    if not re.fullmatch(r"\d{1,2}:\d{2}", value or ""):
+        raise ValueError(f"expected HH:MM, got {value!r}")
+    hours, minutes = (int(part) for part in value.split(":"))
+    if hours > 23 or minutes > 59:
+        raise ValueError(f"expected HH:MM between 00:00 and 23:59, got {value!r}")
+    return time(hours, minutes)
+
+
+def check_timezone(value: str) -> str:
+    """Return `value` if it names a real IANA timezone, else raise ValueError."""
+    if not value or "/" not in value and value != "UTC":
+        raise ValueError(f"not an IANA timezone (Area/City): {value!r}")
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown IANA timezone: {value!r}") from None
+    return value
+
+
+class Settings(BaseSettings):
+    """Every setting of DESIGN.md section 4, plus a few operational knobs."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+        case_sensitive=False,
+    )
+
+    github_token: SecretStr | None = None
+    github_api_url: str = "https://api.github.com"
+    github_webhook_secret: SecretStr | None = None
+
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    llm_model: str = "gpt-4.1-mini"
+    llm_input_token_budget: int = Field(8000, ge=500, le=1_000_000)
+    llm_output_token_budget: int = Field(2000, ge=200, le=100_000)
+    llm_concurrency: int = Field(4, ge=1, le=64)
+    llm_timeout: float = Field(60.0, gt=0, le=600)
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+
+    feishu_app_id: str | None = None
+    feishu_app_secret: SecretStr | None = None
+    feishu_verification_token: SecretStr | None = None
+    feishu_encrypt_key: SecretStr | None = None
+    feishu_domain: str = "https://open.feishu.cn"
+    feishu_mode: Literal["http", "ws"] = "http"
+
+    database_url: str = DEFAULT_DATABASE_URL
+
+    poll_interval: int = Field(300, ge=5, le=86_400)
+    poll_concurrency: int = Field(16, ge=1, le=256)
+    max_cards_per_poll: int = Field(10, ge=1, le=1000)
+    digest_time: str = "09:00"
+    timezone: str = "UTC"
+    language: Literal["zh", "en"] = "zh"
+
+    host: str = "0.0.0.0"
+    port: int = Field(3000, ge=0, le=65535)
+    http_threads: int = Field(16, ge=1, le=512)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("digest_time")
+    @classmethod
+    def _check_digest_time(cls, value: str) -> str:
+        parse_hhmm(value)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        return check_timezone(value)
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError(f"not a database URL: {value!r}") from None
+        if url.get_backend_name() not in ("sqlite", "postgresql"):
+            raise ValueError(f"unsupported database {url.get_backend_name()!r} (use sqlite or postgresql)")
+        return value
+
+    @field_validator("github_api_url", "slack_api_url", "feishu_domain", "openai_base_url")
+    @classmethod
+    def _check_http_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"https?://[^/\s]+", value):
+            raise ValueError(f"expected an http(s) URL, got {value!r}")
+        return value
+
+    @property
+    def digest_clock(self) -> time:
+        """DIGEST_TIME as a `time`."""
+        return parse_hhmm(self.digest_time)
+
+    @property
+    def chat_platforms(self) -> list[str]:
+        """Configured chat platforms; empty means the console."""
+        platforms = []
+        if self.slack_bot_token:
+            platforms.append("slack")
+        if self.feishu_app_id and self.feishu_app_secret:
+            platforms.append("feishu")
+        return platforms
+
+    def masked(self) -> dict[str, str]:
+        """Effective configuration as strings, secrets shown only as set/unset."""
+        shown: dict[str, str] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if name in SECRET_FIELDS:
+                shown[name.upper()] = "***" if value else "(unset)"
+            elif name == "database_url":
+                shown[name.upper()] = make_url(value).render_as_string(hide_password=True)
+            else:
+                shown[name.upper()] = "(unset)" if value is None else str(value)
+        return shown
+
+
+def _first_error_line(error: ValidationError) -> str:
+    first = error.errors()[0]
+    variable = str(first["loc"][0]).upper() if first["loc"] else "configuration"
+    message = first["msg"].removeprefix("Value error, ")
+    given = first.get("input")
+    if isinstance(given, str) and first["type"] not in ("value_error",) and variable.lower() not in SECRET_FIELDS:
+        message = f"{message} (got {given!r})"
+    return f"{variable}: {message}"
+
+
+def load_settings(env_file: str | os.PathLike[str] | None = ".env", **overrides: object) -> Settings:
+    """Load Settings once; any problem becomes a one-line ConfigError naming the variable."""
+    if env_file is not None:
+        path = Path(env_file)
+        if path.exists():
+            try:
+                path.read_bytes()
+            except OSError as exc:
+                raise ConfigError(f".env: cannot read {path}: {exc.strerror}") from None
+            except UnicodeDecodeError:
+                raise ConfigError(f".env: {path} is not UTF-8 text") from None
+    try:
+        return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        raise ConfigError(_first_error_line(exc)) from None
+    except UnicodeDecodeError:
+        raise ConfigError(f".env: {env_file} is not UTF-8 text") from None

@@ -1,0 +1,331 @@
+"""The bot's vocabulary as pydantic models; imports nothing else of the bot."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from enum import Enum
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+REPO_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
+SHA_RE = re.compile(r"^[0-9a-fA-F]{4,40}$")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RepoRef(_Frozen):
+    """A GitHub repository named `owner/name`."""
+
+    owner: str
+    name: str
+
+    @classmethod
+    def parse(cls, text: str) -> "RepoRef":
+        """Parse `owner/name` (a trailing `.git` or github URL prefix is not accepted)."""
+        text = (text or "").strip()
+        if not REPO_RE.match(text) or text.endswith((".", "/")) or text.split("/")[1] in (".", ".."):
+            raise ValueError(f"repository must be owner/name, got {text!r}")
+        owner, name = text.split("/")
+        return cls(owner=owner, name=name)
+
+    @property
+    def full_name(self) -> str:
+        """`owner/name`."""
+        return f"{self.owner}/{self.name}"
+
+    def __str__(self) -> str:
+        return self.full_name
+
+
+def check_sha(text: str) -> str:
+    """Return a lower-case SHA prefix of 4-40 hex digits, or raise ValueError."""
+    text = (text or "").strip()
+    if not SHA_RE.match(text):
+        raise ValueError(f"SHA must be 4-40 hex digits, got {text!r}")
+    return text.lower()
+
+
+class Importance(str, Enum):
+    """How much a commit matters; ordering: high > medium > low."""
+
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+    @property
+    def rank(self) -> int:
+        """3 for high, 2 for medium, 1 for low."""
+        return {"high": 3, "medium": 2, "low": 1}[self.value]
+
+    def meets(self, threshold: "Importance") -> bool:
+        """True when this importance is at or above `threshold`."""
+        return self.rank >= threshold.rank
+
+    @property
+    def emoji(self) -> str:
+        """🔴 / 🟡 / 🟢."""
+        return {"high": "🔴", "medium": "🟡", "low": "🟢"}[self.value]
+
+
+class ChangeType(str, Enum):
+    """What kind of change a commit is."""
+
+    FEATURE = "feature"
+    FIX = "fix"
+    SECURITY = "security"
+    PERFORMANCE = "performance"
+    REFACTOR = "refactor"
+    REVERT = "revert"
+    DEPENDENCY = "dependency"
+    BUILD = "build"
+    CI = "ci"
+    DOCS = "docs"
+    TEST = "test"
+    STYLE = "style"
+    CHORE = "chore"
+    OTHER = "other"
+
+
+class Severity(str, Enum):
+    """Severity of one risk."""
+
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+class FileChange(_Frozen):
+    """One file touched by a commit."""
+
+    filename: str
+    status: str = "modified"
+    additions: int = 0
+    deletions: int = 0
+    patch: str | None = None
+    previous_filename: str | None = None
+
+    @property
+    def changes(self) -> int:
+        """Added plus deleted lines."""
+        return self.additions + self.deletions
+
+
+class PullRequest(_Frozen):
+    """The pull request that introduced a commit."""
+
+    number: int
+    title: str
+    body: str = ""
+    url: str
+
+
+class Commit(_Frozen):
+    """A commit with the facts GitHub gives about it."""
+
+    repo: RepoRef
+    sha: str
+    message: str
+    author_name: str
+    author_login: str | None = None
+    committed_at: datetime
+    url: str
+    parents: tuple[str, ...] = ()
+    additions: int = 0
+    deletions: int = 0
+    files: tuple[FileChange, ...] = ()
+    files_truncated: bool = False
+    pull_request: PullRequest | None = None
+
+    @field_validator("committed_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("committed_at must carry a timezone offset")
+        return value
+
+    @property
+    def title(self) -> str:
+        """First line of the message."""
+        return self.message.strip().splitlines()[0] if self.message.strip() else ""
+
+    @property
+    def short_sha(self) -> str:
+        """First seven hex digits."""
+        return self.sha[:7]
+
+    @property
+    def is_merge(self) -> bool:
+        """True when the commit has more than one parent."""
+        return len(self.parents) > 1
+
+
+# --- the analysis: what the LLM fills (strict-friendly: every field required, no extras) ---
+
+
+class ImpactItem(_Frozen):
+    """One component or file the change touches, with a note."""
+
+    component: str
+    note: str
+
+
+class Insights(_Frozen):
+    """Technical insights; "unknown" or "" when the commit gives nothing to say."""
+
+    architecture: str
+    performance: str
+    security: str
+    maintainability: str
+
+
+class Risk(_Frozen):
+    """One risk and its severity."""
+
+    description: str
+    severity: Severity
+
+
+class AnalysisContent(_Frozen):
+    """The analysis proper: the schema the LLM must fill."""
+
+    change_type: ChangeType
+    importance: Importance
+    summary: str
+    impact: list[ImpactItem]
+    insights: Insights
+    risks: list[Risk]
+    recommendations: list[str]
+    breaking_change: bool
+
+
+class Analysis(AnalysisContent):
+    """An analysis plus its provenance: which commit, made by what, for which language."""
+
+    repo: RepoRef
+    sha: str
+    language: Literal["zh", "en"]
+    source: Literal["llm", "heuristic"]
+    model: str
+    prompt_version: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    note: str = ""
+    created_at: datetime
+
+    @property
+    def provenance(self) -> str:
+        """`heuristic` or the model name."""
+        return "heuristic" if self.source == "heuristic" else self.model
+
+
+# --- subscriptions ---
+
+Platform = Literal["slack", "feishu", "feishu_webhook", "console"]
+
+
+class Subscription(BaseModel):
+    """One channel following one branch of one repository."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: int | None = None
+    platform: Platform
+    channel: str = Field(min_length=1, max_length=512)
+    repo: RepoRef
+    branch: str = Field("main", min_length=1, max_length=255)
+    threshold: Importance = Importance.HIGH
+    digest_time: time = time(9, 0)
+    timezone: str = "UTC"
+    language: Literal["zh", "en"] = "zh"
+    paths: list[str] = Field(default_factory=list)
+    ignore_authors: list[str] = Field(default_factory=list)
+    include_merges: bool = True
+    empty_digest: Literal["note", "skip"] = "note"
+    webhook_secret: str | None = None
+    paused: bool = False
+    paused_reason: str | None = None
+    created_at: datetime | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA timezone: {value!r}") from None
+        return value
+
+    @field_validator("branch")
+    @classmethod
+    def _branch(cls, value: str) -> str:
+        if any(ch.isspace() for ch in value) or ".." in value or value.startswith(("-", "/")):
+            raise ValueError(f"not a valid branch name: {value!r}")
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The subscription's timezone."""
+        return ZoneInfo(self.timezone)
+
+
+# --- what is shown: a platform-neutral card and digest ---
+
+
+class CardSection(_Frozen):
+    """One titled section of a card; `lines` are plain untrusted text, escaped by renderers."""
+
+    key: str
+    title: str
+    lines: tuple[str, ...] = ()
+    empty_note: str = ""
+
+
+class CardLink(_Frozen):
+    """A button or link on a card."""
+
+    label: str
+    url: str
+
+
+class Card(_Frozen):
+    """What one commit looks like in chat, before any platform renders it."""
+
+    title: str
+    importance: Importance
+    badge: str
+    subtitle: str = ""
+    fields: tuple[tuple[str, str], ...] = ()
+    sections: tuple[CardSection, ...] = ()
+    links: tuple[CardLink, ...] = ()
+    footer: str = ""
+    fallback_text: str = ""
+
+
+class DigestEntry(_Frozen):
+    """One commit of a digest with its analysis."""
+
+    commit: Commit
+    analysis: Analysis
+
+
+class Digest(_Frozen):
+    """One repository's commits over one local calendar day."""
+
+    repo: RepoRef
+    branch: str
+    day: date
+    timezone: str
+    language: Literal["zh", "en"]
+    entries: tuple[DigestEntry, ...] = ()
+
+    def counts(self) -> dict[Importance, int]:
+        """Number of entries per importance."""
+        result = {level: 0 for level in Importance}
+        for entry in self.entries:
+            result[entry.analysis.importance] += 1
+        return result

@@ -1,0 +1,49 @@
+"""One logging setup: one line per event, `key=value` context, secrets scrubbed."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterable
+
+_STANDARD = set(vars(logging.LogRecord("x", 0, "x", 0, "x", None, None))) | {"message", "asctime", "taskName"}
+
+
+def _quote(value: object) -> str:
+    text = str(value)
+    if not text or any(ch.isspace() or ch in '"=' for ch in text):
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    return text
+
+
+class KeyValueFormatter(logging.Formatter):
+    """`time level logger message key=value…` on a single line, with known secrets masked."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s")
+        self._secrets = sorted((s for s in secrets if s and len(s) >= 4), key=len, reverse=True)
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        context = " ".join(f"{key}={_quote(value)}" for key, value in record.__dict__.items()
+                           if key not in _STANDARD and not key.startswith("_"))
+        if context:
+            line = f"{line} {context}"
+        line = line.replace("\r", "\\r").replace("\n", "\\n")
+        for secret in self._secrets:
+            line = line.replace(secret, "***")
+        return line
+
+
+def setup_logging(level: str = "INFO", secrets: Iterable[str] = (), stream=None) -> None:
+    """Configure the root logger once; calling again replaces the handler."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(KeyValueFormatter(secrets))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    # Library chatter (request lines with headers) stays out of INFO.
+    for noisy in ("urllib3", "httpx", "httpcore", "alembic", "apscheduler.scheduler", "Lark"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))

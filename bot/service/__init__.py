@@ -1,0 +1,1 @@
+"""Services: watcher, digest, scheduler, HTTP server."""

@@ -1,0 +1,95 @@
+"""The production HTTP server (waitress) and a path router for the bot's WSGI endpoints."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable
+
+from waitress.server import create_server
+
+log = logging.getLogger(__name__)
+
+WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
+
+
+def json_response(start_response: Callable, status: str, body: dict) -> list[bytes]:
+    """Send a JSON body with the given status line."""
+    payload = json.dumps(body).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
+    return [payload]
+
+
+def text_response(start_response: Callable, status: str, body: str, content_type: str = "text/plain; charset=utf-8") -> list[bytes]:
+    """Send a text body with the given status line."""
+    payload = body.encode()
+    start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(payload)))])
+    return [payload]
+
+
+class Router:
+    """Dispatches on exact path to mounted WSGI apps; everything else is 404."""
+
+    def __init__(self) -> None:
+        self._routes: dict[str, WSGIApp] = {}
+
+    def mount(self, path: str, app: WSGIApp) -> None:
+        """Serve `app` at exactly `path`."""
+        self._routes[path.rstrip("/") or "/"] = app
+
+    @property
+    def paths(self) -> list[str]:
+        """Mounted paths."""
+        return sorted(self._routes)
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "/").rstrip("/") or "/"
+        app = self._routes.get(path)
+        if app is None:
+            return json_response(start_response, "404 Not Found", {"error": "not found", "path": path})
+        return app(environ, start_response)
+
+
+def health_app(checks: dict[str, Callable[[], None]]) -> WSGIApp:
+    """`/healthz`: 200 when every check passes, 503 naming the failures otherwise."""
+
+    def app(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        results: dict[str, str] = {}
+        for name, check in checks.items():
+            try:
+                check()
+                results[name] = "ok"
+            except Exception as exc:  # a health probe reports every failure, whatever its type
+                results[name] = f"fail: {type(exc).__name__}"
+                log.warning("health check failed", extra={"check": name, "error": str(exc)[:200]})
+        healthy = all(value == "ok" for value in results.values())
+        return json_response(start_response, "200 OK" if healthy else "503 Service Unavailable",
+                             {"status": "ok" if healthy else "fail", "checks": results})
+
+    return app
+
+
+class HttpServer:
+    """waitress serving the router on a background thread until `stop()`."""
+
+    def __init__(self, app: WSGIApp, host: str, port: int, threads: int = 16) -> None:
+        self._server = create_server(app, host=host, port=port, threads=threads,
+                                     channel_timeout=30, connection_limit=1000, ident="commit-radar")
+        self._thread = threading.Thread(target=self._server.run, name="http", daemon=True)
+
+    @property
+    def port(self) -> int:
+        """The bound port (useful when started on port 0)."""
+        return self._server.effective_port  # type: ignore[attr-defined]
+
+    def start(self) -> None:
+        """Begin serving in the background."""
+        self._thread.start()
+        log.info("http server listening", extra={"port": self.port})
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop accepting, let in-flight requests finish, and close."""
+        self._server.close()
+        self._server.task_dispatcher.shutdown(timeout=timeout)  # type: ignore[attr-defined]
+        self._thread.join(timeout)

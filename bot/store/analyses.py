@@ -1,0 +1,48 @@
+"""Stored analyses, keyed by (repo, SHA, prompt version, model, language)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, and_, select
+
+from bot.domain import Analysis, RepoRef
+from bot.store.db import insert_ignore
+from bot.store.schema import analyses as table
+
+
+class AnalysisStore:
+    """Reads and writes analyses."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def get(self, repo: RepoRef, sha: str, prompt_version: str, model: str, language: str) -> Analysis | None:
+        """The analysis stored under exactly this key."""
+        condition = and_(table.c.repo == repo.full_name, table.c.sha == sha.lower(),
+                         table.c.prompt_version == prompt_version, table.c.model == model,
+                         table.c.language == language)
+        with self._engine.connect() as conn:
+            row = conn.execute(select(table.c.data).where(condition)).first()
+        return Analysis.model_validate(row.data) if row else None
+
+    def save(self, analysis: Analysis) -> bool:
+        """Store an analysis once; True when it was new (a concurrent writer may have won)."""
+        values = {
+            "repo": analysis.repo.full_name,
+            "sha": analysis.sha.lower(),
+            "prompt_version": analysis.prompt_version,
+            "model": analysis.model,
+            "language": analysis.language,
+            "source": analysis.source,
+            "importance": analysis.importance.value,
+            "prompt_tokens": analysis.prompt_tokens,
+            "completion_tokens": analysis.completion_tokens,
+            "data": analysis.model_dump(mode="json"),
+            "created_at": analysis.created_at,
+        }
+        with self._engine.begin() as conn:
+            return insert_ignore(conn, table, values)
+
+    def count(self) -> int:
+        """How many analyses are stored."""
+        with self._engine.connect() as conn:
+            return len(conn.execute(select(table.c.sha)).all())

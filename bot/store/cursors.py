@@ -1,0 +1,78 @@
+"""Per (repo, branch) polling state: last seen SHA, ETag, and failure bookkeeping."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+from sqlalchemy import Engine, and_, select, update
+
+from bot.domain import RepoRef
+from bot.store.db import insert_ignore, upsert
+from bot.store.schema import repo_cursors as table
+
+
+class Cursor(BaseModel):
+    """Where polling of one branch stands."""
+
+    repo: RepoRef
+    branch: str
+    last_sha: str | None = None
+    etag: str | None = None
+    last_polled_at: datetime | None = None
+    failure_kind: str | None = None
+    failure_message: str | None = None
+    failure_count: int = 0
+    failure_reported: bool = False
+
+
+class CursorStore:
+    """Reads and writes cursors."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def get(self, repo: RepoRef, branch: str) -> Cursor:
+        """The cursor of (repo, branch); a blank one when never polled."""
+        with self._engine.connect() as conn:
+            row = conn.execute(select(table).where(self._key(repo, branch))).first()
+        if row is None:
+            return Cursor(repo=repo, branch=branch)
+        return Cursor(repo=repo, branch=branch, last_sha=row.last_sha, etag=row.etag,
+                      last_polled_at=row.last_polled_at, failure_kind=row.failure_kind,
+                      failure_message=row.failure_message, failure_count=row.failure_count,
+                      failure_reported=row.failure_reported)
+
+    def advance(self, repo: RepoRef, branch: str, last_sha: str | None, etag: str | None, polled_at: datetime) -> None:
+        """Record a successful poll: new head, new ETag, failures cleared."""
+        values = {"repo": repo.full_name, "branch": branch, "last_sha": last_sha, "etag": etag,
+                  "last_polled_at": polled_at, "failure_kind": None, "failure_message": None,
+                  "failure_count": 0, "failure_reported": False}
+        with self._engine.begin() as conn:
+            upsert(conn, table, values, ["repo", "branch"])
+
+    def touch(self, repo: RepoRef, branch: str, polled_at: datetime) -> None:
+        """Record an idle poll (304) without changing head or ETag."""
+        with self._engine.begin() as conn:
+            conn.execute(update(table).where(self._key(repo, branch))
+                         .values(last_polled_at=polled_at, failure_kind=None, failure_message=None,
+                                 failure_count=0, failure_reported=False))
+
+    def record_failure(self, repo: RepoRef, branch: str, kind: str, message: str) -> Cursor:
+        """Count one more failed poll; the returned cursor says whether it was reported yet."""
+        with self._engine.begin() as conn:
+            insert_ignore(conn, table, {"repo": repo.full_name, "branch": branch, "failure_count": 0,
+                                        "failure_reported": False})
+            conn.execute(update(table).where(self._key(repo, branch))
+                         .values(failure_kind=kind, failure_message=message,
+                                 failure_count=table.c.failure_count + 1))
+        return self.get(repo, branch)
+
+    def mark_failure_reported(self, repo: RepoRef, branch: str) -> None:
+        """Remember that the current failure has been told to the channels."""
+        with self._engine.begin() as conn:
+            conn.execute(update(table).where(self._key(repo, branch)).values(failure_reported=True))
+
+    @staticmethod
+    def _key(repo: RepoRef, branch: str):
+        return and_(table.c.repo == repo.full_name, table.c.branch == branch)

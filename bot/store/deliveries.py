@@ -1,0 +1,80 @@
+"""Delivery records: the unique key that keeps a card or digest from being posted twice."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from pydantic import BaseModel
+from sqlalchemy import Engine, and_, select, update
+
+from bot.store.db import insert_ignore
+from bot.store.schema import deliveries as table
+
+PENDING = "pending"
+SENT = "sent"
+FAILED = "failed"
+
+
+class Delivery(BaseModel):
+    """One (subscription, kind, item) delivery and where it stands."""
+
+    id: int
+    subscription_id: int
+    kind: str
+    item: str
+    platform: str
+    channel: str
+    status: str
+    message_id: str | None = None
+    created_at: datetime
+    sent_at: datetime | None = None
+
+
+class DeliveryStore:
+    """Claims, completes and looks up deliveries."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def claim(self, subscription_id: int, kind: str, item: str, platform: str, channel: str) -> tuple[Delivery, bool]:
+        """Create the pending record for a delivery; False when a record already existed."""
+        with self._engine.begin() as conn:
+            created = insert_ignore(conn, table, {
+                "subscription_id": subscription_id, "kind": kind, "item": item, "platform": platform,
+                "channel": channel, "status": PENDING, "created_at": datetime.now(timezone.utc),
+            })
+        delivery = self.get(subscription_id, kind, item)
+        assert delivery is not None
+        return delivery, created
+
+    def mark_sent(self, delivery_id: int, message_id: str | None) -> None:
+        """The platform accepted the message; remember its id (Slack ts, Feishu message_id)."""
+        with self._engine.begin() as conn:
+            conn.execute(update(table).where(table.c.id == delivery_id)
+                         .values(status=SENT, message_id=message_id, sent_at=datetime.now(timezone.utc)))
+
+    def mark_failed(self, delivery_id: int) -> None:
+        """The platform refused for good; the record stays so nothing retries it forever."""
+        with self._engine.begin() as conn:
+            conn.execute(update(table).where(table.c.id == delivery_id).values(status=FAILED))
+
+    def get(self, subscription_id: int, kind: str, item: str) -> Delivery | None:
+        """The record for one delivery key."""
+        condition = and_(table.c.subscription_id == subscription_id, table.c.kind == kind, table.c.item == item)
+        with self._engine.connect() as conn:
+            row = conn.execute(select(table).where(condition)).first()
+        return Delivery.model_validate(row._asdict()) if row else None
+
+    def pending(self) -> list[Delivery]:
+        """Claims whose outcome is unknown (a crash between post and record)."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(table).where(table.c.status == PENDING).order_by(table.c.id))
+            return [Delivery.model_validate(row._asdict()) for row in rows]
+
+    def count(self, status: str | None = None) -> int:
+        """Number of records, optionally with one status."""
+        query = select(table.c.id)
+        if status is not None:
+            query = query.where(table.c.status == status)
+        with self._engine.connect() as conn:
+            return len(conn.execute(query).all())

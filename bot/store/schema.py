@@ -1,0 +1,109 @@
+"""Table definitions (SQLAlchemy Core); migrations in `migrations/` create the same tables."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    Table,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("platform", String(32), nullable=False),
+    Column("channel", String(512), nullable=False),
+    Column("repo", String(200), nullable=False),
+    Column("branch", String(255), nullable=False),
+    Column("threshold", String(16), nullable=False),
+    Column("digest_time", String(5), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("paths", JSON, nullable=False),
+    Column("ignore_authors", JSON, nullable=False),
+    Column("include_merges", Boolean, nullable=False),
+    Column("empty_digest", String(8), nullable=False),
+    Column("webhook_secret", Text),
+    Column("paused", Boolean, nullable=False, default=False),
+    Column("paused_reason", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("platform", "channel", "repo", "branch", name="uq_subscription"),
+)
+
+repo_cursors = Table(
+    "repo_cursors",
+    metadata,
+    Column("repo", String(200), primary_key=True),
+    Column("branch", String(255), primary_key=True),
+    Column("last_sha", String(40)),
+    Column("etag", Text),
+    Column("last_polled_at", DateTime(timezone=True)),
+    Column("failure_kind", String(64)),
+    Column("failure_message", Text),
+    Column("failure_count", Integer, nullable=False, default=0),
+    Column("failure_reported", Boolean, nullable=False, default=False),
+)
+
+commits = Table(
+    "commits",
+    metadata,
+    Column("repo", String(200), primary_key=True),
+    Column("sha", String(40), primary_key=True),
+    Column("branch", String(255)),
+    Column("committed_at", DateTime(timezone=True), nullable=False),
+    Column("author", String(255), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("processed", Boolean, nullable=False, default=False),
+    Column("seen_at", DateTime(timezone=True), nullable=False),
+)
+
+analyses = Table(
+    "analyses",
+    metadata,
+    Column("repo", String(200), primary_key=True),
+    Column("sha", String(40), primary_key=True),
+    Column("prompt_version", String(32), primary_key=True),
+    Column("model", String(128), primary_key=True),
+    Column("language", String(8), primary_key=True),
+    Column("source", String(16), nullable=False),
+    Column("importance", String(16), nullable=False),
+    Column("prompt_tokens", Integer, nullable=False, default=0),
+    Column("completion_tokens", Integer, nullable=False, default=0),
+    Column("data", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("subscription_id", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("item", String(64), nullable=False),
+    Column("platform", String(32), nullable=False),
+    Column("channel", String(512), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("message_id", String(255)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True)),
+    UniqueConstraint("subscription_id", "kind", "item", name="uq_delivery"),
+)
+
+inbound_events = Table(
+    "inbound_events",
+    metadata,
+    Column("source", String(32), primary_key=True),
+    Column("event_id", String(255), primary_key=True),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+)
