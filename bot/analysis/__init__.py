@@ -1,0 +1,1 @@
+"""Commit analysis: cache, LLM with structured output, heuristic fallback."""

@@ -1,0 +1,1 @@
+"""Chat: the platform-neutral command layer and one module per platform."""

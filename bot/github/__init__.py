@@ -1,0 +1,1 @@
+"""GitHub: the commit-source port, its PyGithub adapter, and the push webhook."""

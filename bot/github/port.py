@@ -1,0 +1,49 @@
+"""The commit-source port: what the bot needs from GitHub, named for the bot, not for the API."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from pydantic import BaseModel
+
+from bot.domain import Commit, RepoRef
+
+
+class RepoInfo(BaseModel):
+    """What /subscribe needs to know before saving: the canonical name and the branch."""
+
+    repo: RepoRef
+    default_branch: str
+    branch: str
+    private: bool = False
+
+
+class CommitListing(BaseModel):
+    """One conditional list request's answer for a (repo, branch)."""
+
+    not_modified: bool
+    shas: list[str] = []
+    etag: str | None = None
+    head_sha: str | None = None
+    truncated: bool = False
+    moved_to: RepoRef | None = None
+
+
+class CommitSource(Protocol):
+    """Reads commits from GitHub; raises the typed errors of bot.github.errors, never returns empty on failure."""
+
+    def fetch_commit_listing(self, repo: RepoRef, branch: str, since_sha: str | None, etag: str | None) -> CommitListing:
+        """SHAs newer than `since_sha` on `branch`, oldest first; `not_modified` when the ETag still matches."""
+        ...
+
+    def fetch_commit(self, repo: RepoRef, sha: str) -> Commit:
+        """One commit with message, author, time, stats, files with patches, and its pull request."""
+        ...
+
+    def resolve_sha(self, repo: RepoRef, prefix: str) -> str:
+        """The full SHA for a prefix of 4-40 hex digits (NotFound when unknown)."""
+        ...
+
+    def fetch_repo_info(self, repo: RepoRef, branch: str | None = None) -> RepoInfo:
+        """Check the repository (and branch, default branch when None) exists and is readable."""
+        ...

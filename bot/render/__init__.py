@@ -1,0 +1,1 @@
+"""Pure rendering: domain in, platform payload out."""
