@@ -95,9 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from bot.logs import setup_logging
 
-    secrets = [value.get_secret_value() for value in (getattr(settings, name) for name in settings.model_fields)
-               if hasattr(value, "get_secret_value")]
-    setup_logging(settings.log_level, secrets)
+    setup_logging(settings.log_level, settings.secret_values())
     handler = {"run": _run, "serve": _serve, "worker": _worker, "doctor": _doctor,
                "subscriptions": _subscriptions}[args.command]
     try:

@@ -88,7 +88,8 @@ class Settings(BaseSettings):
     feishu_domain: str = "https://open.feishu.cn"
     feishu_mode: Literal["http", "ws"] = "http"
 
-    database_url: str = DEFAULT_DATABASE_URL
+    # repr=False: a PostgreSQL URL may carry a password.
+    database_url: str = Field(DEFAULT_DATABASE_URL, repr=False)
 
     poll_interval: int = Field(300, ge=5, le=86_400)
     poll_concurrency: int = Field(16, ge=1, le=256)
@@ -150,6 +151,12 @@ class Settings(BaseSettings):
         if self.feishu_app_id and self.feishu_app_secret:
             platforms.append("feishu")
         return platforms
+
+    def secret_values(self) -> list[str]:
+        """Every secret string in use, for the log scrubber."""
+        values = [getattr(self, name).get_secret_value() for name in SECRET_FIELDS if getattr(self, name)]
+        password = make_url(self.database_url).password
+        return values + ([str(password)] if password else [])
 
     def masked(self) -> dict[str, str]:
         """Effective configuration as strings, secrets shown only as set/unset."""

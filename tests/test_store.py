@@ -1,0 +1,174 @@
+"""The store on SQLite and PostgreSQL: migrations, idempotent keys, concurrent writers."""
+
+from __future__ import annotations
+
+import multiprocessing
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect
+
+from bot.domain import (Analysis, ChangeType, Commit, FileChange, Importance, Insights, RepoRef,
+                        Subscription)
+from bot.store import open_store
+
+REPO = RepoRef.parse("octo/widgets")
+UTC8 = timezone(timedelta(hours=8))
+
+
+def make_commit(sha: str, when: datetime, message: str = "feat: add things") -> Commit:
+    return Commit(repo=REPO, sha=sha, message=message, author_name="Ada", author_login="ada",
+                  committed_at=when, url=f"https://github.com/octo/widgets/commit/{sha}",
+                  parents=("0" * 40,), additions=3, deletions=1,
+                  files=(FileChange(filename="src/a.py", additions=3, deletions=1, patch="@@ -1 +1 @@"),))
+
+
+def make_analysis(sha: str, model: str = "m1") -> Analysis:
+    return Analysis(change_type=ChangeType.FEATURE, importance=Importance.HIGH, summary="s", impact=[],
+                    insights=Insights(architecture="", performance="", security="", maintainability=""),
+                    risks=[], recommendations=[], breaking_change=False, repo=REPO, sha=sha, language="en",
+                    source="llm", model=model, prompt_version="v1", prompt_tokens=10, completion_tokens=5,
+                    created_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
+
+
+def test_migrations_create_every_table(any_store):
+    tables = set(inspect(any_store.engine).get_table_names())
+    assert {"subscriptions", "repo_cursors", "commits", "analyses", "deliveries", "inbound_events",
+            "alembic_version"} <= tables
+
+
+def test_migrating_twice_is_a_no_op(sqlite_url):
+    open_store(sqlite_url).close()
+    store = open_store(sqlite_url)
+    assert store.subscriptions.list() == []
+
+
+def test_sqlite_file_is_created_with_its_directory_in_wal_mode(tmp_path):
+    url = f"sqlite:///{tmp_path}/nested/dir/radar.db"
+    store = open_store(url)
+    assert Path(tmp_path, "nested/dir/radar.db").exists()
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_subscription_save_is_idempotent_and_updates_options(any_store):
+    sub = Subscription(platform="slack", channel="C1", repo=REPO, branch="main", paths=["src/**"],
+                       ignore_authors=["dependabot[bot]"], timezone="Asia/Shanghai")
+    first, created = any_store.subscriptions.save(sub)
+    again, created_again = any_store.subscriptions.save(sub.model_copy(update={"threshold": Importance.LOW}))
+    assert created and not created_again and first.id == again.id
+    assert again.threshold is Importance.LOW and again.paths == ["src/**"]
+    assert again.ignore_authors == ["dependabot[bot]"] and again.timezone == "Asia/Shanghai"
+    assert any_store.subscriptions.list(channel="C1") == [again]
+
+
+def test_watched_pairs_skip_paused_subscriptions(any_store):
+    a, _ = any_store.subscriptions.save(Subscription(platform="slack", channel="C1", repo=REPO))
+    any_store.subscriptions.save(Subscription(platform="slack", channel="C2", repo=REPO))
+    other, _ = any_store.subscriptions.save(Subscription(platform="slack", channel="C1",
+                                                         repo=RepoRef.parse("x/y"), branch="dev"))
+    any_store.subscriptions.set_paused(other.id, True, "not_in_channel")
+    assert any_store.subscriptions.watched() == [(REPO, "main")]
+    assert any_store.subscriptions.get(other.id).paused_reason == "not_in_channel"
+    assert any_store.subscriptions.remove("slack", "C1", REPO) == 1
+    assert any_store.subscriptions.get(a.id) is None
+
+
+def test_cursor_round_trip_and_failure_bookkeeping(any_store):
+    now = datetime(2026, 3, 1, 12, tzinfo=timezone.utc)
+    assert any_store.cursors.get(REPO, "main").last_sha is None
+    any_store.cursors.advance(REPO, "main", "a" * 40, 'W/"etag1"', now)
+    failed = any_store.cursors.record_failure(REPO, "main", "not_found", "404")
+    failed = any_store.cursors.record_failure(REPO, "main", "not_found", "404")
+    assert failed.failure_count == 2 and not failed.failure_reported
+    any_store.cursors.mark_failure_reported(REPO, "main")
+    assert any_store.cursors.get(REPO, "main").failure_reported
+    any_store.cursors.touch(REPO, "main", now)
+    cursor = any_store.cursors.get(REPO, "main")
+    assert (cursor.last_sha, cursor.etag, cursor.failure_count) == ("a" * 40, 'W/"etag1"', 0)
+
+
+def test_commits_keep_their_offset_and_query_by_time(any_store):
+    morning = datetime(2026, 1, 8, 9, 30, tzinfo=UTC8)
+    assert any_store.commits.save(make_commit("ab" * 20, morning), branch="main")
+    assert not any_store.commits.save(make_commit("ab" * 20, morning), branch="main")
+    any_store.commits.save(make_commit("cd" * 20, morning + timedelta(days=1)), branch="main")
+    loaded = any_store.commits.get(REPO, "AB" * 20)
+    assert loaded.committed_at.utcoffset() == timedelta(hours=8)
+    day = any_store.commits.between(REPO, datetime(2026, 1, 8, tzinfo=UTC8), datetime(2026, 1, 9, tzinfo=UTC8))
+    assert [commit.sha for commit in day] == ["ab" * 20]
+    assert [c.sha for c in any_store.commits.find_prefix([REPO], "abab")] == ["ab" * 20]
+    assert any_store.commits.known(REPO, ["ab" * 20, "ef" * 20]) == {"ab" * 20}
+    assert [c.sha for c, _ in any_store.commits.unprocessed()] == ["ab" * 20, "cd" * 20]
+    any_store.commits.mark_processed(REPO, "ab" * 20)
+    assert [c.sha for c, _ in any_store.commits.unprocessed()] == ["cd" * 20]
+
+
+def test_analyses_are_keyed_by_model_and_stored_once(any_store):
+    assert any_store.analyses.save(make_analysis("ab" * 20))
+    assert not any_store.analyses.save(make_analysis("ab" * 20))
+    assert any_store.analyses.get(REPO, "ab" * 20, "v1", "m1", "en").prompt_tokens == 10
+    assert any_store.analyses.get(REPO, "ab" * 20, "v1", "m2", "en") is None
+
+
+def test_delivery_claim_is_unique(any_store):
+    first, created = any_store.deliveries.claim(7, "card", "ab" * 20, "slack", "C1")
+    second, created_again = any_store.deliveries.claim(7, "card", "ab" * 20, "slack", "C1")
+    assert created and not created_again and first.id == second.id
+    assert [d.id for d in any_store.deliveries.pending()] == [first.id]
+    any_store.deliveries.mark_sent(first.id, "1700000000.000100")
+    assert any_store.deliveries.get(7, "card", "ab" * 20).message_id == "1700000000.000100"
+    assert any_store.deliveries.pending() == []
+
+
+def test_inbound_event_dedup(any_store):
+    assert any_store.events.first_time("feishu", "ev-1")
+    assert not any_store.events.first_time("feishu", "ev-1")
+    assert any_store.events.first_time("slack", "ev-1")
+
+
+def _race(url: str, barrier, results, index: int) -> None:
+    store = open_store(url)
+    barrier.wait()
+    wins = 0
+    for n in range(40):
+        _, created = store.deliveries.claim(1, "card", f"sha{n}", "slack", "C1")
+        wins += created
+        store.events.first_time("feishu", f"ev{n}")
+    results[index] = wins
+    store.close()
+
+
+def test_two_processes_racing_on_the_same_keys_insert_each_once(any_store):
+    url = any_store.engine.url.render_as_string(hide_password=False).replace("+psycopg", "")
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(2)
+    results = context.Array("i", 2)
+    workers = [context.Process(target=_race, args=(url, barrier, results, i)) for i in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+        assert worker.exitcode == 0
+    assert sum(results) == 40
+    assert any_store.deliveries.count() == 40
+
+
+def _migrate_at_once(url: str, barrier) -> None:
+    barrier.wait()
+    open_store(url).close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite_url", "postgres_url"])
+def test_two_processes_migrating_a_fresh_database_at_once(request, backend):
+    url = request.getfixturevalue(backend)
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(3)
+    workers = [context.Process(target=_migrate_at_once, args=(url, barrier)) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    assert [worker.exitcode for worker in workers] == [0, 0, 0]
+    assert open_store(url).subscriptions.list() == []
