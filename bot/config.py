@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     github_token: SecretStr | None = None
     github_api_url: str = "https://api.github.com"
     github_webhook_secret: SecretStr | None = None
+    github_timeout: int = Field(15, ge=1, le=300)
+    github_max_wait: int = Field(60, ge=0, le=3600)
 
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
