@@ -1,0 +1,122 @@
+"""The one scheduler (APScheduler 3): the poll cycle with jitter and each subscription's daily digest."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.clock import Clock
+from bot.domain import RepoRef, Subscription
+from bot.service.digest import DigestService
+from bot.service.watcher import Watcher
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+POLL_JOB = "poll-cycle"
+SYNC_JOB = "sync-subscriptions"
+# A digest missed while the process was down is still posted if it is at most this late.
+CATCH_UP = timedelta(hours=6)
+
+
+def last_digest_time(sub: Subscription, now: datetime) -> datetime:
+    """The most recent moment at or before `now` when this subscription's digest was due."""
+    local = now.astimezone(ZoneInfo(sub.timezone))
+    due = datetime.combine(local.date(), sub.digest_time, tzinfo=local.tzinfo)
+    if due > local:
+        due = datetime.combine(local.date() - timedelta(days=1), sub.digest_time, tzinfo=local.tzinfo)
+    return due
+
+
+def missed_digest_day(sub: Subscription, now: datetime, delivered: bool) -> date | None:
+    """The day whose digest should be posted now to catch up, if its run was missed recently."""
+    due = last_digest_time(sub, now)
+    if delivered or now - due > CATCH_UP:
+        return None
+    return due.date() - timedelta(days=1)
+
+
+class Scheduler:
+    """Owns the background scheduler; `sync()` makes digest jobs follow the subscriptions."""
+
+    def __init__(self, store: Store, watcher: Watcher, digests: DigestService, clock: Clock,
+                 poll_interval: int, scheduler: BackgroundScheduler | None = None) -> None:
+        self._store = store
+        self._watcher = watcher
+        self._digests = digests
+        self._clock = clock
+        self._poll_interval = poll_interval
+        self._scheduler = scheduler or BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1,
+                                                                         "misfire_grace_time": 3600})
+
+    def start(self) -> None:
+        """Start polling now and every POLL_INTERVAL (jittered), and schedule every digest."""
+        self._scheduler.add_job(self._poll_cycle, IntervalTrigger(seconds=self._poll_interval,
+                                                                  jitter=max(1, self._poll_interval // 10)),
+                                id=POLL_JOB, next_run_time=self._clock(), replace_existing=True)
+        # Subscriptions may change in another process (a `serve` web process); re-read them regularly.
+        self._scheduler.add_job(self.sync, IntervalTrigger(seconds=60), id=SYNC_JOB, replace_existing=True)
+        self._scheduler.start()
+        self.sync()
+        log.info("scheduler started", extra={"poll_interval": self._poll_interval})
+
+    def stop(self) -> None:
+        """Stop scheduling and wait for running jobs (in-flight deliveries) to finish."""
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=True)
+
+    def alive(self) -> None:
+        """Raise unless the scheduler runs with its poll job."""
+        if not self._scheduler.running or self._scheduler.get_job(POLL_JOB) is None:
+            raise RuntimeError("scheduler not running")
+
+    def digest_job_ids(self) -> set[str]:
+        """Ids of the scheduled digest jobs."""
+        return {job.id for job in self._scheduler.get_jobs() if job.id.startswith("digest:")}
+
+    def sync(self) -> None:
+        """Add, move or remove digest jobs so they match the stored subscriptions."""
+        subs = [sub for sub in self._store.subscriptions.list() if not sub.paused]
+        wanted = {f"digest:{sub.id}": sub for sub in subs}
+        for job in self._scheduler.get_jobs():
+            if job.id.startswith("digest:") and job.id not in wanted:
+                job.remove()
+        now = self._clock()
+        for job_id, sub in wanted.items():
+            trigger = CronTrigger(hour=sub.digest_time.hour, minute=sub.digest_time.minute, timezone=sub.timezone)
+            existing = self._scheduler.get_job(job_id)
+            if existing is None or str(existing.trigger) != str(trigger):
+                self._scheduler.add_job(self._digest_job, trigger, args=[sub.id], id=job_id, replace_existing=True)
+            day = last_digest_time(sub, now).date() - timedelta(days=1)
+            delivered = self._store.deliveries.get(sub.id, "digest", day.isoformat()) is not None
+            if missed_digest_day(sub, now, delivered) is not None:
+                self._scheduler.add_job(self._digest_job, args=[sub.id, day], id=f"catch-up:{sub.id}",
+                                        replace_existing=True)
+
+    def trigger_poll(self, repo: RepoRef, branch: str) -> None:
+        """Poll one branch now (a push webhook arrived); the cycle stays the source of truth."""
+        self._scheduler.add_job(self._watcher.run_cycle, args=[[(repo, branch)]], id=f"push:{repo}@{branch}",
+                                replace_existing=True)
+
+    def _poll_cycle(self) -> None:
+        try:
+            report = self._watcher.run_cycle()
+            log.info("poll cycle done", extra={"polled": report.polled, "new": report.new_commits,
+                                               "cards": report.cards, "failures": len(report.failures)})
+        except Exception:  # the schedule must survive any one cycle's failure
+            log.exception("poll cycle failed")
+
+    def _digest_job(self, subscription_id: int, day: date | None = None) -> None:
+        sub = self._store.subscriptions.get(subscription_id)
+        if sub is None or sub.paused:
+            return
+        day = day or (last_digest_time(sub, self._clock()).date() - timedelta(days=1))
+        try:
+            outcome = self._digests.deliver(sub, day)
+            log.info("digest job done", extra={"subscription": sub.id, "day": day.isoformat(), "reason": outcome.reason})
+        except Exception:  # one subscription's digest must not stop the others
+            log.exception("digest job failed", extra={"subscription": sub.id})

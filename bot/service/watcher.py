@@ -1,0 +1,154 @@
+"""The watcher: poll watched branches, analyse new commits, deliver cards to the subscriptions that want them."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from bot.clock import Clock
+from bot.domain import Commit, RepoRef, Subscription
+from bot.github.port import CommitSource
+from bot.service.delivery import DEFERRED, SENT, Deliverer
+from bot.service.digest import Analyses
+from bot.service.filters import wants
+from bot.service.metrics import Metrics
+from bot.service.poller import poll_all
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+# Failures in a row before a broken subscription is told to its channel (once).
+REPORT_AFTER_FAILURES = 3
+ROLLUP_LISTED = 30
+
+ROLLUP_TEXT = {
+    "zh": "本轮另有 {count} 个提交超出每轮卡片上限（{limit}），未单独推送，将收录在每日摘要中：",
+    "en": "{count} more commits exceed the per-poll card limit ({limit}); they were not posted one by one "
+          "and will be in the daily digest:",
+}
+FAILURE_TEXT = {
+    "zh": "⚠️ 无法读取 {repo}@{branch}：{problem}。订阅仍保留，恢复后会自动继续。",
+    "en": "⚠️ Cannot read {repo}@{branch}: {problem}. The subscription stays; it resumes by itself once this is fixed.",
+}
+
+
+@dataclass
+class CycleReport:
+    """What one cycle did."""
+
+    polled: int = 0
+    new_commits: int = 0
+    processed: int = 0
+    cards: int = 0
+    rolled_up: int = 0
+    deferred: int = 0
+    failures: dict[str, str] = field(default_factory=dict)
+
+
+class Watcher:
+    """One poll-analyse-deliver cycle at a time, over every watched (repo, branch)."""
+
+    def __init__(self, store: Store, source: CommitSource, analyser: Analyses, deliverer: Deliverer,
+                 clock: Clock, max_cards_per_poll: int = 10, poll_concurrency: int = 16,
+                 metrics: Metrics | None = None) -> None:
+        self._store = store
+        self._source = source
+        self._analyser = analyser
+        self._deliverer = deliverer
+        self._clock = clock
+        self._max_cards = max_cards_per_poll
+        self._concurrency = poll_concurrency
+        self._metrics = metrics or Metrics()
+        # One delivery pass at a time: a webhook-triggered poll must not race the regular cycle
+        # over the same pending claims.
+        self._lock = threading.Lock()
+
+    def run_cycle(self, pairs: list[tuple[RepoRef, str]] | None = None) -> CycleReport:
+        """Poll (all watched pairs, or the given ones), then deliver whatever is pending."""
+        report = CycleReport()
+        pairs = self._store.subscriptions.watched() if pairs is None else pairs
+        outcomes = poll_all(self._source, self._store, pairs, self._concurrency, self._clock)
+        for (repo, branch), outcome in zip(pairs, outcomes):
+            report.polled += 1
+            error = getattr(outcome, "error", None)
+            if error is not None:
+                report.failures[f"{repo}@{branch}"] = str(error)
+                self._metrics.polls.labels("error").inc()
+                self._metrics.errors.labels(type(error).__name__).inc()
+            else:
+                self._metrics.polls.labels("ok").inc()
+                new = len(getattr(outcome, "new_commits", []) or [])
+                report.new_commits += new
+                self._metrics.new_commits.inc(new)
+        self._report_persistent_failures(pairs)
+        self.deliver_pending(report)
+        self._metrics.cycles.inc()
+        self._metrics.last_cycle.set(self._clock().timestamp())
+        return report
+
+    def deliver_pending(self, report: CycleReport | None = None) -> CycleReport:
+        """Analyse and deliver every stored commit not yet processed (also what a crash left behind)."""
+        with self._lock:
+            return self._deliver_pending(report or CycleReport())
+
+    def _deliver_pending(self, report: CycleReport) -> CycleReport:
+        cards_per_channel: dict[tuple[str, str], int] = defaultdict(int)
+        overflow: dict[int, list[Commit]] = defaultdict(list)
+        subs_by_id: dict[int, Subscription] = {}
+        finished: list[Commit] = []
+        for commit, branch in self._store.commits.unprocessed():
+            subs = [sub for sub in self._store.subscriptions.list(repo=commit.repo)
+                    if not sub.paused and wants(sub, commit, branch)]
+            held_back = False
+            for language in sorted({sub.language for sub in subs}):
+                analysis = self._analyser.analyse(commit, language)
+                self._metrics.analyses.labels(analysis.source).inc()
+                for sub in (s for s in subs if s.language == language):
+                    if not analysis.importance.meets(sub.threshold):
+                        continue
+                    channel = (sub.platform, sub.channel)
+                    if cards_per_channel[channel] >= self._max_cards:
+                        overflow[sub.id].append(commit)
+                        subs_by_id[sub.id] = sub
+                        continue
+                    outcome = self._deliverer.deliver_card(sub, commit, analysis)
+                    cards_per_channel[channel] += 1
+                    report.cards += outcome == SENT
+                    if outcome == DEFERRED:
+                        report.deferred += 1
+                        held_back = True
+            if not held_back:
+                finished.append(commit)
+        for sub_id, commits in overflow.items():
+            self._send_rollup(subs_by_id[sub_id], commits)
+            report.rolled_up += len(commits)
+        # Marked only after cards and roll-ups went out: a crash before this line re-runs the
+        # commits, and the delivery keys keep every channel from seeing one twice.
+        for commit in finished:
+            self._store.commits.mark_processed(commit.repo, commit.sha)
+        report.processed += len(finished)
+        return report
+
+    def _send_rollup(self, sub: Subscription, commits: list[Commit]) -> None:
+        text = ROLLUP_TEXT[sub.language].format(count=len(commits), limit=self._max_cards)
+        lines = [f"• {commit.short_sha} {commit.title[:120]}" for commit in commits[:ROLLUP_LISTED]]
+        if len(commits) > ROLLUP_LISTED:
+            lines.append(f"… +{len(commits) - ROLLUP_LISTED}")
+        self._deliverer.deliver_text(sub, "rollup", commits[0].sha, "\n".join([text, *lines]))
+
+    def _report_persistent_failures(self, pairs: list[tuple[RepoRef, str]]) -> None:
+        for repo, branch in pairs:
+            cursor = self._store.cursors.get(repo, branch)
+            if cursor.failure_count < REPORT_AFTER_FAILURES or cursor.failure_reported:
+                continue
+            problem = cursor.failure_message or cursor.failure_kind or "unknown error"
+            for sub in self._store.subscriptions.list(repo=repo, branch=branch):
+                if sub.paused:
+                    continue
+                text = FAILURE_TEXT[sub.language].format(repo=repo, branch=branch, problem=problem[:300])
+                item = f"{cursor.failure_kind}@{self._clock():%Y%m%d%H%M}"[:64]
+                self._deliverer.deliver_text(sub, "failure", item, text)
+            self._store.cursors.mark_failure_reported(repo, branch)
+            log.warning("persistent poll failure reported", extra={"repo": str(repo), "branch": branch,
+                                                                   "failure": cursor.failure_kind})
