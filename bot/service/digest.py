@@ -72,6 +72,7 @@ class DigestService:
         """Post the digest of `day`; a scheduled one posts once ever, a forced (on-demand) one each time."""
         digest = self.build(sub.repo, sub.branch, day, sub.timezone, sub.language, sub)
         if not digest.entries and sub.empty_digest == "skip" and not force:
+            self._store.deliveries.record_skipped(sub.id, "digest", day.isoformat(), sub.platform, sub.channel)
             return DigestOutcome(False, 0, "no commits; empty digests are skipped for this subscription")
         item = day.isoformat()
         if force:

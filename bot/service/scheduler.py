@@ -89,13 +89,16 @@ class Scheduler:
         for job_id, sub in wanted.items():
             trigger = CronTrigger(hour=sub.digest_time.hour, minute=sub.digest_time.minute, timezone=sub.timezone)
             existing = self._scheduler.get_job(job_id)
-            if existing is None or str(existing.trigger) != str(trigger):
-                self._scheduler.add_job(self._digest_job, trigger, args=[sub.id], id=job_id, replace_existing=True)
+            if existing is not None and repr(existing.trigger) != repr(trigger):
+                existing.remove()
+                existing = None
+            if existing is None:
+                self._scheduler.add_job(self._digest_job, trigger, args=[sub.id], id=job_id)
             day = last_digest_time(sub, now).date() - timedelta(days=1)
             delivered = self._store.deliveries.get(sub.id, "digest", day.isoformat()) is not None
-            if missed_digest_day(sub, now, delivered) is not None:
-                self._scheduler.add_job(self._digest_job, args=[sub.id, day], id=f"catch-up:{sub.id}",
-                                        replace_existing=True)
+            catch_up = f"catch-up:{sub.id}"
+            if missed_digest_day(sub, now, delivered) is not None and self._scheduler.get_job(catch_up) is None:
+                self._scheduler.add_job(self._digest_job, args=[sub.id, day], id=catch_up)
 
     def trigger_poll(self, repo: RepoRef, branch: str) -> None:
         """Poll one branch now (a push webhook arrived); the cycle stays the source of truth."""

@@ -13,6 +13,7 @@ from bot.store.schema import deliveries as table
 PENDING = "pending"
 SENT = "sent"
 FAILED = "failed"
+SKIPPED = "skipped"
 
 
 class Delivery(BaseModel):
@@ -57,6 +58,13 @@ class DeliveryStore:
         """The platform refused for good; the record stays so nothing retries it forever."""
         with self._engine.begin() as conn:
             conn.execute(update(table).where(table.c.id == delivery_id).values(status=FAILED))
+
+    def record_skipped(self, subscription_id: int, kind: str, item: str, platform: str, channel: str) -> None:
+        """Remember that nothing was due (an empty day set to skip), so nothing retries it."""
+        delivery, _ = self.claim(subscription_id, kind, item, platform, channel)
+        if delivery.status == PENDING:
+            with self._engine.begin() as conn:
+                conn.execute(update(table).where(table.c.id == delivery.id).values(status=SKIPPED))
 
     def get(self, subscription_id: int, kind: str, item: str) -> Delivery | None:
         """The record for one delivery key."""

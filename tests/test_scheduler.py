@@ -1,0 +1,67 @@
+"""Scheduling logic with an injected clock: digest times in each timezone, catch-up, job sync."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timezone
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from bot.domain import RepoRef, Subscription
+from bot.service.scheduler import Scheduler, last_digest_time, missed_digest_day
+from tests.fakes import FakeClock
+
+REPO = RepoRef.parse("octo/widgets")
+
+
+def sub(**options) -> Subscription:
+    return Subscription(**{"platform": "slack", "channel": "C1", "repo": REPO, **options})
+
+
+def test_last_digest_time_in_the_subscription_timezone():
+    shanghai = sub(timezone="Asia/Shanghai", digest_time=time(9, 0))
+    # 00:30 UTC is 08:30 in Shanghai: today's 09:00 has not come, so the last one was yesterday's.
+    assert last_digest_time(shanghai, datetime(2026, 1, 8, 0, 30, tzinfo=timezone.utc)).date() == date(2026, 1, 7)
+    assert last_digest_time(shanghai, datetime(2026, 1, 8, 1, 0, tzinfo=timezone.utc)).date() == date(2026, 1, 8)
+
+
+def test_missed_digest_is_caught_up_only_when_recent_and_undelivered():
+    s = sub(timezone="Europe/Berlin", digest_time=time(9, 0))
+    two_hours_late = datetime(2026, 1, 8, 10, 0, tzinfo=timezone.utc)  # 11:00 in Berlin
+    assert missed_digest_day(s, two_hours_late, delivered=False) == date(2026, 1, 7)
+    assert missed_digest_day(s, two_hours_late, delivered=True) is None
+    assert missed_digest_day(s, datetime(2026, 1, 8, 20, 0, tzinfo=timezone.utc), delivered=False) is None
+
+
+def test_digest_jobs_follow_subscription_changes(store):
+    clock = FakeClock(datetime(2026, 1, 8, 3, 0, tzinfo=timezone.utc))
+    backend = BackgroundScheduler()
+    scheduler = Scheduler(store, watcher=None, digests=None, clock=clock, poll_interval=60, scheduler=backend)
+    scheduler.sync()
+    assert scheduler.digest_job_ids() == set()
+    first, _ = store.subscriptions.save(sub(timezone="Asia/Shanghai", digest_time=time(9, 0)))
+    second, _ = store.subscriptions.save(sub(channel="C2", timezone="UTC", digest_time=time(18, 30)))
+    scheduler.sync()
+    assert scheduler.digest_job_ids() == {f"digest:{first.id}", f"digest:{second.id}"}
+    trigger = backend.get_job(f"digest:{first.id}").trigger
+    assert "hour='9'" in str(trigger) and "minute='0'" in str(trigger) and str(trigger.timezone) == "Asia/Shanghai"
+    store.subscriptions.save(first.model_copy(update={"digest_time": time(7, 15)}))
+    store.subscriptions.remove("slack", "C2", REPO)
+    scheduler.sync()
+    assert scheduler.digest_job_ids() == {f"digest:{first.id}"}
+    assert "hour='7'" in str(backend.get_job(f"digest:{first.id}").trigger)
+    store.subscriptions.set_paused(first.id, True, "not_in_channel")
+    scheduler.sync()
+    assert scheduler.digest_job_ids() == set()
+
+
+def test_sync_schedules_a_catch_up_for_a_digest_missed_while_down(store):
+    clock = FakeClock(datetime(2026, 1, 8, 10, 0, tzinfo=timezone.utc))
+    backend = BackgroundScheduler()
+    scheduler = Scheduler(store, watcher=None, digests=None, clock=clock, poll_interval=60, scheduler=backend)
+    s, _ = store.subscriptions.save(sub(timezone="UTC", digest_time=time(9, 0)))
+    scheduler.sync()
+    assert backend.get_job(f"catch-up:{s.id}").args == (s.id, date(2026, 1, 7))
+    store.deliveries.claim(s.id, "digest", "2026-01-07", "slack", "C1")
+    backend.remove_job(f"catch-up:{s.id}")
+    scheduler.sync()
+    assert backend.get_job(f"catch-up:{s.id}") is None

@@ -1,0 +1,146 @@
+"""The watcher's delivery pass: thresholds, filters, burst roll-ups, pausing, crash safety."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from bot.domain import Commit, FileChange, Importance, RepoRef, Subscription
+from bot.service.delivery import Deliverer
+from bot.service.watcher import Watcher
+from tests.fakes import FakeAnalyser, FakeClock, FakeNotifier, not_in_channel, rate_limited
+
+REPO = RepoRef.parse("octo/widgets")
+
+
+def commit(n: int, *, author: str = "ada", files: tuple[str, ...] = ("src/app.py",), merge: bool = False,
+           minutes: int = 0) -> Commit:
+    sha = f"{n:040x}"
+    return Commit(repo=REPO, sha=sha, message=f"feat: change number {n}\n\nbody", author_name=author.title(),
+                  author_login=author, committed_at=datetime(2026, 1, 8, 10, minutes, tzinfo=timezone.utc),
+                  url=f"https://github.com/octo/widgets/commit/{sha}",
+                  parents=("a" * 40, "b" * 40) if merge else ("a" * 40,),
+                  files=tuple(FileChange(filename=name, additions=1) for name in files))
+
+
+@pytest.fixture
+def world(store):
+    clock = FakeClock()
+    notifier = FakeNotifier()
+    analyser = FakeAnalyser()
+    deliverer = Deliverer(store, {"slack": notifier}, clock)
+    watcher = Watcher(store, source=None, analyser=analyser, deliverer=deliverer, clock=clock, max_cards_per_poll=10)
+    return store, notifier, analyser, watcher
+
+
+def subscribe(store, channel="C1", **options) -> Subscription:
+    sub, _ = store.subscriptions.save(Subscription(platform="slack", channel=channel, repo=REPO, **options))
+    return sub
+
+
+def test_cards_go_to_subscriptions_whose_threshold_the_commit_meets(world):
+    store, notifier, analyser, watcher = world
+    subscribe(store, "HIGH", threshold=Importance.HIGH)
+    subscribe(store, "MED", threshold=Importance.MEDIUM)
+    analyser.importance = {commit(1).sha: Importance.HIGH, commit(2).sha: Importance.MEDIUM,
+                           commit(3).sha: Importance.LOW}
+    for n in (1, 2, 3):
+        store.commits.save(commit(n), branch="main")
+    report = watcher.deliver_pending()
+    delivered = sorted((sent.channel, sent.payload.title) for sent in notifier.of_kind("card"))
+    assert delivered == [("HIGH", "feat: change number 1"), ("MED", "feat: change number 1"),
+                         ("MED", "feat: change number 2")]
+    assert report.processed == 3 and store.commits.unprocessed() == []
+    assert watcher.deliver_pending().cards == 0 and len(notifier.sent) == 3
+
+
+@pytest.mark.parametrize(("options", "change", "delivered"), [
+    ({"paths": ["docs/**"]}, {"files": ("src/app.py",)}, False),
+    ({"paths": ["src/**"]}, {"files": ("README.md", "src/deep/mod.py")}, True),
+    ({"ignore_authors": ["dependabot[bot]"]}, {"author": "dependabot[bot]"}, False),
+    ({"ignore_authors": ["*[bot]"]}, {"author": "renovate[bot]"}, False),
+    ({"ignore_authors": ["dependabot[bot]"]}, {"author": "ada"}, True),
+    ({"include_merges": False}, {"merge": True}, False),
+    ({"include_merges": True}, {"merge": True}, True),
+    ({"branch": "release"}, {}, False),
+])
+def test_filters(world, options, change, delivered):
+    store, notifier, analyser, watcher = world
+    subscribe(store, threshold=Importance.LOW, **options)
+    store.commits.save(commit(1, **change), branch="main")
+    watcher.deliver_pending()
+    assert bool(notifier.of_kind("card")) is delivered
+    assert store.commits.unprocessed() == []
+
+
+def test_burst_is_capped_per_channel_and_the_rest_rolled_up_once(world):
+    store, notifier, analyser, watcher = world
+    subscribe(store, threshold=Importance.LOW)
+    for n in range(1, 26):
+        store.commits.save(commit(n, minutes=n), branch="main")
+    report = watcher.deliver_pending()
+    assert len(notifier.of_kind("card")) == 10
+    rollups = notifier.of_kind("text")
+    assert len(rollups) == 1 and report.rolled_up == 15
+    assert rollups[0].payload.count("\n• ") == 15
+    assert watcher.deliver_pending().cards == 0 and len(notifier.sent) == 11
+
+
+def test_each_language_is_analysed_once(world):
+    store, notifier, analyser, watcher = world
+    subscribe(store, "A", language="zh", threshold=Importance.LOW)
+    subscribe(store, "B", language="zh", threshold=Importance.LOW)
+    subscribe(store, "C", language="en", threshold=Importance.LOW)
+    store.commits.save(commit(1), branch="main")
+    watcher.deliver_pending()
+    assert sorted(analyser.calls) == [(commit(1).sha, "en"), (commit(1).sha, "zh")]
+    assert len(notifier.of_kind("card")) == 3
+
+
+def test_removed_bot_pauses_the_subscription_and_says_why(world):
+    store, notifier, analyser, watcher = world
+    sub = subscribe(store, threshold=Importance.LOW)
+    notifier.fail_with = [not_in_channel()]
+    store.commits.save(commit(1), branch="main")
+    store.commits.save(commit(2), branch="main")
+    watcher.deliver_pending()
+    paused = store.subscriptions.get(sub.id)
+    assert paused.paused and paused.paused_reason == "not_in_channel"
+    assert notifier.sent == []
+    assert store.subscriptions.watched() == []
+
+
+def test_rate_limited_delivery_is_retried_next_cycle_exactly_once(world):
+    store, notifier, analyser, watcher = world
+    subscribe(store, threshold=Importance.LOW)
+    notifier.fail_with = [rate_limited()]
+    store.commits.save(commit(1), branch="main")
+    first = watcher.deliver_pending()
+    assert first.deferred == 1 and len(store.commits.unprocessed()) == 1
+    second = watcher.deliver_pending()
+    assert second.cards == 1 and store.commits.unprocessed() == []
+    assert len(notifier.of_kind("card")) == 1
+
+
+def test_crash_between_post_and_record_does_not_post_twice(world):
+    store, notifier, analyser, watcher = world
+    subscribe(store, threshold=Importance.LOW)
+    store.commits.save(commit(1), branch="main")
+    notifier.crash_after_post = True
+    with pytest.raises(SystemExit):
+        watcher.deliver_pending()
+    assert len(notifier.sent) == 1 and len(store.deliveries.pending()) == 1
+    notifier.crash_after_post = False  # "restart"
+    watcher.deliver_pending()
+    assert len(notifier.of_kind("card")) == 1
+    assert store.deliveries.pending() == [] and store.commits.unprocessed() == []
+
+
+def test_subscriptions_to_other_repos_or_platforms_get_nothing(world):
+    store, notifier, analyser, watcher = world
+    store.subscriptions.save(Subscription(platform="slack", channel="C9", repo=RepoRef.parse("other/repo"),
+                                          threshold=Importance.LOW))
+    store.commits.save(commit(1), branch="main")
+    watcher.deliver_pending()
+    assert notifier.sent == [] and store.commits.unprocessed() == []
