@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from datetime import timezone as dt_timezone
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -35,11 +36,11 @@ class DigestOutcome:
 
 
 def day_window(day: date, timezone: str) -> tuple[datetime, datetime]:
-    """[start, end) of a local calendar day, as aware datetimes (DST-correct)."""
+    """[start, end) of a local calendar day, in UTC (so a DST day is 23 or 25 hours long)."""
     zone = ZoneInfo(timezone)
     start = datetime.combine(day, time(0), tzinfo=zone)
     end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
-    return start, end
+    return start.astimezone(dt_timezone.utc), end.astimezone(dt_timezone.utc)
 
 
 def previous_local_day(now: datetime, timezone: str) -> date:
@@ -83,7 +84,7 @@ class DigestService:
         deferred = 0
         for entry in digest.entries:
             outcome = self._deliverer.deliver_card(sub, entry.commit, entry.analysis, thread_id=parent,
-                                                   kind="digest-entry", item=f"{item}:{entry.commit.sha[:16]}")
+                                                   kind="digest-entry", item=f"{item}:{entry.commit.sha}")
             deferred += outcome == DEFERRED
         log.info("digest delivered", extra={"subscription": sub.id, "repo": str(sub.repo), "day": item,
                                             "entries": len(digest.entries), "deferred": deferred})

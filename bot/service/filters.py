@@ -48,8 +48,9 @@ def author_ignored(sub: Subscription, commit: Commit) -> bool:
     names = {name.lower() for name in (commit.author_login, commit.author_name) if name}
     for ignored in sub.ignore_authors:
         pattern = ignored.strip().lower()
-        # fnmatch treats [bot] as a character class; compare literally first.
-        if pattern in names or any(fnmatchcase(name, pattern) for name in names if "*" in pattern):
+        # Brackets are literal here ("dependabot[bot]"), not fnmatch character classes.
+        literal = pattern.replace("[", "[[]")
+        if pattern in names or any(fnmatchcase(name, literal) for name in names):
             return True
     return False
 

@@ -90,7 +90,7 @@ deliveries = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("subscription_id", Integer, nullable=False),
     Column("kind", String(16), nullable=False),
-    Column("item", String(64), nullable=False),
+    Column("item", String(128), nullable=False),
     Column("platform", String(32), nullable=False),
     Column("channel", String(512), nullable=False),
     Column("status", String(16), nullable=False),

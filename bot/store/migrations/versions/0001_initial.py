@@ -83,7 +83,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("subscription_id", sa.Integer, nullable=False),
         sa.Column("kind", sa.String(16), nullable=False),
-        sa.Column("item", sa.String(64), nullable=False),
+        sa.Column("item", sa.String(128), nullable=False),
         sa.Column("platform", sa.String(32), nullable=False),
         sa.Column("channel", sa.String(512), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
