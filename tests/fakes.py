@@ -99,3 +99,115 @@ class FakeAnalyser:
 
     def cached(self, *args, **kwargs):
         return None
+
+
+# --- added for the command layer (issue 6) ---
+
+
+def make_commit(repo: str = "octo/widgets", sha: str | None = None, n: int = 1, message: str | None = None,
+                when: datetime | None = None) -> Commit:
+    """A small valid commit; `n` picks a distinct SHA when `sha` is not given."""
+    from bot.domain import RepoRef
+
+    sha = sha or f"{n:040x}"
+    return Commit(repo=RepoRef.parse(repo), sha=sha, message=message or f"fix: thing {n}", author_name="Ada",
+                  committed_at=when or datetime(2026, 1, 7, 10, 0, tzinfo=timezone.utc),
+                  url=f"https://github.com/{repo}/commit/{sha}", parents=("a" * 40,))
+
+
+class FakeSource:
+    """A CommitSource over in-memory repos and commits; records every call; can fail on demand."""
+
+    def __init__(self) -> None:
+        from bot.domain import RepoRef
+
+        self._ref = RepoRef.parse
+        self.repos: dict[str, tuple[str, set[str]]] = {}  # lower-case name -> (canonical name, branches)
+        self.default_branch: dict[str, str] = {}
+        self.private: set[str] = set()
+        self.commits: dict[tuple[str, str], Commit] = {}
+        self.calls: list[tuple[str, ...]] = []
+        self.fail_next: list[Exception] = []
+
+    def add_repo(self, name: str, branches: tuple[str, ...] = ("main",), default: str | None = None,
+                 private: bool = False) -> None:
+        self.repos[name.lower()] = (name, set(branches))
+        self.default_branch[name.lower()] = default or branches[0]
+        if private:
+            self.private.add(name.lower())
+
+    def add_commit(self, commit: Commit) -> Commit:
+        self.add_repo(commit.repo.full_name) if commit.repo.full_name.lower() not in self.repos else None
+        self.commits[(commit.repo.full_name.lower(), commit.sha)] = commit
+        return commit
+
+    def _failure(self) -> None:
+        if self.fail_next:
+            raise self.fail_next.pop(0)
+
+    def _repo(self, repo):
+        from bot.github.errors import NotFound
+
+        if repo.full_name.lower() not in self.repos:
+            raise NotFound(f"{repo}: Not Found (HTTP 404)", 404)
+        return self.repos[repo.full_name.lower()]
+
+    def fetch_commit_listing(self, repo, branch, since_sha, etag):
+        raise NotImplementedError("the command layer never lists commits")
+
+    def fetch_commit(self, repo, sha: str) -> Commit:
+        from bot.github.errors import NotFound
+
+        self.calls.append(("fetch_commit", repo.full_name, sha))
+        self._failure()
+        self._repo(repo)
+        commit = self.commits.get((repo.full_name.lower(), sha.lower()))
+        if commit is None:
+            raise NotFound(f"{repo}@{sha}: No commit found for SHA: {sha} (HTTP 422)", 422)
+        return commit
+
+    def resolve_sha(self, repo, prefix: str) -> str:
+        from bot.github.errors import GitHubError, NotFound
+
+        self.calls.append(("resolve_sha", repo.full_name, prefix))
+        self._failure()
+        self._repo(repo)
+        matches = [sha for (name, sha) in self.commits if name == repo.full_name.lower() and sha.startswith(prefix)]
+        if not matches:
+            raise NotFound(f"{repo}@{prefix}: No commit found for SHA: {prefix} (HTTP 422)", 422)
+        if len(matches) > 1:
+            raise GitHubError(f"{repo}@{prefix}: ambiguous SHA (HTTP 422)", 422)
+        return matches[0]
+
+    def fetch_repo_info(self, repo, branch: str | None = None):
+        from bot.github.errors import NotFound
+        from bot.github.port import RepoInfo
+
+        self.calls.append(("fetch_repo_info", repo.full_name, branch or ""))
+        self._failure()
+        canonical, branches = self._repo(repo)
+        default = self.default_branch[repo.full_name.lower()]
+        wanted = branch or default
+        if wanted not in branches:
+            raise NotFound(f"{canonical}@{wanted}: Branch not found (HTTP 404)", 404)
+        return RepoInfo(repo=self._ref(canonical), default_branch=default, branch=wanted,
+                        private=repo.full_name.lower() in self.private)
+
+
+@dataclass
+class FakeDigestOutcome:
+    posted: bool
+    entries: int
+    reason: str
+
+
+class FakeDigests:
+    """Records `deliver(sub, day, force)` calls and answers with a fixed outcome."""
+
+    def __init__(self, outcome: FakeDigestOutcome | None = None) -> None:
+        self.calls: list[tuple[int | None, object, bool]] = []
+        self.outcome = outcome or FakeDigestOutcome(True, 3, "posted")
+
+    def deliver(self, sub, day, force: bool = False):
+        self.calls.append((sub.id, day, force))
+        return self.outcome

@@ -172,3 +172,13 @@ def test_two_processes_migrating_a_fresh_database_at_once(request, backend):
         worker.join(60)
     assert [worker.exitcode for worker in workers] == [0, 0, 0]
     assert open_store(url).subscriptions.list() == []
+
+
+def test_poll_requests_are_taken_once(any_store):
+    now = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    any_store.cursors.advance(REPO, "main", "a" * 40, None, now)
+    any_store.cursors.request_poll(REPO, "main", now)
+    any_store.cursors.request_poll(RepoRef.parse("x/y"), "dev", now)
+    assert sorted(str(r) + "@" + b for r, b in any_store.cursors.take_poll_requests()) == ["octo/widgets@main", "x/y@dev"]
+    assert any_store.cursors.take_poll_requests() == []
+    assert any_store.cursors.get(REPO, "main").last_sha == "a" * 40

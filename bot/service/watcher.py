@@ -69,18 +69,14 @@ class Watcher:
         report = CycleReport()
         pairs = self._store.subscriptions.watched() if pairs is None else pairs
         outcomes = poll_all(self._source, self._store, pairs, self._concurrency, self._clock)
-        for (repo, branch), outcome in zip(pairs, outcomes):
+        for outcome in outcomes:
             report.polled += 1
-            error = getattr(outcome, "error", None)
-            if error is not None:
-                report.failures[f"{repo}@{branch}"] = str(error)
-                self._metrics.polls.labels("error").inc()
-                self._metrics.errors.labels(type(error).__name__).inc()
-            else:
-                self._metrics.polls.labels("ok").inc()
-                new = len(getattr(outcome, "new_commits", []) or [])
-                report.new_commits += new
-                self._metrics.new_commits.inc(new)
+            self._metrics.polls.labels(outcome.status).inc()
+            if not outcome.ok:
+                report.failures[f"{outcome.repo}@{outcome.branch}"] = str(outcome.error)
+                self._metrics.errors.labels(type(outcome.error).__name__).inc()
+            report.new_commits += len(outcome.new_shas)
+            self._metrics.new_commits.inc(len(outcome.new_shas))
         self._report_persistent_failures(pairs)
         self.deliver_pending(report)
         self._metrics.cycles.inc()

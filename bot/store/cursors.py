@@ -73,6 +73,23 @@ class CursorStore:
         with self._engine.begin() as conn:
             conn.execute(update(table).where(self._key(repo, branch)).values(failure_reported=True))
 
+    def request_poll(self, repo: RepoRef, branch: str, at: datetime) -> None:
+        """Ask the worker (maybe another process) to poll this branch soon: a push webhook arrived."""
+        with self._engine.begin() as conn:
+            insert_ignore(conn, table, {"repo": repo.full_name, "branch": branch, "failure_count": 0,
+                                        "failure_reported": False})
+            conn.execute(update(table).where(self._key(repo, branch)).values(poll_requested_at=at))
+
+    def take_poll_requests(self) -> list[tuple[RepoRef, str]]:
+        """Pairs with a pending poll request, clearing the requests."""
+        with self._engine.begin() as conn:
+            rows = conn.execute(select(table.c.repo, table.c.branch)
+                                .where(table.c.poll_requested_at.is_not(None))).all()
+            for row in rows:
+                conn.execute(update(table).where(and_(table.c.repo == row.repo, table.c.branch == row.branch))
+                             .values(poll_requested_at=None))
+        return [(RepoRef.parse(row.repo), row.branch) for row in rows]
+
     @staticmethod
     def _key(repo: RepoRef, branch: str):
         return and_(table.c.repo == repo.full_name, table.c.branch == branch)

@@ -52,6 +52,7 @@ repo_cursors = Table(
     Column("failure_message", Text),
     Column("failure_count", Integer, nullable=False, default=0),
     Column("failure_reported", Boolean, nullable=False, default=False),
+    Column("poll_requested_at", DateTime(timezone=True)),
 )
 
 commits = Table(

@@ -49,6 +49,7 @@ def upgrade() -> None:
         sa.Column("failure_message", sa.Text),
         sa.Column("failure_count", sa.Integer, nullable=False),
         sa.Column("failure_reported", sa.Boolean, nullable=False),
+        sa.Column("poll_requested_at", TZ),
     )
     op.create_table(
         "commits",
