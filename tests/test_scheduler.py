@@ -65,3 +65,24 @@ def test_sync_schedules_a_catch_up_for_a_digest_missed_while_down(store):
     backend.remove_job(f"catch-up:{s.id}")
     scheduler.sync()
     assert backend.get_job(f"catch-up:{s.id}") is None
+
+
+class RecordingWatcher:
+    def __init__(self):
+        self.cycles = []
+
+    def run_cycle(self, pairs=None):
+        self.cycles.append(pairs)
+
+
+def test_push_requests_poll_only_watched_branches(store):
+    watcher = RecordingWatcher()
+    scheduler = Scheduler(store, watcher=watcher, digests=None, clock=FakeClock(), poll_interval=60,
+                          scheduler=BackgroundScheduler())
+    store.subscriptions.save(sub())
+    now = datetime(2026, 1, 8, tzinfo=timezone.utc)
+    store.cursors.request_poll(REPO, "main", now)
+    store.cursors.request_poll(REPO, "unwatched", now)
+    assert scheduler.poll_requested() == 1
+    assert watcher.cycles == [[(REPO, "main")]]
+    assert scheduler.poll_requested() == 0 and len(watcher.cycles) == 1

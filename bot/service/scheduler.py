@@ -11,7 +11,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.clock import Clock
-from bot.domain import RepoRef, Subscription
+from bot.domain import Subscription
 from bot.service.digest import DigestService
 from bot.service.watcher import Watcher
 from bot.store import Store
@@ -19,6 +19,9 @@ from bot.store import Store
 log = logging.getLogger(__name__)
 POLL_JOB = "poll-cycle"
 SYNC_JOB = "sync-subscriptions"
+REQUESTS_JOB = "poll-requests"
+# How often the worker looks for polls requested by push webhooks (possibly in a web process).
+REQUEST_CHECK_SECONDS = 5
 # A digest missed while the process was down is still posted if it is at most this late.
 CATCH_UP = timedelta(hours=6)
 
@@ -60,6 +63,8 @@ class Scheduler:
                                 id=POLL_JOB, next_run_time=self._clock(), replace_existing=True)
         # Subscriptions may change in another process (a `serve` web process); re-read them regularly.
         self._scheduler.add_job(self.sync, IntervalTrigger(seconds=60), id=SYNC_JOB, replace_existing=True)
+        self._scheduler.add_job(self.poll_requested, IntervalTrigger(seconds=REQUEST_CHECK_SECONDS),
+                                id=REQUESTS_JOB, replace_existing=True)
         self._scheduler.start()
         self.sync()
         log.info("scheduler started", extra={"poll_interval": self._poll_interval})
@@ -100,10 +105,17 @@ class Scheduler:
             if missed_digest_day(sub, now, delivered) is not None and self._scheduler.get_job(catch_up) is None:
                 self._scheduler.add_job(self._digest_job, args=[sub.id, day], id=catch_up)
 
-    def trigger_poll(self, repo: RepoRef, branch: str) -> None:
-        """Poll one branch now (a push webhook arrived); the cycle stays the source of truth."""
-        self._scheduler.add_job(self._watcher.run_cycle, args=[[(repo, branch)]], id=f"push:{repo}@{branch}",
-                                replace_existing=True)
+    def poll_requested(self) -> int:
+        """Poll the branches a push webhook asked for (in this or a web process); returns how many."""
+        pairs = self._store.cursors.take_poll_requests()
+        watched = set(self._store.subscriptions.watched())
+        pairs = [pair for pair in pairs if pair in watched]
+        if pairs:
+            try:
+                self._watcher.run_cycle(pairs)
+            except Exception:  # the schedule must survive any one cycle's failure
+                log.exception("requested poll failed")
+        return len(pairs)
 
     def _poll_cycle(self) -> None:
         try:
