@@ -103,12 +103,14 @@ class FakeAnalyser:
 
 # --- added for the command layer (issue 6) ---
 
+from bot.domain import RepoRef  # noqa: E402
+from bot.github.errors import GitHubError, NotFound  # noqa: E402
+from bot.github.port import RepoInfo  # noqa: E402
+
 
 def make_commit(repo: str = "octo/widgets", sha: str | None = None, n: int = 1, message: str | None = None,
                 when: datetime | None = None) -> Commit:
     """A small valid commit; `n` picks a distinct SHA when `sha` is not given."""
-    from bot.domain import RepoRef
-
     sha = sha or f"{n:040x}"
     return Commit(repo=RepoRef.parse(repo), sha=sha, message=message or f"fix: thing {n}", author_name="Ada",
                   committed_at=when or datetime(2026, 1, 7, 10, 0, tzinfo=timezone.utc),
@@ -119,9 +121,6 @@ class FakeSource:
     """A CommitSource over in-memory repos and commits; records every call; can fail on demand."""
 
     def __init__(self) -> None:
-        from bot.domain import RepoRef
-
-        self._ref = RepoRef.parse
         self.repos: dict[str, tuple[str, set[str]]] = {}  # lower-case name -> (canonical name, branches)
         self.default_branch: dict[str, str] = {}
         self.private: set[str] = set()
@@ -137,7 +136,8 @@ class FakeSource:
             self.private.add(name.lower())
 
     def add_commit(self, commit: Commit) -> Commit:
-        self.add_repo(commit.repo.full_name) if commit.repo.full_name.lower() not in self.repos else None
+        if commit.repo.full_name.lower() not in self.repos:
+            self.add_repo(commit.repo.full_name)
         self.commits[(commit.repo.full_name.lower(), commit.sha)] = commit
         return commit
 
@@ -146,8 +146,6 @@ class FakeSource:
             raise self.fail_next.pop(0)
 
     def _repo(self, repo):
-        from bot.github.errors import NotFound
-
         if repo.full_name.lower() not in self.repos:
             raise NotFound(f"{repo}: Not Found (HTTP 404)", 404)
         return self.repos[repo.full_name.lower()]
@@ -156,8 +154,6 @@ class FakeSource:
         raise NotImplementedError("the command layer never lists commits")
 
     def fetch_commit(self, repo, sha: str) -> Commit:
-        from bot.github.errors import NotFound
-
         self.calls.append(("fetch_commit", repo.full_name, sha))
         self._failure()
         self._repo(repo)
@@ -167,8 +163,6 @@ class FakeSource:
         return commit
 
     def resolve_sha(self, repo, prefix: str) -> str:
-        from bot.github.errors import GitHubError, NotFound
-
         self.calls.append(("resolve_sha", repo.full_name, prefix))
         self._failure()
         self._repo(repo)
@@ -180,9 +174,6 @@ class FakeSource:
         return matches[0]
 
     def fetch_repo_info(self, repo, branch: str | None = None):
-        from bot.github.errors import NotFound
-        from bot.github.port import RepoInfo
-
         self.calls.append(("fetch_repo_info", repo.full_name, branch or ""))
         self._failure()
         canonical, branches = self._repo(repo)
@@ -190,7 +181,7 @@ class FakeSource:
         wanted = branch or default
         if wanted not in branches:
             raise NotFound(f"{canonical}@{wanted}: Branch not found (HTTP 404)", 404)
-        return RepoInfo(repo=self._ref(canonical), default_branch=default, branch=wanted,
+        return RepoInfo(repo=RepoRef.parse(canonical), default_branch=default, branch=wanted,
                         private=repo.full_name.lower() in self.private)
 
 

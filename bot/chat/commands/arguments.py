@@ -1,0 +1,108 @@
+"""Argument checks: each turns one typed word into a value or a UsageError saying what is wrong."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, time
+
+from bot.chat.commands.grammar import UsageError
+from bot.chat.commands.links import parse_commit_url, parse_repo_url
+from bot.config import check_timezone, parse_hhmm
+from bot.domain import Importance, RepoRef, check_sha
+
+MAX_LIST_ITEMS = 50
+_BRANCH_BAD = re.compile(r"[\s~^:?*\[\\]|\.\.|@\{|//|\.lock$|^[-/.]|[/.]$")
+
+
+def repo(command: str, text: str) -> RepoRef:
+    """`owner/name` (a github.com or GHES repository URL is accepted too)."""
+    try:
+        return RepoRef.parse(text)
+    except ValueError:
+        from_url = parse_repo_url(text)
+        if from_url is not None:
+            return from_url
+        raise UsageError(command, f"repository must be owner/name, got {text!r}") from None
+
+
+def sha(command: str, text: str) -> str:
+    """A SHA prefix of 4-40 hex digits, lower-cased."""
+    try:
+        return check_sha(text)
+    except ValueError as exc:
+        raise UsageError(command, str(exc)) from None
+
+
+def commit_target(command: str, text: str) -> tuple[RepoRef | None, str]:
+    """A SHA, or a pasted commit URL giving both the repo and the SHA."""
+    from_url = parse_commit_url(text)
+    if from_url is not None:
+        return from_url
+    return None, sha(command, text)
+
+
+def branch(command: str, text: str) -> str:
+    """A git branch name (no spaces, `..`, control or glob characters)."""
+    if len(text) > 255 or _BRANCH_BAD.search(text) or any(ord(ch) < 32 for ch in text):
+        raise UsageError(command, f"not a valid branch name: {text!r}")
+    return text
+
+
+def hhmm(command: str, text: str) -> time:
+    """`HH:MM`, 24-hour."""
+    try:
+        return parse_hhmm(text)
+    except ValueError as exc:
+        raise UsageError(command, f"--digest: {exc}") from None
+
+
+def timezone(command: str, text: str) -> str:
+    """A real IANA timezone such as `Asia/Shanghai` or `UTC`."""
+    try:
+        return check_timezone(text)
+    except ValueError as exc:
+        raise UsageError(command, f"--tz: {exc}") from None
+
+
+def language(command: str, text: str) -> str:
+    """`zh` or `en`."""
+    value = text.strip().lower()
+    if value not in ("zh", "en"):
+        raise UsageError(command, f"--lang must be zh or en, got {text!r}")
+    return value
+
+
+def threshold(command: str, text: str) -> Importance:
+    """`high`, `medium` or `low`."""
+    try:
+        return Importance(text.strip().lower())
+    except ValueError:
+        raise UsageError(command, f"--min must be high, medium or low, got {text!r}") from None
+
+
+def name_list(command: str, option: str, text: str) -> list[str]:
+    """Comma-separated words (globs or author names), blanks dropped."""
+    items = [part.strip() for part in text.split(",") if part.strip()]
+    if not items:
+        raise UsageError(command, f"{option} needs at least one comma-separated value")
+    if len(items) > MAX_LIST_ITEMS:
+        raise UsageError(command, f"{option} takes at most {MAX_LIST_ITEMS} values, got {len(items)}")
+    for item in items:
+        if len(item) > 200 or any(ord(ch) < 32 for ch in item):
+            raise UsageError(command, f"{option}: not a usable value: {item[:60]!r}")
+    return items
+
+
+def day(command: str, text: str) -> date:
+    """A calendar date `YYYY-MM-DD`."""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise UsageError(command, f"date must be YYYY-MM-DD, got {text!r}")
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(command, f"not a real date: {text!r}") from None
+
+
+def looks_like_day(text: str) -> bool:
+    """True for words shaped like `YYYY-MM-DD` (valid or not)."""
+    return re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", text) is not None

@@ -1,0 +1,107 @@
+"""The one entry point every platform calls: parse → validate → handle → Reply."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.chat.commands.commit import check_commit, run_commit
+from bot.chat.commands.digest import check_digest, run_digest
+from bot.chat.commands.grammar import Parsed, UsageError, command_name, parse
+from bot.chat.commands.help import command_help, overview, usage
+from bot.chat.commands.model import CommandContext, CommandServices, Reply
+from bot.chat.commands.subscriptions import (check_subscribe, check_unsubscribe, run_list, run_subscribe,
+                                             run_unsubscribe)
+from bot.service.lookup import CommitLookup
+
+log = logging.getLogger(__name__)
+
+
+def is_command(text: str) -> bool:
+    """True when `text` starts with one of the bot's commands (`/commit …`, `help`)."""
+    return command_name(text) is not None
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A command whose arguments passed their checks, ready to run."""
+
+    name: str
+    args: Any
+
+
+class CommandHandler:
+    """Parses, validates and runs commands against the services; never raises."""
+
+    def __init__(self, services: CommandServices) -> None:
+        self.services = services
+        self.lookup = services.lookup or CommitLookup(services.store, services.source, services.analyser)
+        self._runners: dict[str, Callable[[Any, CommandContext], Reply]] = {
+            "commit": lambda args, ctx: run_commit(args, ctx, self.services, self.lookup),
+            "subscribe": lambda args, ctx: run_subscribe(args, ctx, self.services),
+            "unsubscribe": lambda args, ctx: run_unsubscribe(args, ctx, self.services),
+            "subscriptions": lambda args, ctx: run_list(ctx, self.services),
+            "digest": lambda args, ctx: run_digest(args, ctx, self.services),
+        }
+
+    def handle(self, text: str, ctx: CommandContext) -> Reply:
+        """Answer one command line as typed, e.g. `/commit abc1234 owner/repo`."""
+        try:
+            prepared = self._prepare(text)
+        except UsageError as exc:
+            return usage_reply(exc)
+        if prepared.name == "help":
+            return Reply(text=prepared.args)
+        try:
+            return self._runners[prepared.name](prepared.args, ctx)
+        except UsageError as exc:
+            return usage_reply(exc)
+        except Exception as exc:  # one failing command must not take the chat listener down; logged in full
+            log.exception("command failed", extra={"command": prepared.name, "platform": ctx.platform,
+                                                   "channel": ctx.channel})
+            return Reply(text=f"/{prepared.name} failed: {type(exc).__name__}. The bot's log has the details.")
+
+    def quick(self, text: str) -> Reply | None:
+        """The answer when no service is needed (help, or arguments that fail their checks), else None.
+
+        Chat adapters call this inside the platform's acknowledgement deadline and run `handle`
+        later (Slack lazy listeners) only when this returns None.
+        """
+        try:
+            prepared = self._prepare(text)
+        except UsageError as exc:
+            return usage_reply(exc)
+        if prepared.name == "help":
+            return Reply(text=prepared.args)
+        return None
+
+    def _prepare(self, text: str) -> Prepared:
+        parsed = parse(text)
+        if parsed.wants_help:
+            return Prepared("help", command_help(parsed.name))
+        if parsed.name == "help":
+            return Prepared("help", _help_topic(parsed))
+        checks: dict[str, Callable[[Parsed], Any]] = {
+            "commit": check_commit, "subscribe": check_subscribe, "unsubscribe": check_unsubscribe,
+            "subscriptions": lambda p: None, "digest": check_digest,
+        }
+        return Prepared(parsed.name, checks[parsed.name](parsed))
+
+
+def _help_topic(parsed: Parsed) -> str:
+    if not parsed.args:
+        return overview()
+    topic = parsed.args[0].lower().lstrip("/")
+    if topic not in ("commit", "subscribe", "unsubscribe", "subscriptions", "digest"):
+        raise UsageError("help", f"no command named {parsed.args[0]!r}")
+    return command_help(topic)
+
+
+def usage_reply(exc: UsageError) -> Reply:
+    """An only-to-you reply naming what is wrong, with the usage line."""
+    if exc.command is None or exc.command == "help":
+        return Reply(text=f"{exc.problem[:1].upper()}{exc.problem[1:]}.\n{overview()}")
+    return Reply(text=f"{exc.problem[:1].upper()}{exc.problem[1:]}.\n{usage(exc.command)}\n"
+                      f"(/{exc.command} help for details)")

@@ -1,0 +1,87 @@
+"""What the command layer takes in and gives back, shared by every chat platform."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import time
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.clock import Clock, system_clock
+from bot.config import Settings
+from bot.domain import Card, RepoRef, Subscription
+
+if TYPE_CHECKING:
+    from bot.github.port import CommitSource
+    from bot.service.lookup import Analyses, CommitLookup
+    from bot.store import Store
+
+
+class CommandContext(BaseModel):
+    """Where a command came from: platform, channel and who typed it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    platform: Literal["slack", "feishu", "feishu_webhook", "console"]
+    channel: str
+    user_id: str
+    user_name: str | None = None
+    is_direct: bool = False
+
+
+class Reply(BaseModel):
+    """A command's answer: plain untrusted `text` (each platform escapes it) and/or cards.
+
+    `public` replies are shown to the whole channel; the others only to the person who asked
+    (ephemeral on Slack) where the platform can.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str | None = None
+    cards: list[Card] = Field(default_factory=list)
+    public: bool = False
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """Options a new subscription gets when `/subscribe` does not name them."""
+
+    digest_time: time = time(9, 0)
+    timezone: str = "UTC"
+    language: Literal["zh", "en"] = "zh"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Defaults":
+        """DIGEST_TIME, TIMEZONE and LANGUAGE."""
+        return cls(digest_time=settings.digest_clock, timezone=settings.timezone, language=settings.language)
+
+
+def _nothing() -> None:
+    return None
+
+
+@dataclass
+class CommandServices:
+    """Everything commands call; built once by the composition root (fakes in tests)."""
+
+    store: "Store"
+    source: "CommitSource"
+    analyser: "Analyses"
+    digests: Any  # bot.service.digest.DigestService: deliver(sub, day, force=True) -> DigestOutcome
+    defaults: Defaults = field(default_factory=Defaults)
+    clock: Clock = system_clock
+    on_subscriptions_changed: Callable[[], None] = _nothing
+    lookup: "CommitLookup | None" = None
+
+    def subscriptions_of(self, ctx: CommandContext, repo: RepoRef | None = None,
+                         branch: str | None = None) -> list[Subscription]:
+        """The channel's subscriptions, optionally to one repo (matched case-insensitively, as GitHub does)."""
+        subs = self.store.subscriptions.list(platform=ctx.platform, channel=ctx.channel)
+        if repo is not None:
+            subs = [sub for sub in subs if sub.repo.full_name.lower() == repo.full_name.lower()]
+        if branch is not None:
+            subs = [sub for sub in subs if sub.branch == branch]
+        return subs

@@ -1,0 +1,149 @@
+"""`/subscribe`, `/unsubscribe` and `/subscriptions`."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import time
+
+from pydantic import ValidationError
+
+from bot.chat.commands import arguments
+from bot.chat.commands.describe import subscription_line
+from bot.chat.commands.grammar import Parsed, UsageError
+from bot.chat.commands.model import CommandContext, CommandServices, Reply
+from bot.domain import Importance, RepoRef, Subscription
+from bot.github.errors import BadCredentials, EmptyRepository, Forbidden, GitHubError, NotFound, RateLimited
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SubscribeArgs:
+    """Checked `/subscribe` arguments; None means "keep the current (or default) value"."""
+
+    repo: RepoRef
+    branch: str | None
+    threshold: Importance | None = None
+    digest_time: time | None = None
+    timezone: str | None = None
+    language: str | None = None
+    paths: list[str] | None = None
+    ignore_authors: list[str] | None = None
+    include_merges: bool | None = None
+    skip_empty: bool = False
+
+
+def check_subscribe(parsed: Parsed) -> SubscribeArgs:
+    """Validate every argument before anything is asked of GitHub."""
+    name, opts = "subscribe", parsed.options
+    if opts.get("--merges") and opts.get("--no-merges"):
+        raise UsageError(name, "--merges and --no-merges contradict each other")
+    return SubscribeArgs(
+        repo=arguments.repo(name, parsed.args[0]),
+        branch=arguments.branch(name, parsed.args[1]) if len(parsed.args) > 1 else None,
+        threshold=arguments.threshold(name, opts["--min"]) if "--min" in opts else None,
+        digest_time=arguments.hhmm(name, opts["--digest"]) if "--digest" in opts else None,
+        timezone=arguments.timezone(name, opts["--tz"]) if "--tz" in opts else None,
+        language=arguments.language(name, opts["--lang"]) if "--lang" in opts else None,
+        paths=arguments.name_list(name, "--paths", opts["--paths"]) if "--paths" in opts else None,
+        ignore_authors=(arguments.name_list(name, "--ignore-authors", opts["--ignore-authors"])
+                        if "--ignore-authors" in opts else None),
+        include_merges=False if opts.get("--no-merges") else True if opts.get("--merges") else None,
+        skip_empty=bool(opts.get("--skip-empty")),
+    )
+
+
+def github_problem(exc: GitHubError, what: str) -> str:
+    """A sentence for the person who typed the command, naming what GitHub said."""
+    if isinstance(exc, NotFound):
+        return f"{what} was not found on GitHub, or the bot's token cannot read it"
+    if isinstance(exc, EmptyRepository):
+        return f"{what} has no commits yet; subscribe once something is pushed"
+    if isinstance(exc, (BadCredentials, Forbidden)):
+        return f"GitHub refused the bot's token for {what} ({exc.message}); ask whoever runs the bot"
+    if isinstance(exc, RateLimited):
+        when = f" until {exc.reset_at:%H:%M} UTC" if exc.reset_at else ""
+        return f"GitHub's rate limit is used up{when}; try again later"
+    return f"GitHub could not answer about {what} ({exc.message}); try again later"
+
+
+def run_subscribe(args: SubscribeArgs, ctx: CommandContext, services: CommandServices) -> Reply:
+    """Check the repo and branch on GitHub, then create or update the channel's subscription."""
+    what = f"{args.repo}" + (f" (branch {args.branch})" if args.branch else "")
+    try:
+        info = services.source.fetch_repo_info(args.repo, args.branch)
+    except GitHubError as exc:
+        log.info("subscribe refused", extra={"repo": str(args.repo), "error": exc.kind})
+        return Reply(text=f"Cannot subscribe: {github_problem(exc, what)}.")
+    existing = services.subscriptions_of(ctx, info.repo, info.branch)
+    defaults = services.defaults
+    base = existing[0] if existing else Subscription(
+        platform=ctx.platform, channel=ctx.channel, repo=info.repo, branch=info.branch,
+        digest_time=defaults.digest_time, timezone=defaults.timezone, language=defaults.language)
+    changes = {key: value for key, value in {
+        "threshold": args.threshold, "digest_time": args.digest_time, "timezone": args.timezone,
+        "language": args.language, "paths": args.paths, "ignore_authors": args.ignore_authors,
+        "include_merges": args.include_merges, "empty_digest": "skip" if args.skip_empty else None,
+    }.items() if value is not None}
+    try:
+        wanted = Subscription.model_validate({**base.model_dump(), **changes,
+                                              "paused": False, "paused_reason": None})
+    except ValidationError as exc:
+        raise UsageError("subscribe", exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
+    saved, created = services.store.subscriptions.save(wanted)
+    services.on_subscriptions_changed()
+    log.info("subscription saved", extra={"platform": ctx.platform, "channel": ctx.channel, "repo": str(saved.repo),
+                                          "branch": saved.branch, "created": created, "user": ctx.user_id})
+    verb = "Subscribed this channel to" if created else "Updated this channel's subscription to"
+    lines = [f"{verb} {subscription_line(saved)}"]
+    if info.repo != args.repo:
+        lines.append(f"(GitHub names the repository {info.repo}.)")
+    if existing and existing[0].paused:
+        lines.append(f"Resumed; it was paused: {existing[0].paused_reason or 'no reason recorded'}.")
+    if info.private:
+        lines.append("Note: the repository is private; its commits will be shown in this channel.")
+    return Reply(text="\n".join(lines), public=True)
+
+
+@dataclass(frozen=True)
+class UnsubscribeArgs:
+    """Checked `/unsubscribe` arguments."""
+
+    repo: RepoRef
+    branch: str | None
+
+
+def check_unsubscribe(parsed: Parsed) -> UnsubscribeArgs:
+    """Validate the repo and optional branch."""
+    return UnsubscribeArgs(arguments.repo("unsubscribe", parsed.args[0]),
+                           arguments.branch("unsubscribe", parsed.args[1]) if len(parsed.args) > 1 else None)
+
+
+def run_unsubscribe(args: UnsubscribeArgs, ctx: CommandContext, services: CommandServices) -> Reply:
+    """Remove the channel's subscriptions to the repo (one branch or all)."""
+    matching = services.subscriptions_of(ctx, args.repo)
+    if not matching:
+        raise UsageError("unsubscribe", f"this channel does not subscribe to {args.repo}")
+    chosen = [sub for sub in matching if args.branch is None or sub.branch == args.branch]
+    if not chosen:
+        branches = ", ".join(sub.branch for sub in matching)
+        raise UsageError("unsubscribe", f"this channel follows {matching[0].repo} on {branches}, not {args.branch}")
+    for sub in chosen:
+        services.store.subscriptions.remove(ctx.platform, ctx.channel, sub.repo, sub.branch)
+    services.on_subscriptions_changed()
+    log.info("subscription removed", extra={"platform": ctx.platform, "channel": ctx.channel,
+                                            "repo": str(chosen[0].repo), "count": len(chosen), "user": ctx.user_id})
+    names = ", ".join(f"{sub.repo}@{sub.branch}" for sub in chosen)
+    return Reply(text=f"Unsubscribed this channel from {names}.", public=True)
+
+
+def run_list(ctx: CommandContext, services: CommandServices) -> Reply:
+    """This channel's subscriptions, paused ones with their reason."""
+    subs = services.store.subscriptions.list(platform=ctx.platform, channel=ctx.channel)
+    if not subs:
+        return Reply(text="This channel has no subscriptions. Add one with /subscribe owner/repo")
+    paused = sum(sub.paused for sub in subs)
+    head = f"This channel follows {len(subs)} repository branch{'es' if len(subs) > 1 else ''}"
+    head += f" ({paused} paused):" if paused else ":"
+    return Reply(text="\n".join([head, *(f"• {subscription_line(sub)}" for sub in subs)]))
