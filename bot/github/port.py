@@ -27,6 +27,8 @@ class CommitListing(BaseModel):
     head_sha: str | None = None
     truncated: bool = False
     moved_to: RepoRef | None = None
+    # The cursor SHA is unknown to GitHub (rewritten and collected): `shas` is the newest page of the branch.
+    cursor_lost: bool = False
 
 
 class CommitSource(Protocol):

@@ -1,0 +1,191 @@
+"""The PyGithub adapter of the CommitSource port: conditional listings, commit detail, SHA lookup."""
+
+from __future__ import annotations
+
+import logging
+import re
+import urllib.parse
+from dataclasses import dataclass
+
+from bot.config import Settings
+from bot.domain import Commit, RepoRef, check_sha
+from bot.github import parse
+from bot.github.client import GitHubClient
+from bot.github.errors import EmptyRepository, GitHubError, Moved, error_for
+from bot.github.port import CommitListing, RepoInfo
+from bot.github.retry import GitHubStats, Reply, RetryPolicy
+
+log = logging.getLogger(__name__)
+
+FULL_SHA_RE = re.compile(r"^[0-9a-f]{40}$")
+FILES_PER_PAGE = 300  # GitHub's maximum; it lists at most 3,000 files (10 pages) of one commit
+
+
+@dataclass
+class _Comparison:
+    status: str
+    shas: list[str]
+    truncated: bool
+
+
+class GitHubSource:
+    """CommitSource over GitHub's REST API (github.com or Enterprise Server), via PyGithub.
+
+    Listing strategy: one conditional request for the branch's newest commits (304 when idle);
+    when new, follow Link pages newest-first until the cursor SHA. If the cursor is not reached
+    (force-push, or a burst beyond `max_pages`), or merge commits are among the new ones (their
+    merged-in commits may be dated before the cursor and so listed after it), ask the compare API
+    for exactly `cursor..head`. A moved repository raises Moved.
+    """
+
+    def __init__(self, client: GitHubClient, max_pages: int = 10, per_page: int = 100) -> None:
+        self.client = client
+        self.max_pages = max_pages
+        self.per_page = per_page
+
+    @classmethod
+    def from_settings(cls, settings: Settings, policy: RetryPolicy | None = None) -> "GitHubSource":
+        """Build from GITHUB_API_URL, GITHUB_TOKEN, GITHUB_TIMEOUT and GITHUB_MAX_WAIT."""
+        token = settings.github_token.get_secret_value() if settings.github_token else None
+        policy = policy or RetryPolicy(max_wait=float(settings.github_max_wait))
+        return cls(GitHubClient(settings.github_api_url, token, settings.github_timeout, policy))
+
+    @property
+    def stats(self) -> GitHubStats:
+        """Requests made, 304s, retries, rate-limit remaining."""
+        return self.client.stats
+
+    def close(self) -> None:
+        """Close pooled connections."""
+        self.client.close()
+
+    # --- the port ---
+
+    def fetch_commit_listing(self, repo: RepoRef, branch: str, since_sha: str | None,
+                             etag: str | None) -> CommitListing:
+        """SHAs newer than `since_sha` on `branch`, oldest first; `not_modified` when the ETag still matches."""
+        what = f"{repo}@{branch}"
+        headers = {"If-None-Match": etag} if etag and since_sha else {}
+        reply = self._get(f"/repos/{repo}/commits", what, {"sha": branch, "per_page": self.per_page}, headers)
+        if reply.status == 304:
+            return CommitListing(not_modified=True, etag=etag, head_sha=since_sha)
+        page = reply.json()
+        if not isinstance(page, list) or not page:
+            raise EmptyRepository(f"{what}: the branch lists no commits")
+        self._check_not_moved(repo, page[0])
+        head = page[0]["sha"].lower()
+        new_etag = reply.headers.get("etag")
+        if since_sha is None or head == since_sha.lower():
+            return CommitListing(not_modified=False, etag=new_etag, head_sha=head)
+        walked, found, capped = self._walk(page, reply, since_sha.lower(), what)
+        newest_first = [item["sha"].lower() for item in walked]
+        if found and not any(len(item.get("parents") or ()) > 1 for item in walked):
+            return CommitListing(not_modified=False, shas=newest_first[::-1], etag=new_etag, head_sha=head)
+        comparison = self._compare(repo, since_sha.lower(), head, what)
+        if comparison is None:
+            # The cursor SHA is gone from GitHub (rewritten and collected): offer the newest page; the
+            # poller keeps only what is newer than the newest commit it stored, so none is repeated.
+            log.warning("cursor commit unknown to GitHub; taking the newest page",
+                        extra={"repo": str(repo), "branch": branch, "cursor": since_sha})
+            shas = newest_first[: self.per_page][::-1]
+            return CommitListing(not_modified=False, shas=shas, etag=new_etag, head_sha=head,
+                                 truncated=len(newest_first) > self.per_page, cursor_lost=True)
+        if comparison.status in ("behind", "identical"):
+            return CommitListing(not_modified=False, etag=new_etag, head_sha=head)
+        if comparison.truncated and comparison.status == "ahead" and capped:
+            # A burst larger than the cap: keep the newest commits rather than the oldest.
+            shas, truncated = newest_first[::-1], True
+        else:
+            shas, truncated = comparison.shas, comparison.truncated
+        if truncated:
+            log.warning("burst cut at the page cap", extra={"repo": str(repo), "branch": branch,
+                                                            "kept": len(shas), "cap_pages": self.max_pages})
+        return CommitListing(not_modified=False, shas=shas, etag=new_etag, head_sha=head, truncated=truncated)
+
+    def fetch_commit(self, repo: RepoRef, sha: str) -> Commit:
+        """One commit with message, author, time, stats, files with patches, and its pull request."""
+        what = f"{repo}@{sha[:12]}"
+        reply = self._get(f"/repos/{repo}/commits/{check_sha(sha)}", what, {"per_page": FILES_PER_PAGE})
+        data = reply.json()
+        files = list(data.get("files") or [])
+        next_url, pages = parse.link_next(reply.headers.get("link")), 1
+        while next_url and pages < self.max_pages:
+            more = self._get(next_url, what)
+            files.extend(more.json().get("files") or [])
+            next_url, pages = parse.link_next(more.headers.get("link")), pages + 1
+        full_sha = data["sha"].lower()
+        pulls = self._get(f"/repos/{repo}/commits/{full_sha}/pulls", f"{what} pulls").json() or []
+        return parse.commit(repo, data, files, next_url is not None, parse.choose_pull(pulls, full_sha))
+
+    def resolve_sha(self, repo: RepoRef, prefix: str) -> str:
+        """The full SHA for a prefix of 4-40 hex digits (NotFound when unknown)."""
+        prefix = check_sha(prefix)
+        reply = self._get(f"/repos/{repo}/commits/{prefix}", f"{repo}@{prefix}",
+                          headers={"Accept": "application/vnd.github.sha"})
+        sha = reply.body.strip().lower()
+        if not FULL_SHA_RE.match(sha):
+            raise GitHubError(f"{repo}@{prefix}: unexpected answer to a SHA lookup")
+        return sha
+
+    def fetch_repo_info(self, repo: RepoRef, branch: str | None = None) -> RepoInfo:
+        """The repository's current name, default branch and visibility; NotFound for a missing branch.
+
+        A renamed repository is answered under its new name (GitHub redirects) rather than raising Moved,
+        so /subscribe stores the current name.
+        """
+        data = self._get(f"/repos/{repo}", str(repo)).json()
+        canonical = RepoRef.parse(data["full_name"])
+        default = data.get("default_branch") or "main"
+        chosen = branch or default
+        if branch and branch != default:
+            self._get(f"/repos/{canonical}/branches/{urllib.parse.quote(branch, safe='/')}", f"{canonical}@{branch}")
+        return RepoInfo(repo=canonical, default_branch=default, branch=chosen, private=bool(data.get("private")))
+
+    # --- helpers ---
+
+    def _get(self, url: str, what: str, params: dict | None = None, headers: dict | None = None) -> Reply:
+        reply = self.client.get(url, params, headers, what)
+        if reply.status >= 400:
+            raise error_for(reply.status, reply.headers, reply.body, what)
+        return reply
+
+    def _walk(self, page: list[dict], reply: Reply, since_sha: str, what: str) -> tuple[list[dict], bool, bool]:
+        """Listing entries newer than the cursor (newest first), whether it was reached, whether capped."""
+        walked: list[dict] = []
+        pages, next_url = 1, parse.link_next(reply.headers.get("link"))
+        while True:
+            for item in page:
+                if item["sha"].lower() == since_sha:
+                    return walked, True, False
+                walked.append(item)
+            if next_url is None:
+                return walked, False, False
+            if pages >= self.max_pages:
+                return walked, False, True
+            reply = self._get(next_url, what)
+            page, pages, next_url = reply.json() or [], pages + 1, parse.link_next(reply.headers.get("link"))
+
+    def _compare(self, repo: RepoRef, base: str, head: str, what: str) -> _Comparison | None:
+        """`base..head` in chronological order via the compare API; None when GitHub no longer knows `base`."""
+        try:
+            reply = self._get(f"/repos/{repo}/compare/{base}...{head}", f"{what} compare", {"per_page": self.per_page})
+        except GitHubError as exc:
+            if exc.status in (404, 422):
+                return None
+            raise
+        data = reply.json()
+        shas = [item["sha"].lower() for item in data.get("commits") or []]
+        pages, next_url = 1, parse.link_next(reply.headers.get("link"))
+        while next_url and pages < self.max_pages:
+            more = self._get(next_url, f"{what} compare")
+            shas.extend(item["sha"].lower() for item in (more.json() or {}).get("commits") or [])
+            pages, next_url = pages + 1, parse.link_next(more.headers.get("link"))
+        return _Comparison(status=data.get("status") or "diverged", shas=shas, truncated=next_url is not None)
+
+    @staticmethod
+    def _check_not_moved(repo: RepoRef, entry: dict) -> None:
+        # GitHub answers a renamed repository with a 301 that PyGithub follows (dropping the query),
+        # so the only trace is the canonical name in the returned commit URLs.
+        current = parse.repo_in_url(entry.get("url"))
+        if current is not None and not parse.same_repo(current, repo):
+            raise Moved(f"{repo} moved to {current}", new_repo=current)

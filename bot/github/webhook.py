@@ -1,0 +1,96 @@
+"""`POST /github/webhook`: a signed push to a watched branch triggers an immediate poll (WSGI app).
+
+The payload's commit list is never used: a push only says "look now"; polling stays the source
+of truth. Without a configured secret the endpoint answers 403 to everything, because accepting
+unsigned pushes would let anyone make the bot spend its API budget; 403 (not 404) tells the
+operator in GitHub's delivery log that the endpoint exists but is not enabled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import urllib.parse
+from collections.abc import Callable, Iterable
+
+from bot.domain import RepoRef
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 25 * 1024 * 1024  # GitHub caps webhook payloads at 25 MB
+BRANCH_PREFIX = "refs/heads/"
+
+WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The `X-Hub-Signature-256` value GitHub sends for `body`."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def signature_valid(secret: str, body: bytes, header: str | None) -> bool:
+    """Constant-time check of `X-Hub-Signature-256`."""
+    if not header:
+        return False
+    return hmac.compare_digest(sign(secret, body).encode(), header.strip().encode())
+
+
+def github_webhook_app(secret: str | None, on_push: Callable[[RepoRef, str], None],
+                       is_watched: Callable[[RepoRef, str], bool]) -> WSGIApp:
+    """The webhook endpoint: 401 unsigned, 200 ping, 204 ignored, 202 when a watched branch was pushed."""
+
+    def app(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        if secret is None:
+            return _answer(start_response, "403 Forbidden", {"error": "webhook disabled: GITHUB_WEBHOOK_SECRET not set"})
+        if environ.get("REQUEST_METHOD") != "POST":
+            return _answer(start_response, "405 Method Not Allowed", {"error": "POST only"}, [("Allow", "POST")])
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return _answer(start_response, "400 Bad Request", {"error": "bad Content-Length"})
+        if length > MAX_BODY:
+            return _answer(start_response, "413 Payload Too Large", {"error": "payload too large"})
+        body = environ["wsgi.input"].read(length) if length > 0 else b""
+        if not signature_valid(secret, body, environ.get("HTTP_X_HUB_SIGNATURE_256")):
+            log.warning("github webhook rejected: bad signature",
+                        extra={"delivery": environ.get("HTTP_X_GITHUB_DELIVERY", "")[:64]})
+            return _answer(start_response, "401 Unauthorized", {"error": "invalid signature"})
+        event = environ.get("HTTP_X_GITHUB_EVENT", "")
+        if event == "ping":
+            return _answer(start_response, "200 OK", {"ok": True})
+        if event != "push":
+            return _answer(start_response, "204 No Content", None)
+        try:
+            payload = json.loads(_json_text(body, environ.get("CONTENT_TYPE", "")))
+            repo = RepoRef.parse(payload["repository"]["full_name"])
+            ref = str(payload["ref"])
+        except (ValueError, KeyError, TypeError):
+            return _answer(start_response, "400 Bad Request", {"error": "not a push payload"})
+        if not ref.startswith(BRANCH_PREFIX) or payload.get("deleted"):
+            return _answer(start_response, "204 No Content", None)
+        branch = ref[len(BRANCH_PREFIX):]
+        if not is_watched(repo, branch):
+            return _answer(start_response, "204 No Content", None)
+        on_push(repo, branch)
+        log.info("github push: poll requested", extra={"repo": str(repo), "branch": branch,
+                                                       "delivery": environ.get("HTTP_X_GITHUB_DELIVERY", "")[:64]})
+        return _answer(start_response, "202 Accepted", {"queued": f"{repo}@{branch}"})
+
+    return app
+
+
+def _json_text(body: bytes, content_type: str) -> bytes | str:
+    # A hook may be configured to send form-encoded `payload=<json>` instead of a JSON body.
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        return urllib.parse.parse_qs(body.decode("utf-8", "replace")).get("payload", [""])[0]
+    return body
+
+
+def _answer(start_response: Callable, status: str, body: dict | None,
+            headers: list[tuple[str, str]] | None = None) -> list[bytes]:
+    payload = json.dumps(body).encode() if body is not None else b""
+    extra = [("Content-Type", "application/json")] if body is not None else []
+    start_response(status, extra + [("Content-Length", str(len(payload)))] + (headers or []))
+    return [payload]

@@ -1,0 +1,150 @@
+"""Polls watched branches: new commits are stored before the cursor moves, so a crash never loses one.
+
+Failure policy: a typed GitHub error (bot.github.errors) is recorded on the cursor with
+`record_failure` and returned in the PollOutcome, never raised, so one broken repository cannot
+stop the others; the returned cursor says whether the failure was already reported. Anything
+else (a bug, the database gone) propagates from `poll_branch`; `poll_all` logs it and returns it
+as a failed outcome so the rest of the cycle still runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from bot.domain import RepoRef
+from bot.github.errors import GitHubError, Moved
+from bot.github.port import CommitSource
+from bot.store import Cursor, Store
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+Status = Literal["not_modified", "initialized", "updated", "moved", "failed"]
+
+_pair_locks: dict[tuple[str, str], threading.Lock] = {}
+_pair_locks_guard = threading.Lock()
+
+
+@dataclass
+class PollOutcome:
+    """What one poll of one (repo, branch) did."""
+
+    repo: RepoRef
+    branch: str
+    status: Status
+    new_shas: list[str] = field(default_factory=list)
+    truncated: bool = False
+    moved_to: RepoRef | None = None
+    error: BaseException | None = None
+    cursor: Cursor | None = None  # after record_failure: failure_count and failure_reported
+
+    @property
+    def ok(self) -> bool:
+        """False when the poll failed."""
+        return self.status != "failed"
+
+
+def poll_branch(source: CommitSource, store: Store, repo: RepoRef, branch: str, clock: Clock) -> PollOutcome:
+    """Poll one branch once: store each new commit (unprocessed), then advance the cursor."""
+    with _lock_for(repo, branch):
+        return _poll(source, store, repo, branch, clock, follow_move=True)
+
+
+def poll_all(source: CommitSource, store: Store, pairs: Iterable[tuple[RepoRef, str]], concurrency: int,
+             clock: Clock) -> list[PollOutcome]:
+    """Poll every (repo, branch) with at most `concurrency` in flight; outcomes in the order given."""
+    pairs = list(pairs)
+    if not pairs:
+        return []
+
+    def guarded(pair: tuple[RepoRef, str]) -> PollOutcome:
+        repo, branch = pair
+        try:
+            return poll_branch(source, store, repo, branch, clock)
+        except Exception as exc:  # one pair's unexpected failure must not end the cycle for the others
+            log.exception("poll crashed", extra={"repo": str(repo), "branch": branch})
+            return PollOutcome(repo, branch, "failed", error=exc)
+
+    workers = max(1, min(concurrency, len(pairs)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poll") as pool:
+        return list(pool.map(guarded, pairs))
+
+
+def _poll(source: CommitSource, store: Store, repo: RepoRef, branch: str, clock: Clock,
+          follow_move: bool) -> PollOutcome:
+    cursor = store.cursors.get(repo, branch)
+    try:
+        listing = source.fetch_commit_listing(repo, branch, cursor.last_sha,
+                                              cursor.etag if cursor.last_sha else None)
+    except Moved as moved:
+        return _moved(source, store, repo, branch, cursor, moved, clock, follow_move)
+    except GitHubError as exc:
+        return _failed(store, repo, branch, exc)
+    if listing.not_modified:
+        store.cursors.touch(repo, branch, clock())
+        return PollOutcome(repo, branch, "not_modified")
+    if cursor.last_sha is None:
+        # A new subscription starts at the current head: no flood of history.
+        store.cursors.advance(repo, branch, listing.head_sha, listing.etag, clock())
+        log.info("cursor initialized", extra={"repo": str(repo), "branch": branch, "head": listing.head_sha})
+        return PollOutcome(repo, branch, "initialized")
+    # After a force-push the listing may name commits stored earlier; they are never returned twice.
+    known = store.commits.known(repo, listing.shas)
+    fresh = [sha for sha in listing.shas if sha not in known]
+    if listing.cursor_lost and known:
+        # A plain page of history: what precedes the newest stored commit was seen (or predates us).
+        last_known = max(index for index, sha in enumerate(listing.shas) if sha in known)
+        fresh = [sha for sha in listing.shas[last_known + 1:] if sha not in known]
+    saved: list[str] = []
+    for sha in fresh:
+        try:
+            commit = source.fetch_commit(repo, sha)
+        except GitHubError as exc:
+            # The cursor stays put: the next poll lists these again and skips the ones stored already.
+            outcome = _failed(store, repo, branch, exc)
+            outcome.new_shas = saved
+            return outcome
+        if store.commits.save(commit, branch):
+            saved.append(commit.sha)
+    store.cursors.advance(repo, branch, listing.head_sha, listing.etag, clock())
+    if saved or listing.truncated:
+        log.info("new commits stored", extra={"repo": str(repo), "branch": branch, "count": len(saved),
+                                               "truncated": listing.truncated})
+    return PollOutcome(repo, branch, "updated", new_shas=saved, truncated=listing.truncated)
+
+
+def _moved(source: CommitSource, store: Store, repo: RepoRef, branch: str, cursor: Cursor, moved: Moved,
+           clock: Clock, follow_move: bool) -> PollOutcome:
+    new = moved.new_repo
+    renamed = store.subscriptions.rename_repo(repo, new)
+    if store.cursors.get(new, branch).last_sha is None and cursor.last_sha is not None:
+        # Carry the position over (without the ETag, which belonged to the old URL) so nothing is skipped.
+        store.cursors.advance(new, branch, cursor.last_sha, None, clock())
+    log.warning("repository moved", extra={"repo": str(repo), "moved_to": str(new), "branch": branch,
+                                           "subscriptions": renamed})
+    if follow_move:
+        with _lock_for(new, branch):
+            outcome = _poll(source, store, new, branch, clock, follow_move=False)
+        outcome.moved_to = new
+        return outcome
+    return PollOutcome(repo, branch, "moved", moved_to=new, error=moved)
+
+
+def _failed(store: Store, repo: RepoRef, branch: str, exc: GitHubError) -> PollOutcome:
+    cursor = store.cursors.record_failure(repo, branch, exc.kind, str(exc)[:500])
+    log.warning("poll failed", extra={"repo": str(repo), "branch": branch, "kind": exc.kind,
+                                      "failures": cursor.failure_count, "error": str(exc)[:300]})
+    return PollOutcome(repo, branch, "failed", error=exc, cursor=cursor)
+
+
+def _lock_for(repo: RepoRef, branch: str) -> threading.Lock:
+    # A webhook-triggered poll and the scheduled cycle may ask for the same branch at once; one at a time.
+    key = (repo.full_name.lower(), branch)
+    with _pair_locks_guard:
+        return _pair_locks.setdefault(key, threading.Lock())

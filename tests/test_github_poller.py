@@ -1,0 +1,198 @@
+"""poll_branch / poll_all: the real source and the real store against the fake GitHub."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.domain import RepoRef, Subscription
+from bot.github.client import GitHubClient
+from bot.github.errors import NotFound, RateLimited
+from bot.github.retry import RetryPolicy
+from bot.github.source import GitHubSource
+from bot.service.poller import poll_all, poll_branch
+from tests.fake_github import FakeClock
+from tests.fake_github import fake_github, fake_github_server  # noqa: F401
+
+REPO = RepoRef.parse("octo/hello")
+
+
+@pytest.fixture
+def clock(fake_github) -> FakeClock:
+    clock = FakeClock()
+    fake_github.now = clock.now
+    return clock
+
+
+@pytest.fixture
+def source(fake_github, clock):
+    policy = RetryPolicy(sleep=clock.sleep, now=clock.now, jitter=lambda: 1.0)
+    made = GitHubSource(GitHubClient(fake_github.api_url, None, 5, policy))
+    yield made
+    made.close()
+
+
+def poll(source, store, clock, repo: RepoRef = REPO, branch: str = "main"):
+    return poll_branch(source, store, repo, branch, clock.datetime)
+
+
+def unprocessed_shas(store) -> list[str]:
+    return [commit.sha for commit, _branch in store.commits.unprocessed()]
+
+
+def test_first_poll_records_the_head_and_stores_nothing(fake_github, source, store, clock):
+    repo = fake_github.add_repo("octo/hello")
+    repo.commits(30)
+    outcome = poll(source, store, clock)
+    assert outcome.status == "initialized" and outcome.new_shas == []
+    cursor = store.cursors.get(REPO, "main")
+    assert cursor.last_sha == repo.branches["main"] and cursor.etag
+    assert store.commits.unprocessed() == []
+
+
+def test_idle_poll_costs_one_304_and_touches_the_cursor(fake_github, source, store, clock):
+    fake_github.add_repo("octo/hello")
+    poll(source, store, clock)
+    fake_github.reset_counts()
+    clock.sleep(300)
+    outcome = poll(source, store, clock)
+    assert outcome.status == "not_modified"
+    assert fake_github.count() == 1 and fake_github.not_modified == 1
+    polled_at = store.cursors.get(REPO, "main").last_polled_at
+    assert polled_at.replace(tzinfo=None) == clock.datetime().replace(tzinfo=None)  # SQLite returns it naive
+
+
+def test_new_commits_are_stored_unprocessed_and_the_cursor_advances(fake_github, source, store, clock):
+    repo = fake_github.add_repo("octo/hello")
+    poll(source, store, clock)
+    added = repo.commits(3)
+    fake_github.reset_counts()
+    outcome = poll(source, store, clock)
+    assert outcome.status == "updated" and outcome.new_shas == added
+    assert unprocessed_shas(store) == added
+    assert [branch for _commit, branch in store.commits.unprocessed()] == ["main"] * 3
+    assert store.cursors.get(REPO, "main").last_sha == added[-1]
+    assert fake_github.count() == 1 + 2 * 3  # the listing, then detail and pulls per commit
+    assert poll(source, store, clock).status == "not_modified"
+
+
+def test_a_crash_midway_loses_nothing_and_repeats_nothing(fake_github, source, store, clock):
+    repo = fake_github.add_repo("octo/hello")
+    poll(source, store, clock)
+    head_before = repo.branches["main"]
+    added = repo.commits(3)
+    fake_github.fail(f"/commits/{added[1]}$", 404, times=1)
+    failed = poll(source, store, clock)
+    assert failed.status == "failed" and isinstance(failed.error, NotFound)
+    assert failed.new_shas == added[:1] and failed.cursor.failure_count == 1
+    cursor = store.cursors.get(REPO, "main")
+    assert cursor.last_sha == head_before
+    assert cursor.failure_kind == "not_found"
+    fake_github.reset_counts()
+    recovered = poll(source, store, clock)
+    assert recovered.status == "updated" and recovered.new_shas == added[1:]
+    assert fake_github.count(f"/commits/{added[0]}") == 0  # stored already: not fetched again
+    assert unprocessed_shas(store) == added
+    cursor = store.cursors.get(REPO, "main")
+    assert cursor.last_sha == added[-1] and cursor.failure_count == 0
+
+
+def test_cursor_is_not_advanced_before_the_commits_are_stored(fake_github, source, store, clock):
+    repo = fake_github.add_repo("octo/hello")
+    poll(source, store, clock)
+    head_before = store.cursors.get(REPO, "main").last_sha
+    added = repo.commits(2)
+    fake_github.fail(f"/commits/{added[0]}$", 500, times=10)
+    outcome = poll(source, store, clock)
+    assert outcome.status == "failed" and outcome.error.kind == "unavailable"
+    assert store.cursors.get(REPO, "main").last_sha == head_before
+    assert unprocessed_shas(store) == []
+
+
+def test_force_push_never_returns_a_stored_commit_again(fake_github, source, store, clock):
+    repo = fake_github.add_repo("octo/hello")
+    poll(source, store, clock)
+    kept, rewritten_away = repo.commits(2)
+    poll(source, store, clock)
+    repo.reset("main", kept)
+    repo.forget(rewritten_away)  # collected: the compare API no longer knows the cursor
+    fresh = repo.commits(2, prefix="Rewritten")
+    outcome = poll(source, store, clock)
+    assert outcome.new_shas == fresh  # not the stored one, nor the history from before the subscription
+    assert unprocessed_shas(store).count(kept) == 1
+    assert store.cursors.get(REPO, "main").last_sha == fresh[-1]
+
+
+def test_force_push_onto_a_rewritten_branch_stores_just_the_new_commits(fake_github, source, store, clock):
+    repo = fake_github.add_repo("octo/hello")
+    poll(source, store, clock)
+    kept, amended_away = repo.commits(2)
+    poll(source, store, clock)
+    repo.reset("main", kept)
+    amended = repo.commit("Commit 1 (amended)")
+    outcome = poll(source, store, clock)
+    assert outcome.new_shas == [amended]
+    assert unprocessed_shas(store) == [kept, amended_away, amended]
+
+
+def test_moved_repository_renames_subscriptions_and_keeps_the_position(fake_github, source, store, clock):
+    repo = fake_github.add_repo("octo/hello")
+    store.subscriptions.save(Subscription(platform="console", channel="c1", repo=REPO, branch="main"))
+    poll(source, store, clock)
+    fake_github.rename("octo/hello", "octo-org/hello")
+    added = repo.commits(2)
+    outcome = poll(source, store, clock)
+    new_name = RepoRef.parse("octo-org/hello")
+    assert outcome.moved_to == new_name and outcome.status == "updated" and outcome.new_shas == added
+    assert [sub.repo for sub in store.subscriptions.list()] == [new_name]
+    assert store.subscriptions.watched() == [(new_name, "main")]
+    assert store.cursors.get(new_name, "main").last_sha == added[-1]
+    assert [commit.repo for commit, _ in store.commits.unprocessed()] == [new_name, new_name]
+
+
+def test_errors_are_recorded_and_counted_not_raised(fake_github, source, store, clock):
+    missing = RepoRef.parse("octo/missing")
+    first = poll(source, store, clock, repo=missing)
+    second = poll(source, store, clock, repo=missing)
+    assert first.status == second.status == "failed"
+    assert second.cursor.failure_count == 2 and second.cursor.failure_kind == "not_found"
+    assert not second.cursor.failure_reported
+
+
+def test_empty_repository_then_first_commit(fake_github, source, store, clock):
+    repo = fake_github.add_repo("octo/hello", empty=True)
+    assert poll(source, store, clock).error.kind == "empty"
+    repo.commit("First!")
+    assert poll(source, store, clock).status == "initialized"
+    assert store.cursors.get(REPO, "main").failure_count == 0
+
+
+def test_poll_all_keeps_going_past_broken_repositories(fake_github, source, store, clock):
+    pairs = []
+    for index in range(12):
+        name = f"octo/repo{index}"
+        if index != 5:
+            fake_github.add_repo(name)
+        pairs.append((RepoRef.parse(name), "main"))
+    outcomes = poll_all(source, store, pairs, 4, clock.datetime)
+    assert [(o.repo, o.branch) for o in outcomes] == pairs
+    assert [o.status for o in outcomes].count("initialized") == 11 and outcomes[5].status == "failed"
+    for index in range(0, 12, 3):
+        if index != 5:
+            fake_github.repos[f"octo/repo{index}"].commits(2)
+    fake_github.reset_counts()
+    outcomes = poll_all(source, store, pairs, 4, clock.datetime)
+    assert sum(len(o.new_shas) for o in outcomes) == 8
+    assert [o.status for o in outcomes].count("not_modified") == 7
+    assert fake_github.count(status=304) == 7
+
+
+def test_poll_all_stops_asking_once_rate_limited_far_into_the_future(fake_github, source, store, clock):
+    pairs = []
+    for index in range(6):
+        fake_github.add_repo(f"octo/repo{index}")
+        pairs.append((RepoRef.parse(f"octo/repo{index}"), "main"))
+    fake_github.rate_limited(reset_in=3600)
+    outcomes = poll_all(source, store, pairs, 1, clock.datetime)
+    assert all(isinstance(o.error, RateLimited) for o in outcomes)
+    assert fake_github.count() == 1  # the first answer said "an hour"; nobody asked again
+    assert store.cursors.get(pairs[3][0], "main").failure_kind == "rate_limited"

@@ -1,0 +1,133 @@
+"""The retry and rate-limit policy, through PyGithub against the fake GitHub, with an injected clock."""
+
+from __future__ import annotations
+
+import socket
+from datetime import datetime, timezone
+
+import pytest
+
+from bot.domain import RepoRef
+from bot.github.client import GitHubClient
+from bot.github.errors import RateLimited, Unavailable
+from bot.github.retry import Reply, RetryPolicy
+from bot.github.source import GitHubSource
+from tests.fake_github import FakeClock
+from tests.fake_github import fake_github, fake_github_server  # noqa: F401
+
+REPO = RepoRef.parse("octo/hello")
+
+
+@pytest.fixture
+def clock(fake_github) -> FakeClock:
+    clock = FakeClock()
+    fake_github.now = clock.now
+    return clock
+
+
+@pytest.fixture
+def source(fake_github, clock):
+    fake_github.add_repo("octo/hello")
+    policy = RetryPolicy(sleep=clock.sleep, now=clock.now, jitter=lambda: 1.0, max_wait=120)
+    made = GitHubSource(GitHubClient(fake_github.api_url, None, 5, policy))
+    yield made
+    made.close()
+
+
+def list_head(source: GitHubSource):
+    return source.fetch_commit_listing(REPO, "main", None, None)
+
+
+def test_primary_rate_limit_403_waits_for_the_reset_then_succeeds(fake_github, source, clock):
+    fake_github.rate_limited("/commits", reset_in=30)
+    assert list_head(source).head_sha
+    assert clock.sleeps == [31.0]  # until the reset, plus a second for the reset's own granularity
+    assert fake_github.count() == 2
+    assert source.stats.rate_limit_waits == 1
+
+
+def test_primary_rate_limit_beyond_the_bound_fails_fast_and_stays_quiet(fake_github, source, clock):
+    fake_github.rate_limited("/commits", reset_in=3600)
+    with pytest.raises(RateLimited) as caught:
+        list_head(source)
+    assert caught.value.reset_at == datetime.fromtimestamp(int(clock.now() + 3600), timezone.utc)
+    assert clock.sleeps == [] and fake_github.count() == 1
+    # Until the reset, no further request is sent at all.
+    with pytest.raises(RateLimited):
+        list_head(source)
+    assert fake_github.count() == 1
+    clock.sleep(3601)
+    assert list_head(source).head_sha and fake_github.count() == 2
+
+
+def test_429_with_retry_after(fake_github, source, clock):
+    fake_github.fail("/commits", 429, {"message": "Too many requests"}, {"Retry-After": "7"})
+    assert list_head(source).head_sha
+    assert clock.sleeps == [7.0] and fake_github.count() == 2
+
+
+def test_retry_after_longer_than_the_bound_raises_with_the_hint(fake_github, source, clock):
+    fake_github.fail("/commits", 429, {"message": "Too many requests"}, {"Retry-After": "900"})
+    with pytest.raises(RateLimited) as caught:
+        list_head(source)
+    assert caught.value.retry_after == 900 and clock.sleeps == []
+
+
+def test_secondary_rate_limit_without_headers_waits_a_minute(fake_github, source, clock):
+    fake_github.fail("/commits", 403, {"message": "You have exceeded a secondary rate limit. Please wait a few "
+                                                  "minutes before you try again."})
+    assert list_head(source).head_sha
+    assert clock.sleeps == [60.0]
+
+
+def test_repeated_rate_limits_give_up_after_the_retry_budget(fake_github, source, clock):
+    fake_github.fail("/commits", 429, {"message": "Too many requests"}, {"Retry-After": "5"}, times=10)
+    with pytest.raises(RateLimited):
+        list_head(source)
+    assert clock.sleeps == [5.0, 5.0] and fake_github.count() == 3
+
+
+def test_5xx_then_success_backs_off_exponentially(fake_github, source, clock):
+    fake_github.fail("/commits", 500, times=1)
+    fake_github.fail("/commits", 502, times=1)
+    assert list_head(source).head_sha
+    assert clock.sleeps == [1.0, 2.0] and fake_github.count() == 3
+    assert source.stats.retries == 2
+
+
+def test_5xx_that_persists_is_unavailable_after_four_attempts(fake_github, source, clock):
+    fake_github.fail("/commits", 503, times=10)
+    with pytest.raises(Unavailable) as caught:
+        list_head(source)
+    assert caught.value.status == 503
+    assert clock.sleeps == [1.0, 2.0, 4.0] and fake_github.count() == 4
+
+
+def test_refused_connection_is_retried_then_unavailable(clock):
+    with socket.socket() as probe:  # a port with nobody listening
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    policy = RetryPolicy(sleep=clock.sleep, now=clock.now, jitter=lambda: 1.0, attempts=3)
+    source = GitHubSource(GitHubClient(f"http://127.0.0.1:{port}", None, 2, policy))
+    with pytest.raises(Unavailable) as caught:
+        list_head(source)
+    assert "ConnectionError" in str(caught.value) and clock.sleeps == [1.0, 2.0]
+
+
+def test_low_remaining_budget_spaces_requests_out(fake_github, source, clock):
+    fake_github.rate_remaining = 10
+    first = list_head(source)  # the answer reports 9 left, an hour to the reset
+    for _ in range(4):
+        source.fetch_commit_listing(REPO, "main", first.head_sha, first.etag)
+    # The first paced request goes at once; each later one waits (3600 s / 9) capped at max_pace.
+    assert clock.sleeps == [1.0, 1.0, 1.0]
+    assert source.stats.rate_limit_remaining == 9  # 304s cost nothing
+
+
+def test_remaining_from_out_of_order_answers_keeps_the_lowest():
+    policy = RetryPolicy(sleep=lambda _: None)
+    answers = iter([Reply(200, {"x-ratelimit-remaining": "40", "x-ratelimit-limit": "60", "x-ratelimit-reset": "99"}, ""),
+                    Reply(200, {"x-ratelimit-remaining": "42", "x-ratelimit-limit": "60", "x-ratelimit-reset": "99"}, "")])
+    policy.run(lambda: next(answers), "a")
+    policy.run(lambda: next(answers), "b")
+    assert policy.stats.rate_limit_remaining == 40
