@@ -276,34 +276,52 @@ class Subscription(BaseModel):
 # --- what is shown: a platform-neutral card and digest ---
 
 
+class CardField(_Frozen):
+    """A label and its value, both plain (untrusted) text; renderers escape them. The label may be empty."""
+
+    label: str = ""
+    value: str
+
+
 class CardSection(_Frozen):
-    """One titled section of a card; `lines` are plain untrusted text, escaped by renderers."""
+    """One titled section of a card; every card has the same sections in the same order."""
 
     key: str
     title: str
-    lines: tuple[str, ...] = ()
+    items: tuple[CardField, ...] = ()
+    style: Literal["text", "bullets", "numbered"] = "bullets"
     empty_note: str = ""
 
 
 class CardLink(_Frozen):
-    """A button or link on a card."""
+    """A button or link on a card (http/https URLs only; renderers drop anything else)."""
 
     label: str
     url: str
 
 
 class Card(_Frozen):
-    """What one commit looks like in chat, before any platform renders it."""
+    """What one commit looks like in chat, before any platform renders it; all text is plain and untrusted."""
 
+    language: Literal["zh", "en"]
     title: str
     importance: Importance
     badge: str
+    repo: str
+    sha: str
     subtitle: str = ""
-    fields: tuple[tuple[str, str], ...] = ()
+    fields: tuple[CardField, ...] = ()
     sections: tuple[CardSection, ...] = ()
     links: tuple[CardLink, ...] = ()
+    notice: str = ""
     footer: str = ""
     fallback_text: str = ""
+    full_url: str = ""
+
+    @property
+    def short_sha(self) -> str:
+        """First seven hex digits."""
+        return self.sha[:7]
 
 
 class DigestEntry(_Frozen):

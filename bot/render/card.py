@@ -1,0 +1,142 @@
+"""The platform-neutral card: one commit and its analysis, in fixed sections, labelled in zh or en."""
+
+from __future__ import annotations
+
+from bot.domain import Analysis, Card, CardField, CardLink, CardSection, Commit
+from bot.render import labels as L
+from bot.render.escape import one_line
+
+# Answers that mean "the commit does not say"; they are shown as the localised "unknown".
+_UNKNOWN = frozenset({"", "unknown", "n/a", "na", "未知", "不明", "none known"})
+
+
+def _known(value: str) -> bool:
+    return one_line(value).strip(" .。").lower() not in _UNKNOWN
+
+
+def card_title(commit: Commit, language: str) -> str:
+    """The commit's first line, or a localised placeholder when the message is empty."""
+    return one_line(commit.title) or L.text(language, "no_title")
+
+
+def _author(commit: Commit) -> str:
+    name = one_line(commit.author_name)
+    if commit.author_login and commit.author_login != commit.author_name:
+        return f"{name} (@{one_line(commit.author_login)})" if name else f"@{one_line(commit.author_login)}"
+    return name or "?"
+
+
+def _files(commit: Commit, language: str) -> str:
+    key = "files_value_truncated" if commit.files_truncated else "files_value"
+    return L.text(
+        language,
+        key,
+        files=L.number(len(commit.files)),
+        additions=L.number(commit.additions),
+        deletions=L.number(commit.deletions),
+    )
+
+
+def _fields(commit: Commit, analysis: Analysis, timezone: str, language: str) -> tuple[CardField, ...]:
+    pr = commit.pull_request
+    pr_value = f"#{pr.number} {one_line(pr.title)}".strip() if pr else L.text(language, "none")
+    breaking = L.text(language, "yes") + " ⚠️" if analysis.breaking_change else L.text(language, "no")
+    return (
+        CardField(label=L.text(language, "change_type"), value=L.change_type_name(analysis.change_type, language)),
+        CardField(label=L.text(language, "importance"), value=L.badge(analysis.importance, language)),
+        CardField(label=L.text(language, "breaking"), value=breaking),
+        CardField(label=L.text(language, "author"), value=_author(commit)),
+        CardField(label=L.text(language, "committed_at"), value=L.format_datetime(commit.committed_at, timezone)),
+        CardField(label=L.text(language, "files"), value=_files(commit, language)),
+        CardField(label=L.text(language, "pull_request"), value=pr_value),
+    )
+
+
+def _sections(analysis: Analysis, language: str) -> tuple[CardSection, ...]:
+    summary = analysis.summary.strip()
+    insights = [
+        CardField(
+            label=L.text(language, key),
+            value=getattr(analysis.insights, key) if _known(getattr(analysis.insights, key)) else L.text(language, "unknown"),
+        )
+        for key in ("architecture", "performance", "security")
+    ]
+    if _known(analysis.insights.maintainability):
+        insights.append(CardField(label=L.text(language, "maintainability"), value=analysis.insights.maintainability))
+    return (
+        CardSection(
+            key="summary",
+            title=L.text(language, "summary"),
+            style="text",
+            items=(CardField(value=summary),) if _known(summary) else (),
+            empty_note=L.text(language, "summary_empty"),
+        ),
+        CardSection(
+            key="impact",
+            title=L.text(language, "impact"),
+            items=tuple(
+                CardField(label=item.component.strip(), value=item.note.strip())
+                for item in analysis.impact
+                if item.component.strip() or item.note.strip()
+            ),
+            empty_note=L.text(language, "impact_empty"),
+        ),
+        CardSection(key="insights", title=L.text(language, "insights"), items=tuple(insights)),
+        CardSection(
+            key="risks",
+            title=L.text(language, "risks"),
+            style="numbered",
+            items=tuple(
+                CardField(label=L.severity_name(risk.severity, language), value=risk.description.strip())
+                for risk in analysis.risks
+                if risk.description.strip()
+            ),
+            empty_note=L.text(language, "risks_empty"),
+        ),
+        CardSection(
+            key="recommendations",
+            title=L.text(language, "recommendations"),
+            items=tuple(CardField(value=text.strip()) for text in analysis.recommendations if text.strip()),
+            empty_note=L.text(language, "recommendations_empty"),
+        ),
+    )
+
+
+def provenance(analysis: Analysis, language: str) -> str:
+    """Who made the analysis: model, prompt version and tokens, or the heuristic."""
+    if analysis.source == "heuristic":
+        return L.text(language, "provenance_heuristic", prompt=analysis.prompt_version or "-")
+    return L.text(
+        language,
+        "provenance_llm",
+        model=analysis.model or "?",
+        prompt=analysis.prompt_version or "-",
+        tokens=L.number(analysis.prompt_tokens + analysis.completion_tokens),
+    )
+
+
+def build_card(commit: Commit, analysis: Analysis, timezone: str, language: str) -> Card:
+    """The card for one analysed commit, with times in `timezone` and labels in `language`."""
+    title = card_title(commit, language)
+    badge = L.badge(analysis.importance, language)
+    links = [CardLink(label=f"{L.text(language, 'view_commit')} {commit.short_sha}", url=commit.url)]
+    if commit.pull_request:
+        number = commit.pull_request.number
+        links.append(CardLink(label=L.text(language, "view_pr", number=number), url=commit.pull_request.url))
+    change_type = L.change_type_name(analysis.change_type, language)
+    return Card(
+        language=language,
+        title=title,
+        importance=analysis.importance,
+        badge=badge,
+        repo=commit.repo.full_name,
+        sha=commit.sha,
+        subtitle=f"{commit.repo.full_name} · {commit.short_sha} · {_author(commit)}",
+        fields=_fields(commit, analysis, timezone, language),
+        sections=_sections(analysis, language),
+        links=tuple(links),
+        notice=one_line(analysis.note),
+        footer=provenance(analysis, language),
+        fallback_text=f"{badge} · {change_type} · {commit.repo.full_name} · {title} ({commit.short_sha})",
+        full_url=commit.url,
+    )

@@ -1,0 +1,88 @@
+"""What every digest rendering shares: entry order, per-commit rows and the statistics line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.domain import Digest, DigestEntry, Importance
+from bot.render import labels as L
+from bot.render.card import card_title
+from bot.render.escape import one_line
+
+
+@dataclass(frozen=True)
+class DigestRow:
+    """One commit of a digest as a compact row; text fields are plain and untrusted."""
+
+    importance: Importance
+    clock: str
+    when: str
+    short_sha: str
+    url: str
+    title: str
+    author: str
+
+
+def ordered(entries: tuple[DigestEntry, ...] | list[DigestEntry]) -> list[DigestEntry]:
+    """Newest first; ties broken by SHA so the order is stable."""
+    return sorted(entries, key=lambda e: (e.commit.committed_at.timestamp(), e.commit.sha), reverse=True)
+
+
+def by_importance(entries: list[DigestEntry]) -> dict[Importance, list[DigestEntry]]:
+    """The entries grouped high, medium, low, each group in `ordered` order."""
+    groups: dict[Importance, list[DigestEntry]] = {level: [] for level in Importance}
+    for entry in ordered(entries):
+        groups[entry.analysis.importance].append(entry)
+    return groups
+
+
+def rows(digest: Digest) -> list[DigestRow]:
+    """The digest's commits as rows, newest first, times in the digest's timezone."""
+    result = []
+    for entry in ordered(digest.entries):
+        commit = entry.commit
+        result.append(
+            DigestRow(
+                importance=entry.analysis.importance,
+                clock=L.format_clock(commit.committed_at, digest.timezone),
+                when=L.format_datetime(commit.committed_at, digest.timezone),
+                short_sha=commit.short_sha,
+                url=commit.url,
+                title=card_title(commit, digest.language),
+                author=one_line(commit.author_name) or one_line(commit.author_login or "") or "?",
+            )
+        )
+    return result
+
+
+def stats_line(digest: Digest, language: str | None = None) -> str:
+    """`17 commits today | 🔴 High 7 | 🟡 Medium 10 | 🟢 Low 0` in the digest's (or the given) language."""
+    counts = digest.counts()
+    return L.text(
+        language or digest.language,
+        "stats_line",
+        total=len(digest.entries),
+        high=counts[Importance.HIGH],
+        medium=counts[Importance.MEDIUM],
+        low=counts[Importance.LOW],
+    )
+
+
+def title(digest: Digest) -> str:
+    """`📅 2026-01-08 · owner/repo`."""
+    return L.text(digest.language, "digest_title", day=L.format_day(digest.day), repo=digest.repo.full_name)
+
+
+def context(digest: Digest) -> str:
+    """`Branch main · timezone Asia/Shanghai (UTC+08:00)`."""
+    return L.text(
+        digest.language,
+        "digest_context",
+        branch=digest.branch,
+        tz=L.timezone_label(digest.timezone, digest.day),
+    )
+
+
+def fallback(digest: Digest) -> str:
+    """A one-line plain summary of the digest for notifications."""
+    return f"{title(digest)} — {stats_line(digest)}"
