@@ -202,3 +202,22 @@ class FakeDigests:
     def deliver(self, sub, day, force: bool = False):
         self.calls.append((sub.id, day, force))
         return self.outcome
+
+
+class FakeCommandHandler:
+    """Stands in for CommandHandler in chat adapters' tests: records `handle(text, ctx)` and answers a fixed Reply."""
+
+    def __init__(self, reply=None, fail: Exception | None = None) -> None:
+        from bot.chat.commands.model import Reply
+
+        self.calls: list[tuple[str, object]] = []
+        self.reply = reply if reply is not None else Reply(text="ok")
+        self.fail = fail
+        self._lock = threading.Lock()
+
+    def handle(self, text: str, ctx):
+        with self._lock:
+            self.calls.append((text, ctx))
+        if self.fail is not None:
+            raise self.fail
+        return self.reply
