@@ -1,0 +1,165 @@
+"""The Bolt app: slash commands acknowledged at once and answered through `response_url`; link unfurls."""
+
+from __future__ import annotations
+
+import logging
+import re
+from concurrent.futures import Executor
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.chat.commands import CommandContext, CommandHandler, Reply
+from bot.chat.commands.links import parse_commit_url
+from bot.chat.slack.client import SlackRetryPolicy, error_code, make_webhook
+from bot.render.slack import ACTION_PREFIX, card_message, text_message, unfurl
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+SLASH_COMMANDS = ("/commit", "/subscribe", "/unsubscribe", "/subscriptions", "/digest")
+MAX_UNFURLS = 5
+BLOCK_ERRORS = ("invalid_blocks", "invalid_blocks_format", "msg_blocks_too_long")
+
+
+def reply_payloads(reply: Reply) -> list[dict]:
+    """One Slack message per card, then the text; rendering (and escaping) is the renderer's."""
+    payloads = [card_message(card) for card in reply.cards]
+    if reply.text and reply.text.strip():
+        payloads.append(text_message(reply.text))
+    return payloads
+
+
+class Responder:
+    """Answers a command through its `response_url` (in the channel, or only to the person who asked)."""
+
+    def __init__(self, policy: SlackRetryPolicy) -> None:
+        self._policy = policy
+
+    def send(self, response_url: str, reply: Reply) -> None:
+        """Post every part of `reply`; a refused Block Kit message is re-sent as plain text."""
+        webhook = make_webhook(response_url, self._policy)
+        response_type = "in_channel" if reply.public else "ephemeral"
+        for payload in reply_payloads(reply):
+            message = {**payload, "response_type": response_type, "replace_original": False}
+            answer = webhook.send_dict(message)
+            if answer.status_code != 200 and any(code in (answer.body or "") for code in BLOCK_ERRORS):
+                log.warning("response blocks refused; sending text", extra={"error": answer.body[:100]})
+                answer = webhook.send_dict({"text": payload["text"], "response_type": response_type,
+                                            "replace_original": False})
+            if answer.status_code != 200:
+                log.error("response_url refused the answer", extra={"status": answer.status_code,
+                                                                    "error": (answer.body or "")[:200]})
+
+
+class SlackListeners:
+    """Registers the bot's listeners on a Bolt app."""
+
+    def __init__(self, handler: CommandHandler, store: Store, client: WebClient, policy: SlackRetryPolicy,
+                 web_hosts: tuple[str, ...]) -> None:
+        self._handler = handler
+        self._lookup = handler.lookup
+        self._store = store
+        self._client = client
+        self._responder = Responder(policy)
+        self._web_hosts = web_hosts
+
+    def register(self, app: App) -> None:
+        """Commands, link_shared, and the card buttons' no-op actions."""
+        names = "|".join(re.escape(name[1:]) for name in SLASH_COMMANDS)
+        app.command(re.compile(f"^/({names})$"))(ack=self.acknowledge_command, lazy=[self.answer_command])
+        app.event("link_shared")(ack=self.acknowledge, lazy=[self.unfurl_links])
+        # URL buttons still send an interaction; Slack shows an error unless it is acknowledged.
+        app.action(re.compile(f"^{ACTION_PREFIX}"))(self.acknowledge)
+
+    @staticmethod
+    def acknowledge(ack: Ack) -> None:
+        """Acknowledge at once; the work (if any) runs in a lazy listener."""
+        ack()
+
+    def acknowledge_command(self, ack: Ack, command: dict) -> None:
+        """Answer help and bad arguments in the acknowledgement itself; defer everything else."""
+        reply = self._handler.quick(_command_line(command))
+        if reply is None:
+            ack()
+            return
+        payload = reply_payloads(reply)[0]
+        ack(text=payload["text"], blocks=payload["blocks"], response_type="ephemeral")
+
+    def answer_command(self, command: dict) -> None:
+        """Run the command (may take LLM time) and answer through `response_url`."""
+        line = _command_line(command)
+        if self._handler.quick(line) is not None:
+            return  # answered in the acknowledgement
+        channel = command.get("channel_id", "")
+        ctx = CommandContext(platform="slack", channel=channel, user_id=command.get("user_id", ""),
+                             user_name=command.get("user_name"),
+                             is_direct=channel.startswith("D") or command.get("channel_name") == "directmessage")
+        try:
+            reply = self._handler.handle(line, ctx)
+            self._responder.send(command["response_url"], reply)
+        except Exception:  # a lazy listener's failure would otherwise vanish into Bolt's one-line log
+            log.exception("slash command answer failed", extra={"command": command.get("command"),
+                                                                "channel": channel})
+
+    def unfurl_links(self, body: dict, event: dict) -> None:
+        """Unfurl pasted GitHub commit links into the commit's card."""
+        event_id = body.get("event_id")
+        if event_id and not self._store.events.first_time("slack", str(event_id)):
+            return  # a retried delivery of an event already handled
+        channel = str(event.get("channel", ""))
+        unfurls: dict[str, dict] = {}
+        for link in (event.get("links") or [])[:MAX_UNFURLS]:
+            url = str(link.get("url", ""))
+            target = parse_commit_url(url, self._web_hosts)
+            if target is None:
+                continue
+            try:
+                card = self._card(channel, *target)
+            except Exception:  # one bad link must not stop the others
+                log.exception("unfurl failed", extra={"url": url[:200]})
+                continue
+            if card is not None:
+                unfurls[url] = unfurl(card)
+        if not unfurls:
+            return
+        where = ({"unfurl_id": event["unfurl_id"], "source": event["source"]}
+                 if event.get("unfurl_id") and event.get("source")
+                 else {"channel": channel, "ts": event.get("message_ts")})
+        try:
+            self._client.chat_unfurl(unfurls=unfurls, **where)
+        except SlackApiError as exc:
+            log.warning("chat.unfurl refused", extra={"channel": channel, "error": error_code(exc)})
+        except (SlackClientError, OSError) as exc:
+            log.warning("chat.unfurl failed", extra={"channel": channel, "error": type(exc).__name__})
+
+    def _card(self, channel: str, repo, sha: str):
+        ctx = CommandContext(platform="slack", channel=channel, user_id="")
+        subs = self._handler.services.subscriptions_of(ctx, repo)
+        result = self._lookup.find(sha, [subs[0].repo if subs else repo])
+        if result.status != "found" or result.commit is None:
+            log.info("unfurl: commit not found", extra={"repo": str(repo), "sha": sha, "status": result.status})
+            return None
+        defaults = self._handler.services.defaults
+        language = subs[0].language if subs else defaults.language
+        timezone = subs[0].timezone if subs else defaults.timezone
+        return self._lookup.card(result.commit, language, timezone)
+
+
+def _command_line(command: dict) -> str:
+    return f"{command.get('command', '')} {command.get('text') or ''}".strip()
+
+
+def build_app(signing_secret: str | None, client: WebClient, listeners: SlackListeners, executor: Executor) -> App:
+    """A Bolt app that verifies signatures (when a secret is given) and calls auth.test on first use, not now."""
+    # The token comes with the client (SLACK_API_URL, timeout, retry policy), which Bolt copies per request.
+    app = App(signing_secret=signing_secret or "", client=client, name="commit-radar",
+              logger=logging.getLogger("bot.chat.slack.bolt"),
+              # Acks run in the request thread (no polling for ack()); slow work runs in lazy listeners.
+              process_before_response=True,
+              token_verification_enabled=False,
+              request_verification_enabled=signing_secret is not None,
+              listener_executor=executor)
+    listeners.register(app)
+    return app

@@ -1,0 +1,78 @@
+"""The Slack channel as the composition root sees it: a WSGI endpoint, a notifier, and Socket Mode."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_sdk import WebClient
+
+from bot.chat.commands import CommandHandler
+from bot.chat.commands.links import web_host
+from bot.chat.slack.app import SlackListeners, build_app
+from bot.chat.slack.client import SlackRetryPolicy, make_client
+from bot.chat.slack.notifier import SlackNotifier
+from bot.chat.slack.wsgi import slack_wsgi
+from bot.config import ConfigError, Settings
+from bot.service.http import WSGIApp
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+LAZY_WORKERS = 32
+
+
+class SlackChannel:
+    """Everything Slack: mount `wsgi_app` at /slack/events (HTTP mode), give `notifier` to delivery."""
+
+    def __init__(self, app: App, client: WebClient, notifier: SlackNotifier, wsgi_app: WSGIApp | None,
+                 executor: ThreadPoolExecutor, app_token: str | None) -> None:
+        self.app = app
+        self.client = client
+        self.notifier = notifier
+        self.wsgi_app = wsgi_app
+        self._executor = executor
+        self._app_token = app_token
+        self._socket: SocketModeHandler | None = None
+
+    @property
+    def socket_mode(self) -> bool:
+        """True when SLACK_APP_TOKEN is set: events arrive over a WebSocket, not HTTP."""
+        return self._app_token is not None
+
+    def start_socket_mode(self) -> None:
+        """Open the Socket Mode connection in the background (returns at once)."""
+        if self._app_token is None:
+            raise RuntimeError("Socket Mode needs SLACK_APP_TOKEN")
+        self._socket = SocketModeHandler(self.app, app_token=self._app_token, web_client=self.client)
+        self._socket.connect()
+        log.info("slack socket mode connected")
+
+    def stop(self) -> None:
+        """Close Socket Mode and let running answers finish."""
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+def build_slack(settings: Settings, handler: CommandHandler, store: Store,
+                sleep: Callable[[float], None] = time.sleep, lazy_workers: int = LAZY_WORKERS) -> SlackChannel:
+    """Build the Slack channel from Settings; nothing connects until the first request (or Socket Mode start)."""
+    if settings.slack_bot_token is None:
+        raise ConfigError("SLACK_BOT_TOKEN: required for Slack")
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else None
+    if secret is None and app_token is None:
+        raise ConfigError("SLACK_SIGNING_SECRET: required for Slack over HTTP (or set SLACK_APP_TOKEN for Socket Mode)")
+    policy = SlackRetryPolicy(sleep=sleep)
+    client = make_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url, policy)
+    hosts = tuple(dict.fromkeys(("github.com", web_host(settings.github_api_url))))
+    executor = ThreadPoolExecutor(max_workers=lazy_workers, thread_name_prefix="slack")
+    listeners = SlackListeners(handler, store, client, policy, hosts)
+    app = build_app(secret, client, listeners, executor)
+    return SlackChannel(app, client, SlackNotifier(client), slack_wsgi(app) if secret else None, executor, app_token)
