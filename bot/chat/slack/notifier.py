@@ -70,7 +70,7 @@ class SlackNotifier:
         threads: list[str] = []
         cursor = None
         for _ in range(HISTORY_MAX_PAGES):
-            page = self._call("conversations.history", channel, self._client.conversations_history,
+            page = self._call("conversations.history", self._client.conversations_history,
                               channel=channel, oldest=oldest, include_all_metadata=True, limit=HISTORY_PAGE,
                               cursor=cursor)
             if page is None:
@@ -85,7 +85,7 @@ class SlackNotifier:
                 break
         # Digest entries are thread replies, which the history does not list: look inside our own threads.
         for parent in threads[:THREADS_MAX]:
-            replies = self._call("conversations.replies", channel, self._client.conversations_replies,
+            replies = self._call("conversations.replies", self._client.conversations_replies,
                                  channel=channel, ts=parent, oldest=oldest, include_all_metadata=True,
                                  limit=HISTORY_PAGE)
             for message in (replies or {}).get("messages", []):
@@ -93,7 +93,8 @@ class SlackNotifier:
                     return str(message["ts"])
         return None
 
-    def _call(self, method: str, channel: str, call, **kwargs) -> dict | None:
+    def _call(self, method: str, call, **kwargs) -> dict | None:
+        channel = kwargs["channel"]
         try:
             return call(**kwargs).data  # type: ignore[no-any-return]
         except SlackApiError as exc:
