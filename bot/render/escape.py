@@ -14,27 +14,17 @@ from urllib.parse import quote, urlsplit
 # (`<!channel>`, `<at …>`, `@here`) without visibly changing the text.
 WORD_JOINER = "\u2060"
 
-# Bidi embeddings, overrides and isolates can make text display in a different order than it
-# reads ("Trojan Source"); they have no business in a commit card.
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Dropped from all text: C0/C1 controls except newline (category Cc), lone surrogates (Cs; they
+# cannot be encoded as UTF-8), and bidi embeddings, overrides and isolates, which can make text
+# display in a different order than it reads ("Trojan Source").
+_DROPPED = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def clean(text: str) -> str:
     """Normalise newlines to `\\n`, tabs to a space; drop control, bidi-override and lone-surrogate characters."""
     text = (text or "").replace("\r\n", "\n").replace("\r", "\n")
     text = text.replace("\u2028", "\n").replace("\u2029", "\n").replace("\t", " ")
-    kept = []
-    for ch in text:
-        if ch == "\n":
-            kept.append(ch)
-            continue
-        if ch in _BIDI_CONTROLS:
-            continue
-        category = unicodedata.category(ch)
-        if category in ("Cc", "Cs"):
-            continue
-        kept.append(ch)
-    return "".join(kept)
+    return _DROPPED.sub("", text)
 
 
 def one_line(text: str) -> str:
@@ -122,19 +112,15 @@ _FEISHU_LINE_START = {"#": "&#35;", "-": "&#45;", "+": "&#43;", "=": "&#61;"}
 _ORDERED_MARKER = re.compile(r"^(\d+)([.)])")
 
 
+_FEISHU_SPECIAL = re.compile(r"[&<>*_~`\[\]\\|$]|:(?=[A-Za-z_])")  # `:OK:` would become a Feishu emoji
+
+
 def _feishu_line(line: str) -> str:
     line = line.lstrip(" ")  # four leading spaces would open a code block
-    out = []
-    for i, ch in enumerate(line):
-        if ch in _FEISHU_ALWAYS:
-            out.append(_FEISHU_ALWAYS[ch])
-        elif ch == ":" and i + 1 < len(line) and (line[i + 1].isascii() and line[i + 1].isalpha() or line[i + 1] == "_"):
-            out.append("&#58;")  # `:OK:` would become a Feishu emoji (keys are letters and underscores)
-        elif i == 0 and ch in _FEISHU_LINE_START:
-            out.append(_FEISHU_LINE_START[ch])
-        else:
-            out.append(ch)
-    escaped = "".join(out)
+    head = ""
+    if line[:1] in _FEISHU_LINE_START:
+        head, line = _FEISHU_LINE_START[line[0]], line[1:]
+    escaped = head + _FEISHU_SPECIAL.sub(lambda m: _FEISHU_ALWAYS.get(m.group(), "&#58;"), line)
     marker = _ORDERED_MARKER.match(escaped)
     if marker:
         escaped = marker.group(1) + ("&#46;" if marker.group(2) == "." else "&#41;") + escaped[marker.end():]
@@ -165,25 +151,22 @@ def feishu_link(url: str, label: str) -> str:
 
 # --- Markdown (CommonMark / GFM) for reports ----------------------------------------------
 
-_MD_ALWAYS = frozenset("\\`*_[]<>|~$")
-_MD_ENTITY = re.compile(r"&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _MD_LINE_START = frozenset("#-+=")
+# Always escaped: backslash, code, emphasis, links, HTML/autolinks, table pipes, strikethrough and
+# math; `&` only where it would start an entity; `#` after a space (an ATX closing sequence).
+_MD_SPECIAL = re.compile(
+    r"[\\`*_\[\]<>|~$]"
+    r"|&(?=(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});)"
+    r"|(?<= )#"
+)
 
 
 def _markdown_line(line: str) -> str:
     line = line.lstrip(" ")  # four leading spaces would open an indented code block
-    entity_starts = {m.start() for m in _MD_ENTITY.finditer(line)}
-    out = []
-    for i, ch in enumerate(line):
-        if ch in _MD_ALWAYS or i in entity_starts:
-            out.append("\\" + ch)
-        elif i == 0 and ch in _MD_LINE_START:
-            out.append("\\" + ch)
-        elif ch == "#" and line[i - 1] == " ":
-            out.append("\\#")  # an ATX heading's closing sequence starts after a space
-        else:
-            out.append(ch)
-    escaped = "".join(out)
+    head = ""
+    if line[:1] in _MD_LINE_START:
+        head, line = "\\" + line[0], line[1:]
+    escaped = head + _MD_SPECIAL.sub(lambda m: "\\" + m.group(), line)
     marker = _ORDERED_MARKER.match(escaped)
     if marker:
         escaped = marker.group(1) + "\\" + marker.group(2) + escaped[marker.end():]

@@ -21,6 +21,7 @@ WEBHOOK_LIMIT_BYTES = 20 * 1024
 CARD_BUDGET_BYTES = WEBHOOK_LIMIT_BYTES - 1024
 TITLE_LIMIT = 200
 FACT_LIMIT = 300
+NOTICE_LIMIT = 500
 DIGEST_TITLE_LIMIT = 120
 DIGEST_AUTHOR_LIMIT = 60
 TEMPLATES = {Importance.HIGH: "red", Importance.MEDIUM: "orange", Importance.LOW: "green"}
@@ -97,7 +98,7 @@ def _build(card: Card, groups: list[list[str]], trimmed: bool) -> dict:
     for section, lines in zip(card.sections, groups):
         elements.append(_markdown("\n".join([f"**{feishu_markdown(section.title)}**", *lines])))
     if card.notice:
-        elements.append(_markdown(f"**{feishu_markdown(L.text(language, 'notice'))}**{colon}{feishu_markdown(card.notice)}"))
+        elements.append(_markdown(f"**{feishu_markdown(L.text(language, 'notice'))}**{colon}{shorten(feishu_markdown(card.notice), NOTICE_LIMIT)}"))
     if trimmed:
         note = _grey(feishu_markdown(L.text(language, "trimmed")))
         elements.append(_markdown(note + feishu_link(card.full_url, L.text(language, "full_analysis"))))
@@ -105,7 +106,7 @@ def _build(card: Card, groups: list[list[str]], trimmed: bool) -> dict:
     for index, (label, url) in enumerate((label, url) for label, url in links if url):
         elements.append(_button(label, url, primary=index == 0))
     if card.footer:
-        elements.append(_markdown(_grey(feishu_markdown(card.footer)), text_size="notation"))
+        elements.append(_markdown(_grey(shorten(feishu_markdown(card.footer), FACT_LIMIT)), text_size="notation"))
     return _card(header, elements, card.fallback_text)
 
 

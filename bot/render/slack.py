@@ -19,7 +19,10 @@ from bot.render.fit import shorten, shrink, split
 
 HEADER_LIMIT = 150
 SECTION_LIMIT = 3000
-FIELD_LIMIT = 2000
+# Facts, subtitle, notice and provenance are short by nature; capping them keeps the whole budget
+# for the analysis sections even when a commit's author or PR title is absurdly long.
+FACT_LIMIT = 300
+NOTICE_LIMIT = 500
 BUTTON_LIMIT = 75
 MAX_BLOCKS = 50
 TEXT_BUDGET = 10_000
@@ -115,7 +118,7 @@ def _buttons(card: Card) -> dict | None:
 
 def _fields(card: Card) -> dict | None:
     fields = [
-        _mrkdwn(f"*{slack_mrkdwn(f.label)}*\n{shorten(slack_mrkdwn(f.value), FIELD_LIMIT - len(f.label) - 4)}")
+        _mrkdwn(f"*{slack_mrkdwn(f.label)}*\n{shorten(slack_mrkdwn(f.value), FACT_LIMIT)}")
         for f in card.fields[:10]
     ]
     return {"type": "section", "fields": fields} if fields else None
@@ -124,19 +127,19 @@ def _fields(card: Card) -> dict | None:
 def card_blocks(card: Card, budget: int = TEXT_BUDGET) -> list[dict]:
     """The card as Block Kit blocks: header, context, facts, one or more sections per card section, buttons, provenance."""
     language = card.language
-    top = [_header(card.title), _context(slack_mrkdwn(card.subtitle))]
+    top = [_header(card.title), _context(shorten(slack_mrkdwn(card.subtitle), FACT_LIMIT))]
     fields = _fields(card)
     if fields:
         top.append(fields)
     top.append({"type": "divider"})
     bottom = []
     if card.notice:
-        bottom.append(_section(f"*{slack_mrkdwn(L.text(language, 'notice'))}*{L.text(language, 'colon')}{slack_mrkdwn(card.notice)}"))
+        bottom.append(_section(f"*{slack_mrkdwn(L.text(language, 'notice'))}*{L.text(language, 'colon')}{shorten(slack_mrkdwn(card.notice), NOTICE_LIMIT)}"))
     buttons = _buttons(card)
     if buttons:
         bottom.append(buttons)
     if card.footer:
-        bottom.append(_context(slack_mrkdwn(card.footer)))
+        bottom.append(_context(shorten(slack_mrkdwn(card.footer), FACT_LIMIT)))
 
     titles = [f"*{slack_mrkdwn(section.title)}*" for section in card.sections]
     groups = [_section_lines(section, language) for section in card.sections]
@@ -173,7 +176,8 @@ def unfurl(card: Card) -> dict:
     summary_text = summary.items[0].value if summary and summary.items else (summary.empty_note if summary else "")
     head = f"{slack_mrkdwn(card.badge)} *{slack_link(card.full_url, card.title)}*"
     text = f"{head}\n{shorten(slack_mrkdwn(summary_text), 600)}"
-    return {"blocks": [_section(shorten(text, SECTION_LIMIT)), _context(slack_mrkdwn(card.subtitle), slack_mrkdwn(card.footer))]}
+    context = _context(shorten(slack_mrkdwn(card.subtitle), FACT_LIMIT), shorten(slack_mrkdwn(card.footer), FACT_LIMIT))
+    return {"blocks": [_section(shorten(text, SECTION_LIMIT)), context]}
 
 
 def _row_line(row: D.DigestRow) -> str:
