@@ -51,6 +51,12 @@ class LongConnection:
         except Exception:  # a refused connection (bad credentials) ends the thread; say why
             log.exception("feishu long connection ended")
         finally:
+            # Cancel what lark-oapi left scheduled (ping loop, cache sweeper) so nothing later
+            # touches a closed loop.
+            tasks = asyncio.all_tasks(loop)
+            for task in tasks:
+                task.cancel()
+            loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
             loop.close()
 
     def stop(self, timeout: float = 5.0) -> None:
