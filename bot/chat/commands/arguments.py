@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, time
+from urllib.parse import urlsplit
 
 from bot.chat.commands.grammar import UsageError
 from bot.chat.commands.links import parse_commit_url, parse_repo_url
@@ -91,6 +92,16 @@ def name_list(command: str, option: str, text: str) -> list[str]:
         if len(item) > 200 or any(ord(ch) < 32 for ch in item):
             raise UsageError(command, f"{option}: not a usable value: {item[:60]!r}")
     return items
+
+
+def feishu_webhook(command: str, text: str) -> str:
+    """A Feishu/Lark custom-bot webhook URL (https; http only to this machine). Errors never echo it: it is a secret."""
+    parts = urlsplit(text.strip())
+    local = parts.hostname in ("127.0.0.1", "localhost", "::1")
+    if (parts.scheme != "https" and not (parts.scheme == "http" and local)) or not parts.hostname \
+            or "/bot/v2/hook/" not in parts.path or any(ch.isspace() for ch in text.strip()):
+        raise UsageError(command, "--feishu-webhook must be a custom-bot webhook URL (https://…/open-apis/bot/v2/hook/…)")
+    return text.strip()
 
 
 def day(command: str, text: str) -> date:

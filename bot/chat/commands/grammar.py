@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 SUBSCRIBE_OPTIONS: dict[str, bool] = {
     "--min": True, "--digest": True, "--tz": True, "--lang": True, "--paths": True,
     "--ignore-authors": True, "--no-merges": False, "--merges": False, "--skip-empty": False,
+    "--feishu-webhook": True, "--secret": True,
 }
 
 
@@ -26,7 +27,8 @@ class Spec:
 SPECS: dict[str, Spec] = {
     "commit": Spec("/commit <sha> [owner/repo]", 1, 2),
     "subscribe": Spec("/subscribe owner/repo [branch] [--min high|medium|low] [--digest HH:MM] [--tz Area/City] "
-                      "[--lang zh|en] [--paths 'glob,…'] [--ignore-authors 'name,…'] [--no-merges]",
+                      "[--lang zh|en] [--paths 'glob,…'] [--ignore-authors 'name,…'] [--no-merges] "
+                      "[--feishu-webhook URL [--secret S]]",
                       1, 2, SUBSCRIBE_OPTIONS),
     "unsubscribe": Spec("/unsubscribe owner/repo [branch]", 1, 2),
     "subscriptions": Spec("/subscriptions", 0, 0),

@@ -18,6 +18,8 @@ DETAILS: dict[str, str] = {
         "--digest HH:MM          daily digest time; --tz Area/City its timezone; --lang zh|en\n"
         "--paths 'glob,…'        only commits touching these paths; --ignore-authors 'name,…'\n"
         "--no-merges             skip merge commits; --skip-empty: no digest on days without commits\n"
+        "--feishu-webhook URL    post to a Feishu custom-bot webhook instead (outbound only); "
+        "--secret S its signing secret\n"
         "Example: /subscribe golang/go master --min medium --digest 09:30 --tz Asia/Shanghai"
     ),
     "unsubscribe": (

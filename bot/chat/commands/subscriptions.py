@@ -32,6 +32,8 @@ class SubscribeArgs:
     ignore_authors: list[str] | None = None
     include_merges: bool | None = None
     skip_empty: bool = False
+    feishu_webhook: str | None = None  # outbound-only: post to this custom-bot webhook instead of the channel
+    webhook_secret: str | None = None
 
 
 def check_subscribe(parsed: Parsed) -> SubscribeArgs:
@@ -39,6 +41,8 @@ def check_subscribe(parsed: Parsed) -> SubscribeArgs:
     name, opts = "subscribe", parsed.options
     if opts.get("--merges") and opts.get("--no-merges"):
         raise UsageError(name, "--merges and --no-merges contradict each other")
+    if "--secret" in opts and "--feishu-webhook" not in opts:
+        raise UsageError(name, "--secret goes with --feishu-webhook URL")
     return SubscribeArgs(
         repo=arguments.repo(name, parsed.args[0]),
         branch=arguments.branch(name, parsed.args[1]) if len(parsed.args) > 1 else None,
@@ -51,6 +55,8 @@ def check_subscribe(parsed: Parsed) -> SubscribeArgs:
                         if "--ignore-authors" in opts else None),
         include_merges=False if opts.get("--no-merges") else True if opts.get("--merges") else None,
         skip_empty=bool(opts.get("--skip-empty")),
+        feishu_webhook=arguments.feishu_webhook(name, opts["--feishu-webhook"]) if "--feishu-webhook" in opts else None,
+        webhook_secret=str(opts["--secret"]) if "--secret" in opts else None,
     )
 
 
@@ -71,6 +77,9 @@ def github_problem(exc: GitHubError, what: str) -> str:
 def run_subscribe(args: SubscribeArgs, ctx: CommandContext, services: CommandServices) -> Reply:
     """Check the repo and branch on GitHub, then create or update the channel's subscription."""
     what = f"{args.repo}" + (f" (branch {args.branch})" if args.branch else "")
+    if args.feishu_webhook:
+        # The subscription belongs to the webhook, not to the chat the command was typed in.
+        ctx = ctx.model_copy(update={"platform": "feishu_webhook", "channel": args.feishu_webhook})
     try:
         info = services.source.fetch_repo_info(args.repo, args.branch)
     except GitHubError as exc:
@@ -85,6 +94,7 @@ def run_subscribe(args: SubscribeArgs, ctx: CommandContext, services: CommandSer
         "threshold": args.threshold, "digest_time": args.digest_time, "timezone": args.timezone,
         "language": args.language, "paths": args.paths, "ignore_authors": args.ignore_authors,
         "include_merges": args.include_merges, "empty_digest": "skip" if args.skip_empty else None,
+        "webhook_secret": args.webhook_secret,
     }.items() if value is not None}
     try:
         wanted = Subscription.model_validate({**base.model_dump(), **changes,
@@ -93,9 +103,13 @@ def run_subscribe(args: SubscribeArgs, ctx: CommandContext, services: CommandSer
         raise UsageError("subscribe", exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
     saved, created = services.store.subscriptions.save(wanted)
     services.on_subscriptions_changed()
-    log.info("subscription saved", extra={"platform": ctx.platform, "channel": ctx.channel, "repo": str(saved.repo),
-                                          "branch": saved.branch, "created": created, "user": ctx.user_id})
+    shown_channel = "(custom-bot webhook)" if args.feishu_webhook else ctx.channel  # a webhook URL is a secret
+    log.info("subscription saved", extra={"platform": ctx.platform, "channel": shown_channel, "repo": str(saved.repo),
+                                          "branch": saved.branch, "new": created, "user": ctx.user_id})
     verb = "Subscribed this channel to" if created else "Updated this channel's subscription to"
+    if args.feishu_webhook:
+        verb = ("Subscribed the Feishu custom-bot webhook to" if created
+                else "Updated the Feishu custom-bot webhook's subscription to")
     lines = [f"{verb} {subscription_line(saved)}"]
     if info.repo != args.repo:
         lines.append(f"(GitHub names the repository {info.repo}.)")
