@@ -53,6 +53,7 @@ class FakeSlack:
         self.failures: dict[str, list[Failure]] = {}
         self.channel_errors: dict[str, str] = {}  # channel -> error every post to it gets
         self.history_error: str | None = None
+        self.socket_url: str | None = None  # what apps.connections.open answers (a ws:// URL for Socket Mode)
         self._ts = itertools.count(1)
         self._response_ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -90,6 +91,7 @@ class FakeSlack:
             self.failures.clear()
             self.channel_errors.clear()
             self.history_error = None
+            self.socket_url = None
 
     # --- scripting ---
 
@@ -210,7 +212,9 @@ class FakeSlack:
         return {"ok": True, "messages": [self._visible(m, params) for m in thread], "has_more": False}
 
     def _apps_connections_open(self, params: dict) -> dict:
-        return {"ok": False, "error": "invalid_auth"}
+        if not self.socket_url:
+            return {"ok": False, "error": "invalid_auth"}
+        return {"ok": True, "url": self.socket_url}
 
     def _response(self, request: Request) -> Response:
         params = json.loads(request.get_data(as_text=True) or "{}")
