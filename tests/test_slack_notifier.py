@@ -72,14 +72,14 @@ def test_429_waits_exactly_retry_after_then_posts_once(fake, notifier, policy):
     fake.rate_limit("chat.postMessage", retry_after=7, times=2)
     ts = notifier.post_card("C1", card())
     assert ts and len(fake.calls_to("chat.postMessage")) == 3 and len(fake.posts("C1")) == 1
-    assert policy.waits == [7.0, 7.0]
+    assert list(policy.waits) == [7.0, 7.0]
 
 
 def test_rate_limit_beyond_the_budget_is_transient(fake, notifier, policy):
     fake.rate_limit("chat.postMessage", retry_after=1, times=4)
     with pytest.raises(TransientDeliveryError, match="ratelimited"):
         notifier.post_card("C1", card())
-    assert len(fake.calls_to("chat.postMessage")) == 4 and policy.waits == [1.0, 1.0, 1.0]
+    assert len(fake.calls_to("chat.postMessage")) == 4 and list(policy.waits) == [1.0, 1.0, 1.0]
     fake.reset()
     fake.rate_limit("chat.postMessage", retry_after=3600)  # longer than we block for: give the slot back
     with pytest.raises(TransientDeliveryError):
@@ -90,7 +90,7 @@ def test_rate_limit_beyond_the_budget_is_transient(fake, notifier, policy):
 def test_server_errors_are_retried_with_backoff(fake, notifier, policy):
     fake.fail("chat.postMessage", status=503, body="upstream down", times=2)
     assert notifier.post_card("C1", card())
-    assert policy.waits == [0.5, 1.0] and len(fake.posts("C1")) == 1
+    assert list(policy.waits) == [0.5, 1.0] and len(fake.posts("C1")) == 1
 
 
 def test_invalid_blocks_falls_back_to_text(fake, notifier):

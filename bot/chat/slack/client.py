@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from http.client import RemoteDisconnected
 from urllib.error import URLError
@@ -42,7 +43,7 @@ class SlackRetryPolicy(RateLimitErrorRetryHandler):
         super().__init__(max_retry_count=max_retry_count)
         self.max_wait = max_wait
         self.sleep = sleep
-        self.waits: list[float] = []
+        self.waits: deque[float] = deque(maxlen=100)  # recent waits, for tests and debugging
 
     @staticmethod
     def _retry_after(response: HttpResponse) -> float | None:
