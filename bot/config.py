@@ -94,7 +94,7 @@ class Settings(BaseSettings):
     database_url: str = Field(DEFAULT_DATABASE_URL, repr=False)
 
     poll_interval: int = Field(300, ge=5, le=86_400)
-    poll_concurrency: int = Field(16, ge=1, le=256)
+    poll_concurrency: int = Field(32, ge=1, le=256)
     max_cards_per_poll: int = Field(10, ge=1, le=1000)
     digest_time: str = "09:00"
     timezone: str = "UTC"

@@ -5,7 +5,7 @@ Build repositories, branches, commits, merges, force-pushes and pull requests; s
 the fake's own host and port, as PyGithub requires.
 
 In a test module:  `from tests.fake_github import fake_github, fake_github_server  # noqa: F401`
-then take the `fake_github` fixture; or, outside pytest, `FakeGitHub.serve(latency=0.05)`.
+then take the `fake_github` fixture; or, outside pytest, `FakeGitHub.serve(latency=0.05)` (waitress).
 """
 
 from __future__ import annotations
@@ -191,9 +191,11 @@ def user_json(fake: "FakeGitHub", login: str) -> dict:
 class FakeGitHub:
     """The fake API; `api_url` is what GITHUB_API_URL should be set to."""
 
-    def __init__(self, server: HTTPServer, prefix: str = "", token: str | None = None, latency: float = 0.0,
-                 now: Callable[[], float] = time.time) -> None:
+    def __init__(self, server: HTTPServer | None, prefix: str = "", token: str | None = None, latency: float = 0.0,
+                 now: Callable[[], float] = time.time, port: int | None = None) -> None:
         self.server = server
+        self.port = server.port if server is not None else port
+        self._stop: Callable[[], None] | None = None
         self.prefix = prefix.rstrip("/")
         self.token = token
         self.latency = latency
@@ -206,18 +208,41 @@ class FakeGitHub:
         self.rate_remaining = 5000
         self._seq = 0
         self._lock = threading.Lock()
-        server.expect_request(re.compile(r".*")).respond_with_handler(self._handle)
+        if server is not None:
+            server.expect_request(re.compile(r".*")).respond_with_handler(self._handle)
 
     @classmethod
-    def serve(cls, **kwargs) -> "FakeGitHub":
-        """Start a threaded server of its own on 127.0.0.1 (call `.server.stop()` when done)."""
-        server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-        server.start()
-        return cls(server, **kwargs)
+    def serve(cls, threads: int = 64, **kwargs) -> "FakeGitHub":
+        """Serve on 127.0.0.1 with waitress (keep-alive, `threads` workers), e.g. for benchmarks; `stop()` ends it.
+
+        The werkzeug server under pytest-httpserver closes every connection, which would make a
+        benchmark measure connection set-up instead of the bot.
+        """
+        from waitress.server import create_server
+
+        fake = cls(None, **kwargs)
+        server = create_server(Request.application(fake._handle), host="127.0.0.1", port=0, threads=threads,
+                               connection_limit=threads * 4, channel_timeout=60, ident="fake-github")
+        fake.port = server.effective_port
+        thread = threading.Thread(target=server.run, name="fake-github", daemon=True)
+        thread.start()
+
+        def stop() -> None:
+            server.close()
+            server.task_dispatcher.shutdown(timeout=5)
+            thread.join(5)
+
+        fake._stop = stop
+        return fake
+
+    def stop(self) -> None:
+        """Stop a server started by `serve()`."""
+        if self._stop is not None:
+            self._stop()
 
     @property
     def web_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.port}"
+        return f"http://127.0.0.1:{self.port}"
 
     @property
     def api_url(self) -> str:

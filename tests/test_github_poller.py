@@ -196,3 +196,34 @@ def test_poll_all_stops_asking_once_rate_limited_far_into_the_future(fake_github
     assert all(isinstance(o.error, RateLimited) for o in outcomes)
     assert fake_github.count() == 1  # the first answer said "an hour"; nobody asked again
     assert store.cursors.get(pairs[3][0], "main").failure_kind == "rate_limited"
+
+
+def test_cursor_batch_reads_and_idle_touches(store, clock):
+    polled, fresh = RepoRef.parse("octo/a"), RepoRef.parse("octo/b")
+    store.cursors.advance(polled, "main", "a" * 40, 'W/"e1"', clock.datetime())
+    store.cursors.record_failure(polled, "main", "unavailable", "HTTP 503")
+    cursors = store.cursors.get_many([(polled, "main"), (fresh, "main")])
+    assert cursors[("octo/a", "main")].etag == 'W/"e1"' and cursors[("octo/a", "main")].failure_count == 1
+    assert cursors[("octo/b", "main")].last_sha is None
+    clock.sleep(60)
+    store.cursors.touch_many([(polled, "main")], clock.datetime())
+    after = store.cursors.get(polled, "main")
+    assert after.failure_count == 0 and after.failure_kind is None and after.last_sha == "a" * 40
+    assert after.last_polled_at.replace(tzinfo=None) == clock.datetime().replace(tzinfo=None)
+
+
+def test_poll_all_records_idle_polls(fake_github, source, store, clock):
+    pairs = [(RepoRef.parse(f"octo/r{index}"), "main") for index in range(3)]
+    for repo, _ in pairs:
+        fake_github.add_repo(repo.full_name)
+    poll_all(source, store, pairs, 2, clock.datetime)
+    fake_github.fail("/repos/octo/r1/commits", 503, times=4)
+    poll_all(source, store, pairs, 2, clock.datetime)
+    assert store.cursors.get(pairs[1][0], "main").failure_count == 1
+    clock.sleep(300)
+    outcomes = poll_all(source, store, pairs, 2, clock.datetime)
+    assert [o.status for o in outcomes] == ["not_modified"] * 3
+    for repo, branch in pairs:
+        cursor = store.cursors.get(repo, branch)
+        assert cursor.failure_count == 0
+        assert cursor.last_polled_at.replace(tzinfo=None) == clock.datetime().replace(tzinfo=None)

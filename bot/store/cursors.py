@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy import Engine, and_, select, update
+from sqlalchemy import Engine, and_, bindparam, select, update
 
 from bot.domain import RepoRef
 from bot.store.db import insert_ignore, upsert
@@ -57,6 +57,29 @@ class CursorStore:
             conn.execute(update(table).where(self._key(repo, branch))
                          .values(last_polled_at=polled_at, failure_kind=None, failure_message=None,
                                  failure_count=0, failure_reported=False))
+
+    def get_many(self, pairs: list[tuple[RepoRef, str]]) -> dict[tuple[str, str], Cursor]:
+        """Cursors of many pairs in one query, keyed by (full_name, branch); blank ones for never polled."""
+        wanted = {(repo.full_name, branch): repo for repo, branch in pairs}
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(table)).all()
+        found = {(row.repo, row.branch): Cursor(
+            repo=wanted[(row.repo, row.branch)], branch=row.branch, last_sha=row.last_sha, etag=row.etag,
+            last_polled_at=row.last_polled_at, failure_kind=row.failure_kind, failure_message=row.failure_message,
+            failure_count=row.failure_count, failure_reported=row.failure_reported)
+            for row in rows if (row.repo, row.branch) in wanted}
+        return {key: found.get(key) or Cursor(repo=repo, branch=key[1]) for key, repo in wanted.items()}
+
+    def touch_many(self, pairs: list[tuple[RepoRef, str]], polled_at: datetime) -> None:
+        """`touch` for many idle pairs in one transaction (a poll cycle's 304s)."""
+        if not pairs:
+            return
+        statement = (update(table).where(and_(table.c.repo == bindparam("key_repo"),
+                                              table.c.branch == bindparam("key_branch")))
+                     .values(last_polled_at=polled_at, failure_kind=None, failure_message=None,
+                             failure_count=0, failure_reported=False))
+        with self._engine.begin() as conn:
+            conn.execute(statement, [{"key_repo": repo.full_name, "key_branch": branch} for repo, branch in pairs])
 
     def record_failure(self, repo: RepoRef, branch: str, kind: str, message: str) -> Cursor:
         """Count one more failed poll; the returned cursor says whether it was reported yet."""
