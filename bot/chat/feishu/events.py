@@ -148,7 +148,7 @@ class FeishuEvents:
 
     def __init__(self, handler: CommandRunner, responder: Responder, first_time: Callable[[str], bool],
                  is_command: Callable[[str], bool], bot_open_id: Callable[[], str | None] = lambda: None,
-                 workers: int = 4) -> None:
+                 workers: int = 8) -> None:
         self._handler = handler
         self._responder = responder
         self._first_time = first_time
