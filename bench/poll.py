@@ -12,7 +12,6 @@ received, how many count against the rate limit (anything but 304), and the peak
 from __future__ import annotations
 
 import argparse
-import logging
 import multiprocessing
 import sys
 import tempfile

@@ -9,7 +9,7 @@ import pytest
 
 from bot.domain import RepoRef
 from bot.github.client import GitHubClient
-from bot.github.errors import BadCredentials, EmptyRepository, Forbidden, Moved, NotFound
+from bot.github.errors import BadCredentials, EmptyRepository, Forbidden, GitHubError, Moved, NotFound
 from bot.github.retry import RetryPolicy
 from bot.github.source import GitHubSource
 from tests.fake_github import FakeClock, FakeGitHub, file_entry
@@ -277,3 +277,12 @@ def test_enterprise_server_prefix(fake_github_server, make_source):
     listing = source.fetch_commit_listing(RepoRef.parse("corp/tool"), "main", first.head_sha, first.etag)
     assert listing.shas == added
     assert all(seen.path.startswith("/api/v3/") for seen in ghes.seen)
+
+
+@pytest.mark.parametrize("status, body", [(200, "<html>captive portal</html>"), (302, {"message": "Found"})])
+def test_odd_answers_are_errors_not_empty_results(fake_github, make_source, status, body):
+    fake_github.add_repo("octo/hello")
+    fake_github.fail("/commits", status, body)
+    with pytest.raises(GitHubError) as caught:
+        start(make_source())
+    assert caught.value.status == status

@@ -52,8 +52,11 @@ class GitHubClient:
         def send() -> Reply:
             request_headers = {"Accept": ACCEPT_JSON, **(headers or {})}
             with self._lease() as client:
-                status, answer_headers, body = client.requester.requestJson("GET", url, query or None,
-                                                                            request_headers)
+                try:
+                    status, answer_headers, body = client.requester.requestJson("GET", url, query or None,
+                                                                                request_headers)
+                except RuntimeError as exc:  # PyGithub refusing a redirect to another host or scheme
+                    raise GitHubError(f"{what or url}: {exc}") from exc
             self.stats.count_reply(status)
             return Reply(status, {key.lower(): value for key, value in answer_headers.items()}, body or "")
 

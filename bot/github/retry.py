@@ -13,7 +13,8 @@ from datetime import datetime, timezone
 
 from requests.exceptions import ChunkedEncodingError, ConnectionError, Timeout
 
-from bot.github.errors import RateLimited, Unavailable, error_for, is_rate_limit, is_secondary_limit, retry_after
+from bot.github.errors import (GitHubError, RateLimited, Unavailable, error_for, is_rate_limit, is_secondary_limit,
+                               retry_after)
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +32,12 @@ class Reply:
     body: str
 
     def json(self):
-        """The body parsed as JSON."""
-        return json.loads(self.body) if self.body else None
+        """The body parsed as JSON; GitHubError when it is not JSON (e.g. a proxy's HTML page)."""
+        try:
+            return json.loads(self.body) if self.body else None
+        except ValueError:
+            raise GitHubError(f"expected JSON from GitHub, got {self.body[:80]!r} (HTTP {self.status})",
+                              self.status) from None
 
 
 class GitHubStats:

@@ -145,7 +145,9 @@ class GitHubSource:
 
     def _get(self, url: str, what: str, params: dict | None = None, headers: dict | None = None) -> Reply:
         reply = self.client.get(url, params, headers, what)
-        if reply.status >= 400:
+        # 304 only answers our If-None-Match; any other non-200 (4xx, or a redirect PyGithub did not follow)
+        # is an error, never an empty result.
+        if reply.status != 200 and not (reply.status == 304 and headers and "If-None-Match" in headers):
             raise error_for(reply.status, reply.headers, reply.body, what)
         return reply
 
