@@ -273,3 +273,36 @@ def test_without_app_credentials_only_webhooks_are_available(store, handler):
     channel = build_feishu(Settings(_env_file=None), handler, store)
     assert channel.notifier is None and channel.wsgi_app is None
     assert set(channel.notifiers) == {"feishu_webhook"}
+
+
+def test_without_an_encrypt_key_the_token_alone_is_checked(fake, handler, store):
+    channel = build_feishu(settings_for(fake, feishu_encrypt_key=None), handler, store)
+    router = Router()
+    router.mount("/feishu/events", channel.wsgi_app)
+    server = HttpServer(router, "127.0.0.1", 0, threads=2)
+    server.start()
+    url = f"http://127.0.0.1:{server.port}/feishu/events"
+    try:
+        good = requests.post(url, json=message_event(TOKEN, "/commit abc1234"), timeout=5)
+        forged = requests.post(url, json=message_event("forged", "/commit abc1234"), timeout=5)
+        asked = requests.post(url, json=challenge(TOKEN, "plain-challenge"), timeout=5)
+        channel.events.drain(10)
+    finally:
+        channel.stop()
+        server.stop()
+
+    assert (good.status_code, forged.status_code) == (200, 401)
+    assert asked.json() == {"challenge": "plain-challenge"}
+    assert len(handler.calls) == 1
+
+
+def test_doctor_check_reports_the_bot(fake, handler, store):
+    channel = build_feishu(settings_for(fake), handler, store)
+    try:
+        assert channel.check() == fake.bot_open_id
+    finally:
+        channel.stop()
+    fake.fail_next("info", 400, {"code": 230006, "msg": "Bot ability is not activated"})
+    broken = build_feishu(settings_for(fake), None, store)
+    with pytest.raises(RuntimeError, match="230006"):
+        broken.check()

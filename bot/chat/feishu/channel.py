@@ -34,6 +34,7 @@ class FeishuChannel:
     events: FeishuEvents | None = None
     long_connection: LongConnection | None = None
     mode: str = "http"
+    client: lark.Client | None = field(default=None, repr=False)
     _started: bool = field(default=False, repr=False)
 
     @property
@@ -43,6 +44,12 @@ class FeishuChannel:
         if self.notifier is not None:
             found["feishu"] = self.notifier
         return found
+
+    def check(self) -> str:
+        """For `doctor`: the app's credentials work and its bot is enabled; returns the bot's open_id."""
+        if self.client is None:
+            raise RuntimeError("FEISHU_APP_ID and FEISHU_APP_SECRET are not set")
+        return _fetch_bot_open_id(self.client)
 
     def start_long_connection(self) -> None:
         """In `FEISHU_MODE=ws`, open the long connection (a no-op in HTTP mode)."""
@@ -93,7 +100,7 @@ def build_feishu(settings: Settings, handler: CommandRunner | None, store, *,
     secret = settings.feishu_app_secret.get_secret_value()
     client = build_client(settings.feishu_app_id, secret, settings.feishu_domain, timeout)
     notifier = FeishuNotifier(client, policy)
-    channel = FeishuChannel(notifier=notifier, webhook_notifier=webhooks, mode=settings.feishu_mode)
+    channel = FeishuChannel(notifier=notifier, webhook_notifier=webhooks, mode=settings.feishu_mode, client=client)
     if handler is None:
         return channel
 
