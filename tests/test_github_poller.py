@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import pytest
 
 from bot.domain import RepoRef, Subscription
@@ -35,6 +37,11 @@ def poll(source, store, clock, repo: RepoRef = REPO, branch: str = "main"):
     return poll_branch(source, store, repo, branch, clock.datetime)
 
 
+def same_moment(stored: datetime, expected: datetime) -> bool:
+    """SQLite hands timestamps back naive (UTC); PostgreSQL aware."""
+    return (stored if stored.tzinfo else stored.replace(tzinfo=timezone.utc)) == expected
+
+
 def unprocessed_shas(store) -> list[str]:
     return [commit.sha for commit, _branch in store.commits.unprocessed()]
 
@@ -57,8 +64,7 @@ def test_idle_poll_costs_one_304_and_touches_the_cursor(fake_github, source, sto
     outcome = poll(source, store, clock)
     assert outcome.status == "not_modified"
     assert fake_github.count() == 1 and fake_github.not_modified == 1
-    polled_at = store.cursors.get(REPO, "main").last_polled_at
-    assert polled_at.replace(tzinfo=None) == clock.datetime().replace(tzinfo=None)  # SQLite returns it naive
+    assert same_moment(store.cursors.get(REPO, "main").last_polled_at, clock.datetime())
 
 
 def test_new_commits_are_stored_unprocessed_and_the_cursor_advances(fake_github, source, store, clock):
@@ -198,7 +204,8 @@ def test_poll_all_stops_asking_once_rate_limited_far_into_the_future(fake_github
     assert store.cursors.get(pairs[3][0], "main").failure_kind == "rate_limited"
 
 
-def test_cursor_batch_reads_and_idle_touches(store, clock):
+def test_cursor_batch_reads_and_idle_touches(any_store, clock):
+    store = any_store
     polled, fresh = RepoRef.parse("octo/a"), RepoRef.parse("octo/b")
     store.cursors.advance(polled, "main", "a" * 40, 'W/"e1"', clock.datetime())
     store.cursors.record_failure(polled, "main", "unavailable", "HTTP 503")
@@ -209,7 +216,7 @@ def test_cursor_batch_reads_and_idle_touches(store, clock):
     store.cursors.touch_many([(polled, "main")], clock.datetime())
     after = store.cursors.get(polled, "main")
     assert after.failure_count == 0 and after.failure_kind is None and after.last_sha == "a" * 40
-    assert after.last_polled_at.replace(tzinfo=None) == clock.datetime().replace(tzinfo=None)
+    assert same_moment(after.last_polled_at, clock.datetime())
 
 
 def test_poll_all_records_idle_polls(fake_github, source, store, clock):
@@ -226,4 +233,4 @@ def test_poll_all_records_idle_polls(fake_github, source, store, clock):
     for repo, branch in pairs:
         cursor = store.cursors.get(repo, branch)
         assert cursor.failure_count == 0
-        assert cursor.last_polled_at.replace(tzinfo=None) == clock.datetime().replace(tzinfo=None)
+        assert same_moment(cursor.last_polled_at, clock.datetime())
