@@ -12,6 +12,7 @@ from bot.github.errors import NotFound, RateLimited
 from bot.github.retry import RetryPolicy
 from bot.github.source import GitHubSource
 from bot.service.poller import poll_all, poll_branch
+from bot.store import open_store
 from tests.fake_github import FakeClock
 from tests.fake_github import fake_github, fake_github_server  # noqa: F401
 
@@ -65,6 +66,24 @@ def test_idle_poll_costs_one_304_and_touches_the_cursor(fake_github, source, sto
     assert outcome.status == "not_modified"
     assert fake_github.count() == 1 and fake_github.not_modified == 1
     assert same_moment(store.cursors.get(REPO, "main").last_polled_at, clock.datetime())
+
+
+def test_etag_and_cursor_survive_a_restart(fake_github, store, sqlite_url, clock):
+    fake_github.add_repo("octo/hello")
+    policy = RetryPolicy(sleep=clock.sleep, now=clock.now)
+    before = GitHubSource(GitHubClient(fake_github.api_url, None, 5, policy))
+    poll(before, store, clock)
+    before.close()
+    store.close()
+    reopened = open_store(sqlite_url)
+    after = GitHubSource(GitHubClient(fake_github.api_url, None, 5, RetryPolicy(sleep=clock.sleep, now=clock.now)))
+    fake_github.reset_counts()
+    try:
+        assert poll(after, reopened, clock).status == "not_modified"
+    finally:
+        after.close()
+        reopened.close()
+    assert fake_github.count() == 1 and fake_github.not_modified == 1
 
 
 def test_new_commits_are_stored_unprocessed_and_the_cursor_advances(fake_github, source, store, clock):
