@@ -9,7 +9,9 @@ import pytest
 
 from bot.domain import Importance
 from bot.render import feishu
+from bot.render import labels as L
 from bot.render.card import build_card
+from bot.render.escape import feishu_markdown
 from tests.samples import TZ, long_analysis, sample_analysis, sample_commit, sample_digest, sample_entry
 
 
@@ -77,7 +79,10 @@ def test_a_card_within_budget_is_not_trimmed():
     commit = sample_commit()
     card = build_card(commit, sample_analysis(commit), TZ, "zh")
     built = feishu.card_json(card)
-    assert not any("完整分析" in e.get("content", "") for e in built["body"]["elements"])
+    trimmed = feishu_markdown(L.text("zh", "trimmed"))
+    assert not any(trimmed in e.get("content", "") for e in built["body"]["elements"])
+    long = feishu.card_json(build_card(commit, long_analysis(commit), TZ, "zh"))
+    assert any(trimmed in e.get("content", "") for e in long["body"]["elements"])
 
 
 def test_digest_card_lists_commits_and_stays_under_the_limit():

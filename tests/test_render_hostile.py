@@ -190,6 +190,7 @@ def test_oversized_hostile_text_still_fits_every_limit():
 
     for language in ("zh", "en"):
         check_everything(HOSTILE * 8, language)  # ~6,000 characters in every field
+        check_everything(HOSTILE.replace("\n", " ") * 8, language)  # ... and in the title line
 
 
 @PROPERTY

@@ -11,7 +11,9 @@ import unicodedata
 # General categories github-slugger strips: other numbers, all punctuation except connector
 # punctuation (`_`) and the ASCII hyphen, all symbols, controls, format, private use,
 # unassigned, and all separators except the ASCII space.
-_STRIPPED = frozenset({"No", "Pd", "Ps", "Pe", "Pi", "Pf", "Po", "Sm", "Sc", "Sk", "So", "Cc", "Cf", "Co", "Cn", "Zs", "Zl", "Zp"})
+_STRIPPED = frozenset(
+    {"No", "Pd", "Ps", "Pe", "Pi", "Pf", "Po", "Sm", "Sc", "Sk", "So", "Cc", "Cf", "Co", "Cn", "Zs", "Zl", "Zp"}
+)
 
 # Symbols that are nevertheless Alphabetic (circled and squared Latin letters) and so are kept.
 _ALPHABETIC_SYMBOLS = (

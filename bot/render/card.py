@@ -54,13 +54,10 @@ def _fields(commit: Commit, analysis: Analysis, timezone: str, language: str) ->
 
 def _sections(analysis: Analysis, language: str) -> tuple[CardSection, ...]:
     summary = analysis.summary.strip()
-    insights = [
-        CardField(
-            label=L.text(language, key),
-            value=getattr(analysis.insights, key) if _known(getattr(analysis.insights, key)) else L.text(language, "unknown"),
-        )
-        for key in ("architecture", "performance", "security")
-    ]
+    insights = []
+    for key in ("architecture", "performance", "security"):
+        value = getattr(analysis.insights, key)
+        insights.append(CardField(label=L.text(language, key), value=value if _known(value) else L.text(language, "unknown")))
     if _known(analysis.insights.maintainability):
         insights.append(CardField(label=L.text(language, "maintainability"), value=analysis.insights.maintainability))
     return (

@@ -98,7 +98,8 @@ def _build(card: Card, groups: list[list[str]], trimmed: bool) -> dict:
     for section, lines in zip(card.sections, groups):
         elements.append(_markdown("\n".join([f"**{feishu_markdown(section.title)}**", *lines])))
     if card.notice:
-        elements.append(_markdown(f"**{feishu_markdown(L.text(language, 'notice'))}**{colon}{shorten(feishu_markdown(card.notice), NOTICE_LIMIT)}"))
+        notice = shorten(feishu_markdown(card.notice), NOTICE_LIMIT)
+        elements.append(_markdown(f"**{feishu_markdown(L.text(language, 'notice'))}**{colon}{notice}"))
     if trimmed:
         note = _grey(feishu_markdown(L.text(language, "trimmed")))
         elements.append(_markdown(note + feishu_link(card.full_url, L.text(language, "full_analysis"))))

@@ -98,9 +98,8 @@ class _Repo:
 
 
 def _section_text(importance: Importance, count: int, language: str) -> str:
-    return L.text(
-        language, "importance_section", emoji=importance.emoji, word=L.importance_name(importance, language), count=count
-    )
+    word = L.importance_name(importance, language)
+    return L.text(language, "importance_section", emoji=importance.emoji, word=word, count=count)
 
 
 def _plan(digests: list[Digest], language: str, slugger: Slugger) -> list[_Repo]:
@@ -169,7 +168,8 @@ def _repo_lines(repo: _Repo, language: str) -> list[str]:
     if not digest.entries:
         return lines + [markdown_inline(L.text(language, "repo_empty")), ""]
     lines += _commit_table(repo, language) + [""]
-    lines += [f"### {markdown_inline(L.text(language, 'statistics'))}", "", f"> {markdown_inline(D.stats_line(digest, language))}", ""]
+    lines += [f"### {markdown_inline(L.text(language, 'statistics'))}", ""]
+    lines += [f"> {markdown_inline(D.stats_line(digest, language))}", ""]
     for section in repo.sections:
         lines += [f"### {markdown_inline(section.text)}", ""]
         if not section.commits:

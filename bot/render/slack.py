@@ -125,7 +125,7 @@ def _fields(card: Card) -> dict | None:
 
 
 def card_blocks(card: Card, budget: int = TEXT_BUDGET) -> list[dict]:
-    """The card as Block Kit blocks: header, context, facts, one or more sections per card section, buttons, provenance."""
+    """The card as Block Kit blocks: header, context, facts, the card's sections (split as needed), buttons, provenance."""
     language = card.language
     top = [_header(card.title), _context(shorten(slack_mrkdwn(card.subtitle), FACT_LIMIT))]
     fields = _fields(card)
@@ -134,7 +134,8 @@ def card_blocks(card: Card, budget: int = TEXT_BUDGET) -> list[dict]:
     top.append({"type": "divider"})
     bottom = []
     if card.notice:
-        bottom.append(_section(f"*{slack_mrkdwn(L.text(language, 'notice'))}*{L.text(language, 'colon')}{shorten(slack_mrkdwn(card.notice), NOTICE_LIMIT)}"))
+        notice = shorten(slack_mrkdwn(card.notice), NOTICE_LIMIT)
+        bottom.append(_section(f"*{slack_mrkdwn(L.text(language, 'notice'))}*{L.text(language, 'colon')}{notice}"))
     buttons = _buttons(card)
     if buttons:
         bottom.append(buttons)
@@ -174,7 +175,7 @@ def unfurl(card: Card) -> dict:
     """The value for one URL in `chat.unfurl`'s `unfurls`: a compact card (title link, summary, context)."""
     summary = next((s for s in card.sections if s.key == "summary"), None)
     summary_text = summary.items[0].value if summary and summary.items else (summary.empty_note if summary else "")
-    head = f"{slack_mrkdwn(card.badge)} *{slack_link(card.full_url, card.title)}*"
+    head = f"{slack_mrkdwn(card.badge)} *{slack_link(card.full_url, shorten(card.title, HEADER_LIMIT))}*"
     text = f"{head}\n{shorten(slack_mrkdwn(summary_text), 600)}"
     context = _context(shorten(slack_mrkdwn(card.subtitle), FACT_LIMIT), shorten(slack_mrkdwn(card.footer), FACT_LIMIT))
     return {"blocks": [_section(shorten(text, SECTION_LIMIT)), context]}
