@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
+from typing import Any
 
+from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.store import Store, open_store
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -14,13 +19,98 @@ class Bot:
 
     settings: Settings
     store: Store
+    clock: Clock = system_clock
+    metrics: Any = None
+    source: Any = None
+    analyser: Any = None
+    deliverer: Any = None
+    digests: Any = None
+    watcher: Any = None
+    handler: Any = None
+    slack: Any = None
+    feishu: Any = None
+    console: Any = None
+    _listeners: list = field(default_factory=list)
+
+    def on_subscriptions_changed(self, listener) -> None:
+        """Call `listener()` whenever a command changes subscriptions (the scheduler re-syncs)."""
+        self._listeners.append(listener)
+
+    def subscriptions_changed(self) -> None:
+        """Tell every listener that subscriptions changed."""
+        for listener in self._listeners:
+            listener()
 
     def close(self) -> None:
-        """Release connections."""
+        """Release connections and stop platform workers."""
+        for part in (self.slack, self.feishu):
+            if part is not None:
+                part.stop()
+        if self.source is not None:
+            self.source.close()
         self.store.close()
 
 
-def build(settings: Settings, migrate: bool = True) -> Bot:
-    """Build the bot's adapters; migrations run here unless told otherwise."""
-    store = open_store(settings.database_url, run_migrations=migrate)
-    return Bot(settings=settings, store=store)
+def build_store_only(settings: Settings, migrate: bool = True) -> Bot:
+    """Just the store (for terminal commands that need nothing else)."""
+    return Bot(settings=settings, store=open_store(settings.database_url, run_migrations=migrate))
+
+
+def build(settings: Settings, migrate: bool = True, clock: Clock = system_clock, console_out=None) -> Bot:
+    """Build every adapter and service; platforms only when configured, the console when none is."""
+    from bot.analysis.service import build_analyser
+    from bot.chat.commands import CommandHandler, CommandServices, Defaults
+    from bot.chat.console import ConsoleNotifier
+    from bot.github.source import GitHubSource
+    from bot.service.delivery import Deliverer
+    from bot.service.digest import DigestService
+    from bot.service.metrics import Metrics
+    from bot.service.watcher import Watcher
+
+    bot = build_store_only(settings, migrate)
+    bot.clock = clock
+    bot.metrics = metrics = Metrics()
+    bot.source = GitHubSource.from_settings(settings)
+    metrics.add_stats(lambda: _github_stats(bot.source))
+    bot.analyser = build_analyser(settings, bot.store, clock)
+    metrics.add_stats(lambda: _analysis_stats(bot.analyser))
+    bot.deliverer = Deliverer(bot.store, {}, clock, metrics)
+    bot.digests = DigestService(bot.store, bot.analyser, bot.deliverer, clock)
+    services = CommandServices(store=bot.store, source=bot.source, analyser=bot.analyser, digests=bot.digests,
+                               defaults=Defaults.from_settings(settings), clock=clock,
+                               on_subscriptions_changed=bot.subscriptions_changed)
+    bot.handler = CommandHandler(services)
+    if settings.slack_bot_token:
+        from bot.chat.slack.channel import build_slack
+
+        bot.slack = build_slack(settings, bot.handler, bot.store)
+        bot.deliverer.register("slack", bot.slack.notifier)
+    from bot.chat.feishu.channel import build_feishu
+
+    bot.feishu = build_feishu(settings, bot.handler, bot.store)
+    for platform, notifier in bot.feishu.notifiers.items():
+        bot.deliverer.register(platform, notifier)
+    # The console always delivers for console subscriptions; it reads stdin only without a chat platform.
+    bot.console = ConsoleNotifier(console_out)
+    bot.deliverer.register("console", bot.console)
+    bot.watcher = Watcher(bot.store, bot.source, bot.analyser, bot.deliverer, clock,
+                          max_cards_per_poll=settings.max_cards_per_poll,
+                          poll_concurrency=settings.poll_concurrency, metrics=metrics)
+    return bot
+
+
+def _github_stats(source) -> list[tuple[str, str, float]]:
+    stats = source.stats
+    rows = [("github_requests", "GitHub requests made", stats.requests),
+            ("github_not_modified", "GitHub requests answered 304 (free)", stats.not_modified),
+            ("github_rate_limit_waits", "Waits for a GitHub rate-limit reset", stats.rate_limit_waits)]
+    if stats.rate_limit_remaining is not None:
+        rows.append(("github_rate_limit_remaining", "GitHub rate limit remaining", stats.rate_limit_remaining))
+    return rows
+
+
+def _analysis_stats(analyser) -> list[tuple[str, str, float]]:
+    stats = getattr(analyser, "stats", None)
+    if stats is None:
+        return []
+    return [(f"llm_{name}", f"Analysis counter {name}", value) for name, value in stats.snapshot().items()]

@@ -114,9 +114,14 @@ def _run(args, settings: Settings, http: bool = True, scheduler: bool = True) ->
     from bot.service.process import serve_forever
 
     _log_config(settings)
-    bot = build(settings)
     try:
-        serve_forever(bot, http=http, scheduler=scheduler)
+        bot = build(settings)
+    except ConfigError as exc:
+        print(f"commit-radar: configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    console = http and scheduler and not settings.chat_platforms
+    try:
+        serve_forever(bot, http=http, scheduler=scheduler, console=console)
     finally:
         bot.close()
     return 0
@@ -131,7 +136,7 @@ def _worker(args, settings: Settings) -> int:
 
 
 def _doctor(args, settings: Settings) -> int:
-    from bot.bootstrap import build
+    from bot.bootstrap import build_store_only as build
     from bot.service.doctor import run_checks
 
     for key, value in settings.masked().items():
@@ -148,7 +153,7 @@ def _doctor(args, settings: Settings) -> int:
 
 
 def _subscriptions(args, settings: Settings) -> int:
-    from bot.bootstrap import build
+    from bot.bootstrap import build_store_only as build
 
     if args.action == "add":
         try:

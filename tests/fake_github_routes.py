@@ -85,7 +85,13 @@ class GitHubRoutes:
         head = repo.resolve(ref)
         if head is None:
             return self._json({"message": f"No commit found for SHA: {ref}"}, 404)
-        items, link = self._page(request, repo.history(head), query, default_per_page=30, max_per_page=100)
+        history = repo.history(head)
+        # GitHub's since/until filter on the commit date, both ends inclusive.
+        if "since" in query:
+            history = [c for c in history if c.date >= query["since"]]
+        if "until" in query:
+            history = [c for c in history if c.date <= query["until"]]
+        items, link = self._page(request, history, query, default_per_page=30, max_per_page=100)
         return self._json([self._entry(repo, commit) for commit in items], request=request, link=link)
 
     def _detail(self, request: Request, repo: FakeRepo, ref: str, query: dict[str, str]) -> Response:

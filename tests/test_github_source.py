@@ -286,3 +286,17 @@ def test_odd_answers_are_errors_not_empty_results(fake_github, make_source, stat
     with pytest.raises(GitHubError) as caught:
         start(make_source())
     assert caught.value.status == status
+
+
+def test_commits_between_two_times_on_a_branch_across_pages(fake_github, make_source):
+    from datetime import datetime, timezone
+
+    repo = fake_github.add_repo("octo/hello")
+    inside = [repo.commit(f"day commit {n}", date=f"2024-05-02T{n:02d}:30:00Z") for n in range(1, 8)]
+    repo.commit("next day", date="2024-05-03T00:30:00Z")
+    repo.commit("on another branch", branch="dev", date="2024-05-02T12:00:00Z")
+    source = make_source(per_page=3)
+    shas = source.list_commits_between(REPO, "main", datetime(2024, 5, 2, tzinfo=timezone.utc),
+                                       datetime(2024, 5, 3, tzinfo=timezone.utc))
+    assert shas == inside
+    assert [seen.query.get("since") for seen in fake_github.seen][:1] == ["2024-05-02T00:00:00Z"]

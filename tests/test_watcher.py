@@ -144,3 +144,22 @@ def test_subscriptions_to_other_repos_or_platforms_get_nothing(world):
     store.commits.save(commit(1), branch="main")
     watcher.deliver_pending()
     assert notifier.sent == [] and store.commits.unprocessed() == []
+
+
+def test_persistent_failure_is_reported_once_but_rate_limits_never(world):
+    store, notifier, analyser, watcher = world
+    subscribe(store, threshold=Importance.LOW)
+    other = RepoRef.parse("octo/limited")
+    store.subscriptions.save(Subscription(platform="slack", channel="C2", repo=other))
+    now = datetime(2026, 1, 8, tzinfo=timezone.utc)
+    for _ in range(5):
+        store.cursors.record_failure(REPO, "main", "not_found", "octo/widgets: 404 Not Found")
+        store.cursors.record_failure(other, "main", "rate_limited", "rate limited")
+        watcher._report_persistent_failures([(REPO, "main"), (other, "main")])
+    texts = notifier.of_kind("text")
+    assert len(texts) == 1 and texts[0].channel == "C1" and "404" in texts[0].payload
+    store.cursors.advance(REPO, "main", "a" * 40, None, now)  # recovered: a later failure is news again
+    for _ in range(3):
+        store.cursors.record_failure(REPO, "main", "not_found", "404 again")
+    watcher._report_persistent_failures([(REPO, "main")])
+    assert len(notifier.of_kind("text")) == 2

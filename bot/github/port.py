@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
 from pydantic import BaseModel
@@ -40,6 +41,11 @@ class CommitSource(Protocol):
 
     def fetch_commit(self, repo: RepoRef, sha: str) -> Commit:
         """One commit with message, author, time, stats, files with patches, and its pull request."""
+        ...
+
+    def list_commits_between(self, repo: RepoRef, branch: str | None, since: datetime, until: datetime,
+                             limit: int = 1000) -> list[str]:
+        """SHAs committed in [since, until) on `branch` (default branch when None), oldest first."""
         ...
 
     def resolve_sha(self, repo: RepoRef, prefix: str) -> str:

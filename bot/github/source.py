@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import urllib.parse
+from datetime import datetime, timedelta, timezone
 from dataclasses import dataclass
 
 from bot.config import Settings
@@ -117,6 +118,25 @@ class GitHubSource:
         pulls = self._get(f"/repos/{repo}/commits/{full_sha}/pulls", f"{what} pulls").json() or []
         return parse.commit(repo, data, files, next_url is not None, parse.choose_pull(pulls, full_sha))
 
+    def list_commits_between(self, repo: RepoRef, branch: str | None, since: datetime, until: datetime,
+                             limit: int = 1000) -> list[str]:
+        """SHAs committed in [since, until) on `branch` (default branch when None), oldest first."""
+        what = f"{repo}@{branch or 'default'} {since:%Y-%m-%d}"
+        # GitHub's `until` is inclusive; stop one second short so [since, until) holds.
+        params: dict = {"since": _iso(since), "until": _iso(until - timedelta(seconds=1)), "per_page": self.per_page}
+        if branch:
+            params["sha"] = branch
+        reply = self._get(f"/repos/{repo}/commits", what, params)
+        items = list(reply.json() or [])
+        next_url = parse.link_next(reply.headers.get("link"))
+        while next_url and len(items) < limit:
+            reply = self._get(next_url, what)
+            items.extend(reply.json() or [])
+            next_url = parse.link_next(reply.headers.get("link"))
+        if items:
+            self._check_not_moved(repo, items[0])
+        return [item["sha"].lower() for item in items[:limit]][::-1]
+
     def resolve_sha(self, repo: RepoRef, prefix: str) -> str:
         """The full SHA for a prefix of 4-40 hex digits (NotFound when unknown)."""
         prefix = check_sha(prefix)
@@ -191,3 +211,7 @@ class GitHubSource:
         current = parse.repo_in_url(entry.get("url"))
         if current is not None and not parse.same_repo(current, repo):
             raise Moved(f"{repo} moved to {current}", new_repo=current)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

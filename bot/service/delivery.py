@@ -34,6 +34,15 @@ class Deliverer:
         self._clock = clock
         self._metrics = metrics or Metrics()
 
+    def register(self, platform: str, notifier: Notifier) -> None:
+        """Add a platform adapter (the composition root builds them after the services)."""
+        self._notifiers[platform] = notifier
+
+    @property
+    def platforms(self) -> list[str]:
+        """Platforms this process can deliver to."""
+        return sorted(self._notifiers)
+
     def notifier_for(self, sub: Subscription) -> Notifier | None:
         """The platform adapter for a subscription, if that platform is configured here."""
         return self._notifiers.get(sub.platform)

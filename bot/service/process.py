@@ -1,4 +1,4 @@
-"""The long-running process: HTTP server and/or scheduler, until SIGTERM or SIGINT."""
+"""The long-running process: HTTP server, scheduler and chat connections, until SIGTERM or SIGINT."""
 
 from __future__ import annotations
 
@@ -7,31 +7,76 @@ import signal
 import threading
 
 from bot.bootstrap import Bot
+from bot.domain import RepoRef
+from bot.github.webhook import github_webhook_app
 from bot.service.http import HttpServer, Router, health_app
+from bot.service.metrics import metrics_app
 
 log = logging.getLogger(__name__)
 
 
-def build_router(bot: Bot) -> Router:
-    """Mount every HTTP endpoint the bot serves."""
+def build_router(bot: Bot, scheduler=None) -> Router:
+    """Mount every HTTP endpoint this process serves."""
+    checks = {"database": bot.store.ping}
+    if scheduler is not None:
+        checks["scheduler"] = scheduler.alive
     router = Router()
-    router.mount("/healthz", health_app({"database": bot.store.ping}))
+    router.mount("/healthz", health_app(checks))
+    router.mount("/metrics", metrics_app(bot.metrics))
+    secret = bot.settings.github_webhook_secret
+
+    def on_push(repo: RepoRef, branch: str) -> None:
+        # Recorded in the store: the worker that polls may be another process.
+        bot.store.cursors.request_poll(repo, branch, bot.clock())
+
+    def is_watched(repo: RepoRef, branch: str) -> bool:
+        # GitHub names are case-insensitive; the payload may spell the repo differently from /subscribe.
+        wanted = (repo.full_name.lower(), branch)
+        return any((watched.full_name.lower(), b) == wanted for watched, b in bot.store.subscriptions.watched())
+
+    router.mount("/github/webhook", github_webhook_app(secret.get_secret_value() if secret else None,
+                                                        on_push, is_watched))
+    if bot.slack is not None and bot.slack.wsgi_app is not None:
+        router.mount("/slack/events", bot.slack.wsgi_app)
+    if bot.feishu is not None and bot.feishu.wsgi_app is not None:
+        router.mount("/feishu/events", bot.feishu.wsgi_app)
     return router
 
 
-def serve_forever(bot: Bot, http: bool = True, scheduler: bool = True, stop: threading.Event | None = None) -> None:
+def serve_forever(bot: Bot, http: bool = True, scheduler: bool = True, console: bool = False,
+                  stop: threading.Event | None = None) -> None:
     """Run until a signal (or `stop`) arrives, then finish in-flight work and return."""
+    from bot.service.scheduler import Scheduler
+
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda signum, _frame: (log.info("signal received", extra={"signal": signum}), stop.set()))
+    jobs = None
+    if scheduler:
+        jobs = Scheduler(bot.store, bot.watcher, bot.digests, bot.clock, bot.settings.poll_interval)
+        bot.on_subscriptions_changed(jobs.sync)
     server = None
     if http:
-        server = HttpServer(build_router(bot), bot.settings.host, bot.settings.port, bot.settings.http_threads)
+        server = HttpServer(build_router(bot, jobs), bot.settings.host, bot.settings.port, bot.settings.http_threads)
         server.start()
-    log.info("ready", extra={"http": http, "scheduler": scheduler})
+    if jobs is not None:
+        jobs.start()
+    if bot.slack is not None and bot.slack.socket_mode:
+        bot.slack.start_socket_mode()
+    if bot.feishu is not None:
+        bot.feishu.start_long_connection()
+    if console:
+        from bot.chat.console import ConsoleSession
+
+        threading.Thread(target=ConsoleSession(bot.handler, bot.console, stop=stop).run, name="console",
+                         daemon=True).start()
+    log.info("ready", extra={"http": http, "scheduler": scheduler, "console": console,
+                             "platforms": ",".join(bot.deliverer.platforms) if bot.deliverer else ""})
     stop.wait()
     log.info("shutting down")
     if server is not None:
-        server.stop()
+        server.stop()  # no new requests; requests in flight finish
+    if jobs is not None:
+        jobs.stop()  # waits for running polls and deliveries
     log.info("stopped")

@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 # Failures in a row before a broken subscription is told to its channel (once).
 REPORT_AFTER_FAILURES = 3
 ROLLUP_LISTED = 30
+# GitHub-wide trouble is not the subscription's fault: retried quietly, never reported to channels.
+UNREPORTED_FAILURES = {"rate_limited", "unavailable"}
 
 ROLLUP_TEXT = {
     "zh": "本轮另有 {count} 个提交超出每轮卡片上限（{limit}），未单独推送，将收录在每日摘要中：",
@@ -136,14 +138,17 @@ class Watcher:
     def _report_persistent_failures(self, pairs: list[tuple[RepoRef, str]]) -> None:
         for repo, branch in pairs:
             cursor = self._store.cursors.get(repo, branch)
-            if cursor.failure_count < REPORT_AFTER_FAILURES or cursor.failure_reported:
+            if (cursor.failure_count < REPORT_AFTER_FAILURES or cursor.failure_reported
+                    or cursor.failure_kind in UNREPORTED_FAILURES):
                 continue
             problem = cursor.failure_message or cursor.failure_kind or "unknown error"
             for sub in self._store.subscriptions.list(repo=repo, branch=branch):
                 if sub.paused:
                     continue
                 text = FAILURE_TEXT[sub.language].format(repo=repo, branch=branch, problem=problem[:300])
-                item = f"{cursor.failure_kind}@{self._clock():%Y%m%d%H%M}"[:64]
+                # One report per failure episode: an episode ends with the next successful poll.
+                since = f"{cursor.last_polled_at:%Y%m%d%H%M%S}" if cursor.last_polled_at else "never"
+                item = f"{cursor.failure_kind}@{since}"
                 self._deliverer.deliver_text(sub, "failure", item, text)
             self._store.cursors.mark_failure_reported(repo, branch)
             log.warning("persistent poll failure reported", extra={"repo": str(repo), "branch": branch,
