@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, and_, select
 
 from bot.domain import Analysis, RepoRef
-from bot.store.db import insert_ignore
+from bot.store.db import insert_ignore, upsert
 from bot.store.schema import analyses as table
 
 
@@ -26,23 +26,31 @@ class AnalysisStore:
 
     def save(self, analysis: Analysis) -> bool:
         """Store an analysis once; True when it was new (a concurrent writer may have won)."""
-        values = {
-            "repo": analysis.repo.full_name,
-            "sha": analysis.sha.lower(),
-            "prompt_version": analysis.prompt_version,
-            "model": analysis.model,
-            "language": analysis.language,
-            "source": analysis.source,
-            "importance": analysis.importance.value,
-            "prompt_tokens": analysis.prompt_tokens,
-            "completion_tokens": analysis.completion_tokens,
-            "data": analysis.model_dump(mode="json"),
-            "created_at": analysis.created_at,
-        }
         with self._engine.begin() as conn:
-            return insert_ignore(conn, table, values)
+            return insert_ignore(conn, table, _row(analysis))
+
+    def replace(self, analysis: Analysis) -> None:
+        """Store an analysis, overwriting the one under the same key (a refreshed heuristic fallback)."""
+        with self._engine.begin() as conn:
+            upsert(conn, table, _row(analysis), [column.name for column in table.primary_key.columns])
 
     def count(self) -> int:
         """How many analyses are stored."""
         with self._engine.connect() as conn:
             return len(conn.execute(select(table.c.sha)).all())
+
+
+def _row(analysis: Analysis) -> dict:
+    return {
+        "repo": analysis.repo.full_name,
+        "sha": analysis.sha.lower(),
+        "prompt_version": analysis.prompt_version,
+        "model": analysis.model,
+        "language": analysis.language,
+        "source": analysis.source,
+        "importance": analysis.importance.value,
+        "prompt_tokens": analysis.prompt_tokens,
+        "completion_tokens": analysis.completion_tokens,
+        "data": analysis.model_dump(mode="json"),
+        "created_at": analysis.created_at,
+    }

@@ -1,0 +1,186 @@
+"""The commit data shown to the LLM, built to fit a token budget.
+
+Order: facts, message, pull request, file list with stats, then diff hunks by priority (source
+over build over tests over examples over docs; lockfiles, vendored, generated, minified and
+binary files skipped), each file capped, and a closing line naming what was left out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.analysis.files import classify
+from bot.analysis.tokens import estimate_tokens
+from bot.domain import Commit, FileChange
+
+MESSAGE_SHARE, MESSAGE_CAP = 0.20, 1500
+PR_SHARE, PR_CAP = 0.15, 1000
+FILE_LIST_SHARE = 0.15
+CLOSING_RESERVE = 60
+MIN_FILE_SLICE = 120  # below this a diff excerpt says too little to be worth its tokens
+FAIR_SHARE_FILES = 6  # the per-file cap gives this many files room when all are large
+CHARS_PER_TOKEN_CEILING = 8  # text is cut to budget × this many characters before it is measured
+
+
+@dataclass
+class ContextStats:
+    """What went into the context and what was left out."""
+
+    files_total: int = 0
+    files_listed: int = 0
+    files_with_diff: int = 0
+    files_truncated: int = 0
+    files_omitted: int = 0
+    lines_omitted: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CommitContext:
+    """The commit data text, its estimated size, and its statistics."""
+
+    text: str
+    tokens: int
+    stats: ContextStats
+
+
+def take(text: str, max_tokens: int) -> tuple[str, int, bool]:
+    """The longest run of whole lines of `text` within `max_tokens`: (text, tokens, complete)."""
+    if max_tokens <= 0:
+        return "", 0, not text
+    clipped = text[: max_tokens * CHARS_PER_TOKEN_CEILING]
+    lines = clipped.splitlines(keepends=True)
+    if len(clipped) < len(text) and lines:
+        lines.pop()  # possibly cut mid-line
+    kept, used = [], 0
+    for line in lines:
+        cost = estimate_tokens(line)
+        if used + cost > max_tokens:
+            break
+        kept.append(line)
+        used += cost
+    result = "".join(kept)
+    return result, used, result == text
+
+
+def _lines(count: int) -> str:
+    return f"{count:,} line" + ("" if count == 1 else "s")
+
+
+def _files(count: int) -> str:
+    return f"{count:,} file" + ("" if count == 1 else "s")
+
+
+def _header(commit: Commit) -> str:
+    author = commit.author_name + (f" (@{commit.author_login})" if commit.author_login else "")
+    lines = [
+        f"Repository: {commit.repo.full_name}",
+        f"Commit: {commit.sha}",
+        f"Author: {author}",
+        f"Date: {commit.committed_at.isoformat()}",
+        f"Parents: {len(commit.parents)}" + (" (merge commit)" if commit.is_merge else ""),
+        f"Changed: {_files(len(commit.files))}, +{commit.additions:,} -{commit.deletions:,}",
+    ]
+    if commit.files_truncated:
+        lines.append("Note: GitHub listed only part of this commit's files; the counts above cover those listed.")
+    return "\n".join(lines) + "\n"
+
+
+def _capped_block(title: str, text: str, max_tokens: int) -> str:
+    body, _, complete = take(text.strip() + "\n", max_tokens)
+    if not complete:
+        body += f"[... {_lines(text.strip().count(chr(10)) + 1 - body.count(chr(10)))} of this text omitted]\n"
+    return f"\n## {title}\n{body}"
+
+
+def _changed_lines(patch: str) -> int:
+    return sum(1 for line in patch.splitlines() if line[:1] in "+-" and not line.startswith(("+++", "---")))
+
+
+def _file_line(change: FileChange, skip: str | None) -> str:
+    moved = f" (from {change.previous_filename})" if change.previous_filename else ""
+    note = f" [{skip}: diff not shown]" if skip else ""
+    return f"{change.status} {change.filename}{moved} +{change.additions} -{change.deletions}{note}\n"
+
+
+def build_context(commit: Commit, budget: int) -> CommitContext:
+    """Commit data within `budget` estimated tokens (the caller verifies the whole prompt)."""
+    stats = ContextStats(files_total=len(commit.files))
+    parts = [_header(commit)]
+    parts.append(_capped_block("Message", commit.message or "(empty)", min(MESSAGE_CAP, int(budget * MESSAGE_SHARE))))
+    pr = commit.pull_request
+    if pr is not None:
+        parts.append(_capped_block(f"Pull request #{pr.number}: {pr.title}", pr.body or "(no description)",
+                                   min(PR_CAP, int(budget * PR_SHARE))))
+    used = sum(estimate_tokens(part) for part in parts)
+
+    kinds = {change.filename: classify(change) for change in commit.files}
+    ordered = sorted(commit.files, key=lambda c: (kinds[c.filename].rank, kinds[c.filename].skip is not None, -c.changes))
+    for change in ordered:
+        if kinds[change.filename].skip:
+            reason = kinds[change.filename].skip
+            stats.skipped[reason] = stats.skipped.get(reason, 0) + 1
+
+    list_budget = max(40, int(budget * FILE_LIST_SHARE))
+    listing, list_used = ["\n## Files (status path +added -deleted)\n"], 0
+    for change in ordered:
+        line = _file_line(change, kinds[change.filename].skip)
+        cost = estimate_tokens(line)
+        if list_used + cost > list_budget:
+            break
+        listing.append(line)
+        list_used += cost
+        stats.files_listed += 1
+    if stats.files_listed < len(ordered):
+        listing.append(f"[... {_files(len(ordered) - stats.files_listed)} more not listed]\n")
+    listing_text = "".join(listing)
+    parts.append(listing_text)
+    used += estimate_tokens(listing_text)
+
+    diff_budget = budget - used - CLOSING_RESERVE
+    candidates = [change for change in ordered if not kinds[change.filename].skip]
+    cap = max(MIN_FILE_SLICE, diff_budget // max(1, min(len(candidates), FAIR_SHARE_FILES)))
+    diffs, remaining = ["\n## Diff\n"], diff_budget - estimate_tokens("\n## Diff\n")
+    shown_changes = 0
+    for change in candidates:
+        heading = f"\n### {change.filename}\n"
+        room = min(cap, remaining) - estimate_tokens(heading) - 12
+        if room < MIN_FILE_SLICE:
+            break
+        body, cost, complete = take(change.patch.rstrip("\n") + "\n", room)
+        if not body:
+            continue
+        shown = _changed_lines(body)
+        shown_changes += shown
+        block = heading + body
+        if not complete:
+            stats.files_truncated += 1
+            block += f"[... {_lines(max(0, change.changes - shown))} of this file's changes omitted]\n"
+        diffs.append(block)
+        remaining -= estimate_tokens(block)
+        stats.files_with_diff += 1
+    if stats.files_with_diff:
+        parts.append("".join(diffs))
+
+    stats.files_omitted = stats.files_total - stats.files_with_diff
+    stats.lines_omitted = max(0, sum(change.changes for change in commit.files) - shown_changes)
+    parts.append("\n" + closing_line(stats, commit.files_truncated) + "\n")
+    text = "".join(parts)
+    return CommitContext(text=text, tokens=estimate_tokens(text), stats=stats)
+
+
+def closing_line(stats: ContextStats, listing_truncated: bool = False) -> str:
+    """The line naming what the context leaves out."""
+    if not stats.files_omitted and not stats.lines_omitted and not listing_truncated:
+        return "Omitted: nothing; every changed line is shown above."
+    pieces = []
+    if stats.files_omitted:
+        pieces.append(f"{_files(stats.files_omitted)} without a diff shown")
+    if stats.lines_omitted:
+        pieces.append(f"{stats.lines_omitted:,} changed lines")
+    if stats.skipped:
+        reasons = ", ".join(f"{reason} {count}" for reason, count in sorted(stats.skipped.items()))
+        pieces.append(f"skipped by type: {reasons}")
+    if listing_truncated:
+        pieces.append("and any files GitHub did not list")
+    return "Omitted: " + "; ".join(pieces) + "."

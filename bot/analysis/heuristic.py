@@ -1,0 +1,210 @@
+"""The no-network analysis: rules over the commit message, paths and size, following the
+DESIGN.md importance rubric. It states only what it can see; every judgement an LLM would
+make is left as "not analysed without an LLM", never filled with invented text."""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from bot.analysis.files import BUILD, DOCS, EXAMPLE, SOURCE, TEST, is_lockfile, is_manifest, path_rank
+from bot.domain import AnalysisContent, ChangeType, Commit, ImpactItem, Importance, Insights, Risk, Severity
+
+NOT_ANALYSED = {"en": "not analysed without an LLM", "zh": "未经 LLM 分析"}
+
+_CONVENTIONAL = re.compile(r"^\s*(?P<type>[a-zA-Z]+)(?:\((?P<scope>[^)]*)\))?(?P<bang>!)?\s*:\s*(?P<rest>.*)$")
+_TYPES = {
+    "feat": ChangeType.FEATURE, "feature": ChangeType.FEATURE, "fix": ChangeType.FIX, "bugfix": ChangeType.FIX,
+    "hotfix": ChangeType.FIX, "perf": ChangeType.PERFORMANCE, "refactor": ChangeType.REFACTOR,
+    "revert": ChangeType.REVERT, "docs": ChangeType.DOCS, "doc": ChangeType.DOCS, "test": ChangeType.TEST,
+    "tests": ChangeType.TEST, "ci": ChangeType.CI, "build": ChangeType.BUILD, "chore": ChangeType.CHORE,
+    "style": ChangeType.STYLE, "deps": ChangeType.DEPENDENCY, "security": ChangeType.SECURITY,
+    "sec": ChangeType.SECURITY,
+}
+_VERBS = [
+    (re.compile(r"^(revert|reverts|reverting)\b"), ChangeType.REVERT),
+    (re.compile(r"^(fix|fixes|fixed|resolve|resolves|correct|prevent|avoid|handle)\b"), ChangeType.FIX),
+    (re.compile(r"^(add|adds|added|implement|introduce|support|enable|allow|new)\b"), ChangeType.FEATURE),
+    (re.compile(r"^(refactor|restructure|rename|move|extract|simplify|clean ?up|remove|delete|drop)\b"),
+     ChangeType.REFACTOR),
+    (re.compile(r"^(optimi[sz]e|speed ?up)\b"), ChangeType.PERFORMANCE),
+    (re.compile(r"^(docs?|document|readme|typo)\b"), ChangeType.DOCS),
+]
+_SECURITY = re.compile(r"\bcve-\d{4}-\d{3,}\b|\bsecurity\b|\bvulnerab|\bxss\b|\bcsrf\b|\bssrf\b|\brce\b|"
+                       r"\binjection\b|privilege escalation|\bauth(entication|orization)? bypass")
+_BREAKING = re.compile(r"breaking[ -]change", re.I)
+_DEPRECATE = re.compile(r"\bdeprecat")
+_PERFORMANCE = re.compile(r"\boptimi[sz]|\bspeed ?up\b|\bfaster\b|\bperformance\b|\blatency\b|\bthroughput\b")
+_CORRECTNESS = re.compile(r"\b(lost|loss|losing|corrupt\w*|crash\w*|panic\w*|deadlock\w*|race condition|"
+                          r"data race|leak\w*|incorrect|wrong result\w*|segfault)\b")
+_UPGRADE = re.compile(r"\b(bump\w*|upgrad\w*|updat\w*)\b.*?\b(to|from)\b\s*v?\d+(\.\d+)+|"
+                      r"\b(bump\w*|upgrad\w*)\b.*\bv?\d+\.\d+")
+_TOOLCHAIN = re.compile(r"\b(go|golang|python|node(js)?|rust|rustc|java|jdk|cuda|gcc|clang|llvm|toolchain|"
+                        r"compiler|base image|kernel)\b")
+_SURFACE_WORDS = re.compile(r"\b(api|cli|flag|flags|option|options|config|configuration|setting|settings|schema|"
+                            r"field|endpoint|parameter|argument|protocol)\b|--[a-z]")
+_SURFACE_PATH = re.compile(r"(^|/)(api|apis|cli|cmd|schema|schemas|proto|protos|openapi|crd|crds|protocols?|"
+                           r"migrations)(/|$)|_types\.go$|(^|/)(args|cli|config|settings|schema)\.[a-z]+$|\.proto$")
+LARGE_FEATURE = 300  # changed source lines that make a feature significant
+LARGE_CHORE = 1000
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Change type, importance, breaking flag and the reasons for them."""
+
+    change_type: ChangeType
+    importance: Importance
+    breaking: bool
+    reasons: tuple[str, ...]
+
+
+def _change_type(commit: Commit, title: str) -> tuple[ChangeType | None, bool]:
+    match = _CONVENTIONAL.match(title)
+    if match:
+        kind = _TYPES.get(match.group("type").lower())
+        scope = (match.group("scope") or "").lower()
+        if kind in (ChangeType.CHORE, ChangeType.BUILD) and scope.startswith("deps"):
+            kind = ChangeType.DEPENDENCY
+        return kind, bool(match.group("bang"))
+    low = title.lower()
+    for pattern, kind in _VERBS:
+        if pattern.search(low):
+            return kind, False
+    return None, False
+
+
+def judge(commit: Commit) -> Verdict:
+    """Classify a commit by the rubric from its message, file paths and size alone."""
+    title = commit.title
+    message = commit.message.lower()
+    low_title = title.lower()
+    kind, bang = _change_type(commit, title)
+    reasons: list[str] = []
+    paths = [change.filename for change in commit.files]
+    ranks = {path_rank(path) for path in paths if not is_lockfile(path)}
+    source_lines = sum(c.changes for c in commit.files if path_rank(c.filename) == SOURCE and not is_lockfile(c.filename))
+    breaking = bang or bool(_BREAKING.search(commit.message))
+    security = bool(_SECURITY.search(message))
+    surface = any(_SURFACE_PATH.search(path.lower()) for path in paths) or bool(_SURFACE_WORDS.search(low_title))
+    upgrade = bool(_UPGRADE.search(low_title)) and (not paths or any(is_manifest(p) or is_lockfile(p)
+                                                                      or "dockerfile" in p.lower() for p in paths))
+
+    if security:
+        kind = ChangeType.SECURITY if kind in (None, ChangeType.FIX, ChangeType.CHORE) else kind
+        reasons.append("security keyword")
+    if upgrade and kind in (None, ChangeType.FEATURE, ChangeType.CHORE, ChangeType.BUILD, ChangeType.DEPENDENCY):
+        kind = ChangeType.DEPENDENCY
+    if kind in (ChangeType.FIX, None) and _PERFORMANCE.search(low_title) and not _CORRECTNESS.search(low_title):
+        kind = ChangeType.PERFORMANCE
+    if kind is None and paths:
+        kind = {DOCS: ChangeType.DOCS, TEST: ChangeType.TEST, BUILD: ChangeType.BUILD}.get(min(ranks, default=SOURCE))
+    kind = kind or ChangeType.OTHER
+
+    only = ranks.pop() if len(ranks) == 1 else None
+    if breaking:
+        importance = Importance.HIGH
+        reasons.append("declares a breaking change")
+    elif security:
+        importance = Importance.HIGH
+    elif only == DOCS and paths:
+        importance = Importance.LOW
+        reasons.append("documentation only")
+    elif only == TEST and paths:
+        importance = Importance.LOW
+        reasons.append("tests only")
+    elif only in (EXAMPLE, BUILD) and paths and kind not in (ChangeType.DEPENDENCY,):
+        importance = Importance.MEDIUM
+        reasons.append("examples, scripts or CI only" if only == EXAMPLE else "build or CI only")
+    elif kind is ChangeType.DEPENDENCY:
+        core = bool(_TOOLCHAIN.search(low_title)) or _CONVENTIONAL.match(title) is not None and low_title.startswith("feat")
+        importance = Importance.HIGH if core else Importance.MEDIUM
+        reasons.append("core dependency or toolchain upgrade" if core else "dependency update")
+    elif kind is ChangeType.FEATURE:
+        significant = surface or source_lines >= LARGE_FEATURE
+        importance = Importance.HIGH if significant else Importance.MEDIUM
+        reasons.append("feature touching an API, CLI, config or schema" if surface else
+                       "large feature" if significant else "small feature")
+    elif kind is ChangeType.FIX:
+        core = surface or bool(_CORRECTNESS.search(low_title))
+        importance = Importance.HIGH if core else Importance.MEDIUM
+        reasons.append("fix of a correctness bug or an API/config surface" if core else "bug fix")
+    elif kind in (ChangeType.DOCS, ChangeType.TEST, ChangeType.STYLE):
+        importance = Importance.LOW
+    elif kind is ChangeType.CHORE:
+        importance = Importance.MEDIUM if source_lines >= LARGE_CHORE else Importance.LOW
+    else:
+        importance = Importance.MEDIUM
+    if _DEPRECATE.search(message) and importance is Importance.LOW:
+        importance = Importance.MEDIUM
+        reasons.append("deprecation")
+    if kind is ChangeType.REVERT:
+        reasons.append("revert")
+    return Verdict(kind, importance, breaking, tuple(reasons))
+
+
+def _component(path: str) -> str:
+    parts = path.split("/")
+    return "/".join(parts[:2]) + "/" if len(parts) > 2 else path
+
+
+def _impact(commit: Commit, language: str) -> list[ImpactItem]:
+    groups: OrderedDict[str, list[int]] = OrderedDict()
+    for change in sorted(commit.files, key=lambda c: -c.changes):
+        group = groups.setdefault(_component(change.filename), [0, 0, 0])
+        group[0] += 1
+        group[1] += change.additions
+        group[2] += change.deletions
+    items = []
+    for component, (files, added, deleted) in list(groups.items())[:6]:
+        note = (f"{files} 个文件，+{added} -{deleted}" if language == "zh"
+                else f"{files} file{'s' if files != 1 else ''}, +{added} -{deleted}")
+        items.append(ImpactItem(component=component, note=note))
+    if len(groups) > 6:
+        rest = len(groups) - 6
+        items.append(ImpactItem(component="…", note=f"另有 {rest} 个位置" if language == "zh" else f"{rest} more places"))
+    return items
+
+
+def heuristic_content(commit: Commit, language: str) -> AnalysisContent:
+    """An AnalysisContent built from rules; judgements it cannot make say so."""
+    verdict = judge(commit)
+    unknown = NOT_ANALYSED[language]
+    files = len(commit.files)
+    if language == "zh":
+        summary = (f"提交「{commit.title}」修改了 {files} 个文件（+{commit.additions} -{commit.deletions}）。"
+                   f"重要程度由规则判断（{'、'.join(_ZH_REASONS.get(r, r) for r in verdict.reasons) or '提交类型'}），{unknown}。")
+    else:
+        summary = (f"Commit \"{commit.title}\" changes {files} file{'s' if files != 1 else ''} "
+                   f"(+{commit.additions} -{commit.deletions}). Importance judged by rules "
+                   f"({', '.join(verdict.reasons) or 'commit type'}); {unknown}.")
+    risks = []
+    if verdict.breaking:
+        risks.append(Risk(description="提交说明声明了破坏性变更（BREAKING CHANGE）。" if language == "zh"
+                          else "The commit message declares a breaking change.", severity=Severity.HIGH))
+    if "security keyword" in verdict.reasons:
+        risks.append(Risk(description="提交说明涉及安全问题，请人工核实影响。" if language == "zh"
+                          else "The commit message mentions a security issue; review its impact by hand.",
+                          severity=Severity.HIGH))
+    return AnalysisContent(
+        change_type=verdict.change_type,
+        importance=verdict.importance,
+        summary=summary,
+        impact=_impact(commit, language),
+        insights=Insights(architecture=unknown, performance=unknown, security=unknown, maintainability=unknown),
+        risks=risks,
+        recommendations=[],
+        breaking_change=verdict.breaking,
+    )
+
+
+_ZH_REASONS = {
+    "security keyword": "涉及安全关键词", "declares a breaking change": "声明破坏性变更",
+    "documentation only": "仅文档", "tests only": "仅测试", "examples, scripts or CI only": "仅示例、脚本或 CI",
+    "build or CI only": "仅构建或 CI", "core dependency or toolchain upgrade": "核心依赖或工具链升级",
+    "dependency update": "依赖更新", "feature touching an API, CLI, config or schema": "涉及 API、CLI、配置或 schema 的功能",
+    "large feature": "大型功能", "small feature": "小型功能", "bug fix": "缺陷修复",
+    "fix of a correctness bug or an API/config surface": "正确性缺陷或 API/配置相关修复", "deprecation": "弃用",
+    "revert": "回滚",
+}

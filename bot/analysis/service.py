@@ -1,0 +1,185 @@
+"""The analyser: cache → LLM → heuristic, single flight per key, bounded LLM concurrency.
+
+Cache policy. LLM analyses are stored under (repo, sha, prompt version, LLM model, language)
+and reused forever. When the LLM is not configured or fails, the heuristic analysis is stored
+under the same key with model "heuristic", so a transient outage never freezes into the
+LLM's slot: a later `analyse` retries the LLM (at most once per `llm_retry_interval` per
+commit), while `cached` — used by /commit and the digest — serves the LLM analysis if there
+is one, else the stored heuristic one, with zero LLM calls.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from bot.analysis.heuristic import heuristic_content
+from bot.analysis.prompts import load_templates
+from bot.analysis.retry import RetryPolicy, Sleeper, real_sleep
+from bot.analysis.runner import ChatModel, GaveUp, LLMRunner
+from bot.domain import Analysis, AnalysisContent, Commit, RepoRef
+from bot.store.analyses import AnalysisStore
+
+HEURISTIC_MODEL = "heuristic"
+log = logging.getLogger(__name__)
+
+_NOTES = {
+    "no_llm": {"en": "Heuristic analysis: no LLM is configured.", "zh": "规则分析：未配置 LLM。"},
+    "failed": {"en": "Heuristic analysis: the LLM failed ({reason}).", "zh": "规则分析：LLM 调用失败（{reason}）。"},
+}
+
+
+@dataclass
+class AnalysisCounters:
+    """Totals since start, for /metrics: LLM requests and tokens, analyses by source."""
+
+    llm_requests: int = 0
+    llm_failures: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cache_hits: int = 0
+    coalesced: int = 0
+    by_source: dict[str, int] = field(default_factory=lambda: {"llm": 0, "heuristic": 0})
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, **amounts: int) -> None:
+        """Add to named counters atomically."""
+        with self._lock:
+            for name, amount in amounts.items():
+                setattr(self, name, getattr(self, name) + amount)
+
+    def analysed(self, source: str) -> None:
+        """Count one fresh analysis by its source."""
+        with self._lock:
+            self.by_source[source] += 1
+
+    def snapshot(self) -> dict[str, int]:
+        """A consistent copy as flat name → value."""
+        with self._lock:
+            flat = {name: getattr(self, name) for name in
+                    ("llm_requests", "llm_failures", "prompt_tokens", "completion_tokens", "cache_hits", "coalesced")}
+            flat.update({f"analyses_{source}": count for source, count in self.by_source.items()})
+            return flat
+
+
+def utc_now() -> datetime:
+    """The production clock."""
+    return datetime.now(timezone.utc)
+
+
+class Analyser:
+    """Returns a complete, validated Analysis for any commit; never raises for LLM trouble."""
+
+    def __init__(self, store: AnalysisStore, llm: ChatModel | None, model: str, prompt_version: str = "v1",
+                 input_budget: int = 8000, concurrency: int = 4, clock: Callable[[], datetime] = utc_now, *,
+                 output_tokens: int = 2000, policy: RetryPolicy | None = None, sleeper: Sleeper = real_sleep,
+                 llm_retry_interval: timedelta = timedelta(minutes=15)) -> None:
+        self._store = store
+        self._llm = llm
+        self.model = model if llm is not None else HEURISTIC_MODEL
+        self.prompt_version = prompt_version
+        self.input_budget = input_budget
+        self._clock = clock
+        self._retry_interval = llm_retry_interval
+        self.counters = AnalysisCounters()
+        self._slots = threading.BoundedSemaphore(concurrency)
+        self._flights: dict[tuple, Future] = {}
+        self._flights_lock = threading.Lock()
+        self._runner = None
+        if llm is not None:
+            templates = load_templates(prompt_version)
+            self._runner = LLMRunner(llm, templates, input_budget, output_tokens, policy or RetryPolicy(), sleeper,
+                                     on_request=lambda: self.counters.add(llm_requests=1))
+
+    def _get(self, repo: RepoRef, sha: str, model: str, language: str) -> Analysis | None:
+        return self._store.get(repo, sha, self.prompt_version, model, language)
+
+    def cached(self, repo: RepoRef | Commit, sha: str | None = None, language: str = "zh") -> Analysis | None:
+        """The stored analysis (LLM first, else heuristic) for a full SHA; never calls the LLM."""
+        if isinstance(repo, Commit):
+            repo, sha = repo.repo, repo.sha
+        if sha is None:
+            raise ValueError("cached() needs a Commit or a repo and a SHA")
+        sha = sha.lower()
+        found = None
+        if self._llm is not None:
+            found = self._get(repo, sha, self.model, language)
+        found = found or self._get(repo, sha, HEURISTIC_MODEL, language)
+        if found is not None:
+            self.counters.add(cache_hits=1)
+        return found
+
+    def analyse(self, commit: Commit, language: str) -> Analysis:
+        """Cached, else LLM, else heuristic analysis of `commit` in `language` ("zh" or "en")."""
+        if language not in ("zh", "en"):
+            raise ValueError(f"language must be zh or en, got {language!r}")
+        key = (commit.repo.full_name, commit.sha.lower(), language)
+        with self._flights_lock:
+            flight = self._flights.get(key)
+            leader = flight is None
+            if leader:
+                flight = self._flights[key] = Future()
+        if not leader:
+            self.counters.add(coalesced=1)
+            return flight.result()
+        try:
+            result = self._analyse(commit, language)
+        except BaseException as exc:  # store trouble: followers must not wait forever
+            flight.set_exception(exc)
+            raise
+        else:
+            flight.set_result(result)
+            return result
+        finally:
+            with self._flights_lock:
+                self._flights.pop(key, None)
+
+    def _analyse(self, commit: Commit, language: str) -> Analysis:
+        if self._llm is not None:
+            stored = self._get(commit.repo, commit.sha, self.model, language)
+            if stored is not None:
+                self.counters.add(cache_hits=1)
+                return stored
+        fallback = self._get(commit.repo, commit.sha, HEURISTIC_MODEL, language)
+        if fallback is not None and (self._llm is None or self._clock() - fallback.created_at < self._retry_interval):
+            self.counters.add(cache_hits=1)
+            return fallback
+        if self._llm is None:
+            return self._save_heuristic(commit, language, _NOTES["no_llm"][language])
+        with self._slots:
+            try:
+                result = self._runner.run(commit, language)
+            except GaveUp as exc:
+                self.counters.add(llm_failures=1, prompt_tokens=exc.usage.prompt_tokens,
+                                  completion_tokens=exc.usage.completion_tokens)
+                log.warning("LLM analysis failed; using the heuristic", extra={
+                    "repo": commit.repo.full_name, "sha": commit.sha, "attempts": exc.attempts, "reason": exc.reason})
+                note = _NOTES["failed"][language].format(reason=exc.reason[:200])
+                return self._save_heuristic(commit, language, note, fallback is not None)
+        self.counters.add(prompt_tokens=result.usage.prompt_tokens, completion_tokens=result.usage.completion_tokens)
+        analysis = self._build(commit, language, result.content, "llm", self.model,
+                               result.usage.prompt_tokens, result.usage.completion_tokens,
+                               "" if result.mode.value == "json_schema" else f"output mode: {result.mode.value}")
+        self._store.save(analysis)
+        self.counters.analysed("llm")
+        return analysis
+
+    def _save_heuristic(self, commit: Commit, language: str, note: str, replace: bool = False) -> Analysis:
+        analysis = self._build(commit, language, heuristic_content(commit, language), "heuristic", HEURISTIC_MODEL,
+                               0, 0, note)
+        if replace:
+            self._store.replace(analysis)
+        else:
+            self._store.save(analysis)
+        self.counters.analysed("heuristic")
+        return analysis
+
+    def _build(self, commit: Commit, language: str, content: AnalysisContent, source: str, model: str,
+               prompt_tokens: int, completion_tokens: int, note: str) -> Analysis:
+        return Analysis(**content.model_dump(), repo=commit.repo, sha=commit.sha.lower(), language=language,
+                        source=source, model=model, prompt_version=self.prompt_version, prompt_tokens=prompt_tokens,
+                        completion_tokens=completion_tokens, note=note, created_at=self._clock())
