@@ -64,5 +64,5 @@ def test_console_notifier_prints_cards_and_threads(store):
     assert deliverer.deliver_card(sub, commit, FakeAnalyser().analyse(commit, "en")) != SENT
     notifier.post_text("console", "reply in thread", thread_id="console-1")
     text = out.getvalue()
-    assert text.count("fix: hostile <@U123> title\n") == 1  # the title line, printed once
+    assert text.count("· fix: hostile <@U123> title\n") == 1  # the title line, printed once
     assert "    │ reply in thread" in text
