@@ -156,15 +156,20 @@ class FakeOpenAI:
                 self.in_flight -= 1
 
 
-@pytest.fixture
-def threaded_httpserver() -> Iterator[HTTPServer]:
-    """A pytest-httpserver that answers requests concurrently (for single-flight and concurrency tests)."""
+@pytest.fixture(scope="session")
+def _threaded_server() -> Iterator[HTTPServer]:
     server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
     server.start()
     yield server
-    server.clear()
     if server.is_running():
         server.stop()
+
+
+@pytest.fixture
+def threaded_httpserver(_threaded_server) -> Iterator[HTTPServer]:
+    """A pytest-httpserver that answers requests concurrently, cleared after each test."""
+    yield _threaded_server
+    _threaded_server.clear()
 
 
 @pytest.fixture

@@ -15,7 +15,8 @@ from bot.analysis.service import HEURISTIC_MODEL, Analyser
 from bot.analysis.tokens import estimate_messages, estimate_tokens, usable_budget
 from bot.domain import AnalysisContent
 from tests.fake_openai import (VALID_CONTENT, FakeOpenAI, blocked, content_filter, fake_openai, invalid_json,  # noqa: F401
-                               rate_limited, refusal, sample_commit, server_error, threaded_httpserver, truncated, valid)
+                               _threaded_server, rate_limited, refusal, sample_commit, server_error, threaded_httpserver,
+                               truncated, valid)
 
 MODEL = "fake-model"
 

@@ -9,6 +9,7 @@ punctuation runs, whitespace runs) and prices each piece:
   beyond; segments whose letter pairs are not English-like (random text, base64) at 1.5
   letters per token;
 - digits: one token per group of three; punctuation: 1.5 characters per token;
+- base64-like runs (24+ characters mixing cases and digits): 1.5 characters per token;
 - non-ASCII: one token for characters that are single tokens in both cl100k and o200k
   (`single_token_chars.txt`, generated from those vocabularies), otherwise one token per
   UTF-8 byte, which is the byte-level BPE worst case.
@@ -34,10 +35,11 @@ _PIECE = re.compile(
     r"'(?:[sdmt]|ll|ve|re)(?![^\W\d_])"
     r"|[^\r\n\w]?[^\W\d_]+"  # a word and one leading non-word character (space, dot, bracket)
     r"|_+[^\W\d_]*"  # underscores glue to the word that follows
-    r"|\d{1,3}"
+    r"|[0-9]{1,3}"
     r"| ?[^\s\w]+[\r\n]*"
-    r"|\s*[\r\n]+|\s+(?!\S)|\s+",
-    re.IGNORECASE,
+    r"|\s*[\r\n]+|\s+(?!\S)|\s+"
+    r"|.",  # anything else (non-ASCII digits, marks) is priced character by character
+    re.IGNORECASE | re.DOTALL,
 )
 _SEGMENT = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
 _ASCII_RUN = re.compile(r"[A-Za-z]+|[^A-Za-z]")
@@ -56,6 +58,9 @@ _ODD_LETTERS_PER_TOKEN = 1.5
 _CAPS_PER_TOKEN = 3
 _PUNCT_PER_TOKEN = 1.5
 _PLAUSIBLE = 0.6
+# base64 and similar encodings: long runs mixing upper case, lower case and digits.
+_BLOB = re.compile(r"[A-Za-z0-9+/=]{24,}")
+_BLOB_CHARS_PER_TOKEN = 1.5
 
 
 @lru_cache(maxsize=1)
@@ -116,8 +121,23 @@ def _punctuation(piece: str) -> float:
     return math.ceil(ascii_count / _PUNCT_PER_TOKEN) + sum(_non_ascii(c) for c in core if not c.isascii())
 
 
+def _is_encoded_blob(run: str) -> bool:
+    letters = sum(char.isalpha() for char in run)
+    upper = sum(char.isupper() for char in run)
+    return letters > 0 and upper >= 0.25 * letters and upper < letters and letters < len(run)
+
+
 def estimate_tokens(text: str) -> int:
     """Estimated BPE tokens in `text` (see the module docstring for the error bounds)."""
+    count, start = 0, 0
+    for blob in _BLOB.finditer(text):
+        if _is_encoded_blob(blob.group()):
+            count += _pieces(text[start:blob.start()]) + math.ceil(len(blob.group()) / _BLOB_CHARS_PER_TOKEN)
+            start = blob.end()
+    return count + _pieces(text[start:])
+
+
+def _pieces(text: str) -> int:
     count = 0.0
     for match in _PIECE.finditer(text):
         piece = match.group()
@@ -126,7 +146,7 @@ def estimate_tokens(text: str) -> int:
             count += 1
         elif last.isalpha() or last == "_":
             count += _word(piece)
-        elif last.isdigit() or piece.isspace():
+        elif last in "0123456789" or piece.isspace():
             count += 1
         else:
             count += _punctuation(piece)

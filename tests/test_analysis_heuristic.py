@@ -1,0 +1,80 @@
+"""The heuristic analyser on representative commits: rubric verdicts, no invented text."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.analysis.heuristic import NOT_ANALYSED, heuristic_content, judge
+from bot.domain import ChangeType, FileChange, Importance
+from tests.fake_openai import sample_commit
+
+
+def commit(message: str, *paths: str, lines: int = 10):
+    files = tuple(FileChange(filename=p, additions=lines, deletions=0, patch="+x") for p in paths)
+    return sample_commit(message=message, files=files)
+
+
+@pytest.mark.parametrize("message, paths, change_type, importance", [
+    ("docs: fix typo in README", ["README.md", "docs/install.md"], ChangeType.DOCS, Importance.LOW),
+    ("Update getting started guide", ["docs/guide.md"], ChangeType.DOCS, Importance.LOW),
+    ("test: cover empty input", ["tests/test_parser.py"], ChangeType.TEST, Importance.LOW),
+    ("style: format with black", ["src/app.py"], ChangeType.STYLE, Importance.LOW),
+    ("chore: tidy imports", ["src/app.py"], ChangeType.CHORE, Importance.LOW),
+    ("ci: cache pip downloads", [".github/workflows/ci.yml"], ChangeType.CI, Importance.MEDIUM),
+    ("Revert \"feat: new cache\"", ["src/cache.py"], ChangeType.REVERT, Importance.MEDIUM),
+    ("revert: remove vLLM backend metrics (#4134)", ["components/planner/prometheus.py"], ChangeType.REVERT,
+     Importance.MEDIUM),
+    ("fix: handle empty list in parser", ["src/parser.py"], ChangeType.FIX, Importance.MEDIUM),
+    ("fix: settings lost when publishing events", ["src/publisher.py"], ChangeType.FIX, Importance.HIGH),
+    ("fix: example worker OOM", ["examples/worker.py"], ChangeType.FIX, Importance.MEDIUM),
+    ("fix: speed up request parsing", ["src/parser.py"], ChangeType.PERFORMANCE, Importance.MEDIUM),
+    ("feat: add --dry-run flag", ["src/cli.py"], ChangeType.FEATURE, Importance.HIGH),
+    ("feat: colour output", ["src/render.py"], ChangeType.FEATURE, Importance.MEDIUM),
+    ("feat!: drop Python 3.8", ["src/compat.py"], ChangeType.FEATURE, Importance.HIGH),
+    ("refactor: split module\n\nBREAKING CHANGE: import paths moved", ["src/a.py"], ChangeType.REFACTOR,
+     Importance.HIGH),
+    ("fix: escape HTML in titles (CVE-2024-12345)", ["src/render.py"], ChangeType.SECURITY, Importance.HIGH),
+    ("Prevent XSS in comment rendering", ["src/render.py"], ChangeType.SECURITY, Importance.HIGH),
+    ("chore(deps): bump requests from 2.31.0 to 2.32.0", ["requirements.txt"], ChangeType.DEPENDENCY,
+     Importance.MEDIUM),
+    ("build: bump golang version to 1.25", ["go.mod", "Dockerfile"], ChangeType.DEPENDENCY, Importance.HIGH),
+    ("docs: deprecate the v1 endpoint", ["docs/api.md"], ChangeType.DOCS, Importance.MEDIUM),
+])
+def test_verdicts_follow_the_rubric(message, paths, change_type, importance):
+    verdict = judge(commit(message, *paths))
+    assert (verdict.change_type, verdict.importance) == (change_type, importance)
+
+
+def test_a_large_feature_is_high_and_a_large_chore_medium():
+    assert judge(commit("feat: streaming", "src/stream.py", lines=400)).importance is Importance.HIGH
+    assert judge(commit("chore: remove unused crate", "lib/discovery/src/lib.rs", lines=1500)).importance \
+        is Importance.MEDIUM
+
+
+def test_lockfile_only_update_is_a_dependency_change():
+    verdict = judge(commit("chore(deps): update lockfile", "package-lock.json"))
+    assert verdict.change_type is ChangeType.DEPENDENCY
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_fields_it_cannot_know_say_so_and_nothing_is_invented(language):
+    content = heuristic_content(commit("fix: handle empty list in parser", "src/parser.py", "tests/test_parser.py"),
+                                language)
+    assert set(content.insights.model_dump().values()) == {NOT_ANALYSED[language]}
+    assert content.recommendations == [] and content.risks == []
+    assert "fix: handle empty list in parser" in content.summary and NOT_ANALYSED[language] in content.summary
+    assert [item.component for item in content.impact] == ["src/parser.py", "tests/test_parser.py"]
+    assert "+10 -0" in content.impact[0].note
+
+
+def test_breaking_and_security_become_grounded_risks():
+    content = heuristic_content(commit("feat!: remove legacy auth\n\nFixes a security hole.", "src/auth.py"), "en")
+    assert content.breaking_change is True
+    assert [risk.severity.value for risk in content.risks] == ["high", "high"]
+    assert "declares a breaking change" in content.risks[0].description
+
+
+def test_impact_groups_many_files_by_component():
+    paths = [f"pkg{i}/sub/file.py" for i in range(9)]
+    content = heuristic_content(commit("refactor: rename", *paths), "en")
+    assert len(content.impact) == 7 and content.impact[-1].note == "3 more places"
