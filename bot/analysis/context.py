@@ -139,14 +139,23 @@ def build_context(commit: Commit, budget: int) -> CommitContext:
 
     diff_budget = budget - used - CLOSING_RESERVE
     candidates = [change for change in ordered if not kinds[change.filename].skip]
-    cap = max(MIN_FILE_SLICE, diff_budget // max(1, min(len(candidates), FAIR_SHARE_FILES)))
     diffs, remaining = ["\n## Diff\n"], diff_budget - estimate_tokens("\n## Diff\n")
     shown_changes = 0
+    left_in_rank: dict[int, int] = {}
     for change in candidates:
+        left_in_rank[kinds[change.filename].rank] = left_in_rank.get(kinds[change.filename].rank, 0) + 1
+    for index, change in enumerate(candidates):
+        rank = kinds[change.filename].rank
+        peers = left_in_rank[rank]
+        left_in_rank[rank] -= 1
+        lower = len(candidates) - index - peers
+        # A file gets an equal share of what is left among its priority class, with one share
+        # held back for all lower classes together: source first, but tests and docs not starved.
+        cap = max(MIN_FILE_SLICE, remaining // min(peers + (1 if lower else 0), FAIR_SHARE_FILES))
         heading = f"\n### {change.filename}\n"
-        room = min(cap, remaining) - estimate_tokens(heading) - 12
+        room = min(cap, remaining - estimate_tokens(heading) - 12)
         if room < MIN_FILE_SLICE:
-            break
+            break  # what is left would go to lower-priority files only
         body, cost, complete = take(change.patch.rstrip("\n") + "\n", room)
         if not body:
             continue
