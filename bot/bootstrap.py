@@ -58,7 +58,6 @@ def build_store_only(settings: Settings, migrate: bool = True) -> Bot:
 
 def build(settings: Settings, migrate: bool = True, clock: Clock = system_clock, console_out=None) -> Bot:
     """Build every adapter and service; platforms only when configured, the console when none is."""
-    from bot.analysis.service import build_analyser
     from bot.chat.commands import CommandHandler, CommandServices, Defaults
     from bot.chat.console import ConsoleNotifier
     from bot.github.source import GitHubSource
@@ -99,6 +98,21 @@ def build(settings: Settings, migrate: bool = True, clock: Clock = system_clock,
     return bot
 
 
+def build_analyser(settings: Settings, store: Store, clock: Clock):
+    """The analyser: an OpenAI-compatible LLM when a key or base URL is set, else the heuristic alone."""
+    from bot.analysis.llm import OpenAIChat, make_client
+    from bot.analysis.service import Analyser
+
+    llm = None
+    if settings.openai_api_key or settings.openai_base_url:
+        # Local servers (vLLM, Ollama) take any key; the library insists on one.
+        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "unused"
+        llm = OpenAIChat(make_client(settings.openai_base_url, key, settings.llm_timeout), settings.llm_model)
+    return Analyser(store.analyses, llm, settings.llm_model, input_budget=settings.llm_input_token_budget,
+                    concurrency=settings.llm_concurrency, clock=clock,
+                    output_tokens=settings.llm_output_token_budget)
+
+
 def _github_stats(source) -> list[tuple[str, str, float]]:
     stats = source.stats
     rows = [("github_requests", "GitHub requests made", stats.requests),
@@ -110,7 +124,5 @@ def _github_stats(source) -> list[tuple[str, str, float]]:
 
 
 def _analysis_stats(analyser) -> list[tuple[str, str, float]]:
-    stats = getattr(analyser, "stats", None)
-    if stats is None:
-        return []
-    return [(f"llm_{name}", f"Analysis counter {name}", value) for name, value in stats.snapshot().items()]
+    return [(f"analysis_{name}", f"Analyser counter: {name}", value)
+            for name, value in analyser.counters.snapshot().items()]
