@@ -27,6 +27,8 @@ def commit(message: str, *paths: str, lines: int = 10):
     ("fix: handle empty list in parser", ["src/parser.py"], ChangeType.FIX, Importance.MEDIUM),
     ("fix: settings lost when publishing events", ["src/publisher.py"], ChangeType.FIX, Importance.HIGH),
     ("fix: example worker OOM", ["examples/worker.py"], ChangeType.FIX, Importance.MEDIUM),
+    ("fix: drop --verbose flag crash in bench script", ["benchmarks/run.sh", "benchmarks/README.md"], ChangeType.FIX,
+     Importance.MEDIUM),
     ("fix: speed up request parsing", ["src/parser.py"], ChangeType.PERFORMANCE, Importance.MEDIUM),
     ("feat: add --dry-run flag", ["src/cli.py"], ChangeType.FEATURE, Importance.HIGH),
     ("feat: colour output", ["src/render.py"], ChangeType.FEATURE, Importance.MEDIUM),

@@ -102,7 +102,9 @@ def judge(commit: Commit) -> Verdict:
         kind = {DOCS: ChangeType.DOCS, TEST: ChangeType.TEST, BUILD: ChangeType.BUILD}.get(min(ranks, default=SOURCE))
     kind = kind or ChangeType.OTHER
 
-    only = ranks.pop() if len(ranks) == 1 else None
+    # Paths known and none of them source or build: examples, scripts, tests, docs are never core.
+    core_paths = not paths or bool(ranks & {SOURCE, BUILD})
+    only = next(iter(ranks)) if len(ranks) == 1 else None
     if breaking:
         importance = Importance.HIGH
         reasons.append("declares a breaking change")
@@ -122,14 +124,16 @@ def judge(commit: Commit) -> Verdict:
         importance = Importance.HIGH if core else Importance.MEDIUM
         reasons.append("core dependency or toolchain upgrade" if core else "dependency update")
     elif kind is ChangeType.FEATURE:
-        significant = surface or source_lines >= LARGE_FEATURE
+        significant = core_paths and (surface or source_lines >= LARGE_FEATURE)
         importance = Importance.HIGH if significant else Importance.MEDIUM
-        reasons.append("feature touching an API, CLI, config or schema" if surface else
+        reasons.append("feature outside core paths" if not core_paths else
+                       "feature touching an API, CLI, config or schema" if surface else
                        "large feature" if significant else "small feature")
     elif kind is ChangeType.FIX:
-        core = surface or bool(_CORRECTNESS.search(low_title))
+        core = core_paths and (surface or bool(_CORRECTNESS.search(low_title)))
         importance = Importance.HIGH if core else Importance.MEDIUM
-        reasons.append("fix of a correctness bug or an API/config surface" if core else "bug fix")
+        reasons.append("fix of a correctness bug or an API/config surface" if core else
+                       "fix outside core paths" if not core_paths else "bug fix")
     elif kind in (ChangeType.DOCS, ChangeType.TEST, ChangeType.STYLE):
         importance = Importance.LOW
     elif kind is ChangeType.CHORE:
@@ -204,7 +208,7 @@ _ZH_REASONS = {
     "documentation only": "仅文档", "tests only": "仅测试", "examples, scripts or CI only": "仅示例、脚本或 CI",
     "build or CI only": "仅构建或 CI", "core dependency or toolchain upgrade": "核心依赖或工具链升级",
     "dependency update": "依赖更新", "feature touching an API, CLI, config or schema": "涉及 API、CLI、配置或 schema 的功能",
-    "large feature": "大型功能", "small feature": "小型功能", "bug fix": "缺陷修复",
+    "large feature": "大型功能", "feature outside core paths": "非核心路径的功能", "fix outside core paths": "非核心路径的修复", "small feature": "小型功能", "bug fix": "缺陷修复",
     "fix of a correctness bug or an API/config surface": "正确性缺陷或 API/配置相关修复", "deprecation": "弃用",
     "revert": "回滚",
 }
