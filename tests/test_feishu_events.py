@@ -42,7 +42,8 @@ class Endpoint:
 
     def post(self, payload: dict, key: str = KEY, **header_changes) -> requests.Response:
         body, headers = signed_request(payload, key)
-        headers.update(header_changes)
+        # Closed connections let the server stop at once instead of waiting for idle keep-alives.
+        headers.update({"Connection": "close", **header_changes})
         return requests.post(self.url, data=body, headers=headers, timeout=5)
 
     def drain(self) -> None:
@@ -186,7 +187,8 @@ def test_bad_signature_is_rejected_and_nothing_runs(endpoint, handler):
 def test_payload_encrypted_with_another_key_or_unsigned_runs_nothing(endpoint, handler):
     wrong_key = endpoint.post(message_event(TOKEN, "/commit abc1234"), key="some-other-key")
     body, _ = signed_request(message_event(TOKEN, "/commit abc1234"), KEY)
-    unsigned = requests.post(endpoint.url, data=body, headers={"Content-Type": "application/json"}, timeout=5)
+    unsigned = requests.post(endpoint.url, data=body, headers={"Content-Type": "application/json", "Connection": "close"},
+                             timeout=5)
     endpoint.drain()
 
     assert wrong_key.status_code >= 400 and unsigned.status_code >= 400
@@ -194,9 +196,10 @@ def test_payload_encrypted_with_another_key_or_unsigned_runs_nothing(endpoint, h
 
 
 def test_not_a_post_or_not_json_is_refused(endpoint):
-    assert requests.get(endpoint.url, timeout=5).status_code == 405
-    assert requests.post(endpoint.url, data=b"[1, 2]", timeout=5).status_code == 400
-    assert requests.post(endpoint.url, data=b"", timeout=5).status_code == 400
+    close = {"Connection": "close"}
+    assert requests.get(endpoint.url, headers=close, timeout=5).status_code == 405
+    assert requests.post(endpoint.url, data=b"[1, 2]", headers=close, timeout=5).status_code == 400
+    assert requests.post(endpoint.url, data=b"", headers=close, timeout=5).status_code == 400
 
 
 def test_the_answer_does_not_wait_for_the_command(fake, store):
@@ -283,9 +286,10 @@ def test_without_an_encrypt_key_the_token_alone_is_checked(fake, handler, store)
     server.start()
     url = f"http://127.0.0.1:{server.port}/feishu/events"
     try:
-        good = requests.post(url, json=message_event(TOKEN, "/commit abc1234"), timeout=5)
-        forged = requests.post(url, json=message_event("forged", "/commit abc1234"), timeout=5)
-        asked = requests.post(url, json=challenge(TOKEN, "plain-challenge"), timeout=5)
+        close = {"Connection": "close"}
+        good = requests.post(url, json=message_event(TOKEN, "/commit abc1234"), headers=close, timeout=5)
+        forged = requests.post(url, json=message_event("forged", "/commit abc1234"), headers=close, timeout=5)
+        asked = requests.post(url, json=challenge(TOKEN, "plain-challenge"), headers=close, timeout=5)
         channel.events.drain(10)
     finally:
         channel.stop()
