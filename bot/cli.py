@@ -6,10 +6,11 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import date
 
 from bot import __version__
 from bot.config import ConfigError, Settings, check_timezone, load_settings, parse_hhmm
-from bot.domain import RepoRef, Subscription
+from bot.domain import RepoRef, Subscription, check_sha
 
 log = logging.getLogger("bot.cli")
 EXIT_USAGE = 2
@@ -40,6 +41,20 @@ def _argtype(check):
     return convert
 
 
+def _repo_at_sha(text: str) -> tuple[RepoRef, str]:
+    repo, at, sha = text.partition("@")
+    if not at:
+        raise ValueError(f"expected owner/repo@sha, got {text!r}")
+    return RepoRef.parse(repo), check_sha(sha)
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser."""
     parser = _Parser(prog="commit-radar", description="Watch GitHub repositories; post LLM-analysed commits to chat.")
@@ -52,6 +67,20 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("serve", help="HTTP server only (Slack/Feishu events, GitHub webhook, health, metrics)")
     commands.add_parser("worker", help="scheduler only: polling and digests (run exactly one)")
     commands.add_parser("doctor", help="print the effective configuration and check each configured service")
+
+    analyze = commands.add_parser("analyze", help="analyse one commit and print it")
+    analyze.add_argument("target", type=_argtype(_repo_at_sha), help="owner/repo@sha (4-40 hex digits)")
+    analyze.add_argument("--lang", choices=["zh", "en"])
+    analyze.add_argument("--tz", type=_argtype(check_timezone), help="timezone for times (default TIMEZONE)")
+    analyze.add_argument("--format", choices=["md", "json"], default="md")
+
+    digest = commands.add_parser("digest", help="write the daily report of one or more repositories as Markdown")
+    digest.add_argument("repos", nargs="+", type=_argtype(RepoRef.parse), metavar="owner/repo")
+    digest.add_argument("--date", required=True, type=_argtype(_day), help="YYYY-MM-DD, a local day in --tz")
+    digest.add_argument("--tz", type=_argtype(check_timezone), help="IANA timezone (default TIMEZONE)")
+    digest.add_argument("--lang", choices=["zh", "en"])
+    digest.add_argument("--branch", help="branch (default: each repository's default branch)")
+    digest.add_argument("-o", "--output", help="file to write (default: stdout)")
 
     subs = commands.add_parser("subscriptions", help="list, add or remove subscriptions from a terminal")
     actions = subs.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
@@ -97,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     setup_logging(settings.log_level, settings.secret_values())
     handler = {"run": _run, "serve": _serve, "worker": _worker, "doctor": _doctor,
-               "subscriptions": _subscriptions}[args.command]
+               "subscriptions": _subscriptions, "analyze": _analyze, "digest": _digest}[args.command]
     try:
         return handler(args, settings)
     except KeyboardInterrupt:
@@ -150,6 +179,73 @@ def _doctor(args, settings: Settings) -> int:
     for result in results:
         print(f"{'ok  ' if result.ok else 'FAIL'} {result.name:<9} {result.detail}")
     return 0 if all(result.ok for result in results) else 1
+
+
+def _analyze(args, settings: Settings) -> int:
+    from bot.bootstrap import build
+    from bot.github.errors import GitHubError
+    from bot.render.markdown import analysis_markdown
+    from bot.service.report import fetch_or_load, resolve
+
+    repo, prefix = args.target
+    language = args.lang or settings.language
+    bot = build(settings)
+    try:
+        try:
+            commit = fetch_or_load(bot.source, bot.store, repo, resolve(bot.source, bot.store, repo, prefix))
+        except GitHubError as exc:
+            print(f"commit-radar: {exc}", file=sys.stderr)
+            return 1
+        analysis = bot.analyser.analyse(commit, language)
+    finally:
+        bot.close()
+    if args.format == "json":
+        print(analysis.model_dump_json(indent=2))
+    else:
+        print(analysis_markdown(commit, analysis, args.tz or settings.timezone, language))
+    return 0
+
+
+def _digest(args, settings: Settings) -> int:
+    from tqdm import tqdm
+
+    from bot.bootstrap import build
+    from bot.github.errors import GitHubError
+    from bot.render.markdown import report
+    from bot.service.report import day_digest
+
+    language = args.lang or settings.language
+    timezone = args.tz or settings.timezone
+    bot = build(settings)
+    digests = []
+    # A progress bar only on a terminal: never in pipes or logs.
+    bar = tqdm(total=0, unit="commit", disable=not sys.stderr.isatty(), file=sys.stderr)
+    try:
+        for repo in args.repos:
+            bar.set_description(str(repo))
+
+            def grow(count: int) -> None:
+                bar.total += count
+                bar.refresh()
+
+            try:
+                digests.append(day_digest(bot.source, bot.store, bot.analyser, repo, args.branch, args.date,
+                                          timezone, language, on_total=grow, on_step=bar.update))
+            except GitHubError as exc:
+                bar.close()
+                print(f"commit-radar: {exc}", file=sys.stderr)
+                return 1
+    finally:
+        bar.close()
+        bot.close()
+    text = report(digests, args.date, language)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        print(f"wrote {args.output} ({sum(len(d.entries) for d in digests)} commits)", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
 
 
 def _subscriptions(args, settings: Settings) -> int:
