@@ -95,12 +95,19 @@ def name_list(command: str, option: str, text: str) -> list[str]:
 
 
 def feishu_webhook(command: str, text: str) -> str:
-    """A Feishu/Lark custom-bot webhook URL (https; http only to this machine). Errors never echo it: it is a secret."""
+    """A Feishu/Lark custom-bot webhook URL. Errors never echo it: it is a secret.
+
+    Only Feishu's and Lark's hosts (and this machine, for tests) are accepted from chat, so a
+    chat user cannot make the bot post to an arbitrary address; the CLI takes any URL.
+    """
     parts = urlsplit(text.strip())
-    local = parts.hostname in ("127.0.0.1", "localhost", "::1")
-    if (parts.scheme != "https" and not (parts.scheme == "http" and local)) or not parts.hostname \
+    host = (parts.hostname or "").lower()
+    local = host in ("127.0.0.1", "localhost", "::1")
+    feishu = host.endswith((".feishu.cn", ".larksuite.com")) and parts.scheme == "https"
+    if not (feishu or (local and parts.scheme in ("http", "https"))) \
             or "/bot/v2/hook/" not in parts.path or any(ch.isspace() for ch in text.strip()):
-        raise UsageError(command, "--feishu-webhook must be a custom-bot webhook URL (https://…/open-apis/bot/v2/hook/…)")
+        raise UsageError(command, "--feishu-webhook must be a custom-bot webhook URL "
+                                  "(https://open.feishu.cn/open-apis/bot/v2/hook/… or open.larksuite.com)")
     return text.strip()
 
 
