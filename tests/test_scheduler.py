@@ -58,7 +58,8 @@ def test_sync_schedules_a_catch_up_for_a_digest_missed_while_down(store):
     clock = FakeClock(datetime(2026, 1, 8, 10, 0, tzinfo=timezone.utc))
     backend = BackgroundScheduler()
     scheduler = Scheduler(store, watcher=None, digests=None, clock=clock, poll_interval=60, scheduler=backend)
-    s, _ = store.subscriptions.save(sub(timezone="UTC", digest_time=time(9, 0)))
+    s, _ = store.subscriptions.save(sub(timezone="UTC", digest_time=time(9, 0),
+                                        created_at=datetime(2026, 1, 1, tzinfo=timezone.utc)))
     scheduler.sync()
     assert backend.get_job(f"catch-up:{s.id}").args == (s.id, date(2026, 1, 7))
     store.deliveries.claim(s.id, "digest", "2026-01-07", "slack", "C1")
@@ -86,3 +87,10 @@ def test_push_requests_poll_only_watched_branches(store):
     assert scheduler.poll_requested() == 1
     assert watcher.cycles == [[(REPO, "main")]]
     assert scheduler.poll_requested() == 0 and len(watcher.cycles) == 1
+
+
+def test_a_subscription_created_after_the_due_time_does_not_catch_up():
+    s = sub(timezone="UTC", digest_time=time(9, 0), created_at=datetime(2026, 1, 8, 9, 30, tzinfo=timezone.utc))
+    assert missed_digest_day(s, datetime(2026, 1, 8, 10, 0, tzinfo=timezone.utc), delivered=False) is None
+    older = s.model_copy(update={"created_at": datetime(2026, 1, 1, 9, 30)})  # naive, as SQLite returns it
+    assert missed_digest_day(older, datetime(2026, 1, 8, 10, 0, tzinfo=timezone.utc), delivered=False) == date(2026, 1, 7)

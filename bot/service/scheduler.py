@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -36,9 +36,16 @@ def last_digest_time(sub: Subscription, now: datetime) -> datetime:
 
 
 def missed_digest_day(sub: Subscription, now: datetime, delivered: bool) -> date | None:
-    """The day whose digest should be posted now to catch up, if its run was missed recently."""
+    """The day whose digest should be posted now to catch up, if its run was missed recently.
+
+    Only a subscription that already existed when the digest was due missed it; a new one waits
+    for its first scheduled run.
+    """
     due = last_digest_time(sub, now)
-    if delivered or now - due > CATCH_UP:
+    created = sub.created_at
+    if created is not None and created.tzinfo is None:
+        created = created.replace(tzinfo=timezone.utc)  # SQLite hands back naive UTC
+    if delivered or now - due > CATCH_UP or (created is not None and created > due):
         return None
     return due.date() - timedelta(days=1)
 

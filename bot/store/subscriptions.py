@@ -64,7 +64,7 @@ class SubscriptionStore:
         """Insert, or update the options of the same (platform, channel, repo, branch); True when new."""
         values = _values(sub)
         with self._engine.begin() as conn:
-            created = insert_ignore(conn, table, {**values, "created_at": datetime.now(timezone.utc)})
+            created = insert_ignore(conn, table, {**values, "created_at": sub.created_at or datetime.now(timezone.utc)})
             if not created:
                 conn.execute(update(table).where(self._key(sub.platform, sub.channel, sub.repo, sub.branch)).values(**values))
             row = conn.execute(select(table).where(self._key(sub.platform, sub.channel, sub.repo, sub.branch))).one()

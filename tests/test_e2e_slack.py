@@ -1,0 +1,117 @@
+"""End to end: the real `commit-radar run` process against fake GitHub, Slack and OpenAI servers."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from pytest_httpserver import HTTPServer
+
+from bot.github.webhook import sign
+from tests.e2e_stack import BOT_TOKEN, SIGNING_SECRET, WEBHOOK_SECRET, Bot, HoldingSlack, wait_until
+from tests.fake_github import FakeGitHub, file_entry
+from tests.fake_openai import FakeOpenAI, valid
+
+pytestmark = pytest.mark.e2e
+CHANNEL = "C0001"
+SHANGHAI = timezone(timedelta(hours=8))
+
+
+@pytest.fixture
+def stack(tmp_path):
+    github = FakeGitHub.serve(threads=8)
+    slack = HoldingSlack.serve(token=BOT_TOKEN)
+    llm_server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    llm_server.start()
+    llm = FakeOpenAI(llm_server, otherwise=valid())
+    bot = Bot(tmp_path, {
+        "GITHUB_API_URL": github.api_url, "GITHUB_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": slack.api_url,
+        "OPENAI_BASE_URL": llm.base_url, "OPENAI_API_KEY": "sk-e2e", "LLM_MODEL": "fake-model",
+        "POLL_INTERVAL": "5", "LANGUAGE": "en",
+    })
+    yield github, slack, llm, bot
+    slack.release.set()
+    bot.stop()
+    slack.stop()
+    github.stop()
+    llm_server.stop()
+
+
+def push(bot: Bot, repo: str, branch: str = "main") -> int:
+    body = json.dumps({"ref": f"refs/heads/{branch}", "repository": {"full_name": repo},
+                       "commits": [{"id": "0" * 40, "message": "not trusted"}]})
+    status, _ = bot.post("/github/webhook", body, {"Content-Type": "application/json", "X-GitHub-Event": "push",
+                                                   "X-Hub-Signature-256": sign(WEBHOOK_SECRET, body.encode()),
+                                                   "X-GitHub-Delivery": "d-1"})
+    return status
+
+
+def subscribe(bot, slack, github, text: str) -> None:
+    url = bot.slash(slack, "/subscribe", text)
+    wait_until(lambda: slack.responses(url), 30, "the /subscribe answer")
+    assert "octo/widgets" in json.dumps(slack.responses(url))
+    # The first poll records the head (no flood of history); commits after it are new.
+    wait_until(lambda: any(seen.path == "/repos/octo/widgets/commits" for seen in github.seen), 30,
+               "the first poll of octo/widgets")
+
+
+def cards(slack) -> list[dict]:
+    return [post for post in slack.posts(CHANNEL) if not post.get("thread_ts")]
+
+
+def test_subscribe_cards_digest_and_lookup(stack):
+    github, slack, llm, bot = stack
+    repo = github.add_repo("octo/widgets")
+    bot.start()
+    subscribe(bot, slack, github, "octo/widgets --min low --tz Asia/Shanghai")
+    hostile = repo.commit("feat: <!channel> ping <@U123> and <http://evil.example|click>",
+                          files=[file_entry("src/app.py")], pull={"number": 12, "title": "<!here> PR"})
+    plain = repo.commit("fix: handle empty input", files=[file_entry("src/input.py")])
+    assert push(bot, "octo/widgets") == 202
+    wait_until(lambda: len(cards(slack)) >= 2, 40, "two cards")
+    posted = cards(slack)
+    assert len(posted) == 2
+    raw = json.dumps(posted)
+    for mention in ("<!channel>", "<@U123>", "<http://evil.example|click>", "<!here>"):
+        assert mention not in raw
+    assert all(post["metadata"]["event_payload"] for post in posted)
+    assert len(llm.requests) == 2  # one analysis per commit
+
+    day = datetime.fromisoformat(repo.objects[plain].date.replace("Z", "+00:00")).astimezone(SHANGHAI).date()
+    url = bot.slash(slack, "/digest", f"octo/widgets {day.isoformat()}")
+    wait_until(lambda: len([p for p in slack.posts(CHANNEL) if p.get("thread_ts")]) >= 2, 30, "digest replies")
+    parents = [p for p in cards(slack) if p not in posted]
+    replies = [p for p in slack.posts(CHANNEL) if p.get("thread_ts")]
+    assert len(parents) == 1 and {r["thread_ts"] for r in replies} == {parents[0]["ts"]}
+    assert len(llm.requests) == 2  # the digest reused the analyses
+
+    url = bot.slash(slack, "/commit", plain[:8])
+    answer = wait_until(lambda: slack.responses(url), 30, "the /commit answer")
+    assert "handle empty input" in json.dumps(answer) and answer[0].get("response_type") == "in_channel"
+    assert len(llm.requests) == 2  # cached
+    assert hostile  # posted above
+
+
+def test_kill_9_mid_delivery_then_restart_delivers_each_card_once(stack):
+    github, slack, llm, bot = stack
+    repo = github.add_repo("octo/widgets")
+    bot.start()
+    subscribe(bot, slack, github, "octo/widgets --min low")
+    shas = [repo.commit(f"feat: change {n}", files=[file_entry(f"src/m{n}.py")]) for n in range(6)]
+    slack.hold_after = 2  # the third post is accepted by Slack but never answered
+    assert push(bot, "octo/widgets") == 202
+    wait_until(lambda: len(cards(slack)) >= 3, 40, "three posts")
+    bot.kill()
+    slack.hold_after = None
+    slack.release.set()
+    bot.start()
+    wait_until(lambda: len(cards(slack)) >= 6, 40, "six cards after the restart")
+    assert push(bot, "octo/widgets") == 202  # another cycle: nothing more may arrive
+    wait_until(lambda: bot.log_text().count("poll cycle done") >= 2, 30, "a later poll cycle")
+    titles = [post["text"] for post in cards(slack)]
+    assert len(titles) == 6, titles
+    for n in range(6):
+        assert sum(f"feat: change {n}" in title for title in titles) == 1
+    assert len(shas) == 6
