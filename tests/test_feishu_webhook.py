@@ -7,6 +7,9 @@ import hashlib
 import hmac
 import logging
 import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -230,3 +233,14 @@ def test_delivered_through_the_deliverer(fake, clock, store):
         sub, commit, sample_analysis(commit)) == SENT
     assert len(fake.hook_posts) == 1
     assert store.deliveries.get(sub.id, "card", commit.sha).message_id.startswith("webhook-")
+
+
+def test_webhooks_alone_do_not_load_lark_oapi():
+    # lark-oapi takes seconds to import; a deployment with only custom-bot webhooks never pays for it.
+    code = ("import sys; from bot.config import Settings; from bot.chat.feishu import build_feishu; "
+            "channel = build_feishu(Settings(_env_file=None), None, None); "
+            "print(sorted(channel.notifiers), 'lark_oapi' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                            cwd=str(Path(__file__).resolve().parent.parent))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['feishu_webhook'] False"

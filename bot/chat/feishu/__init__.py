@@ -1,7 +1,23 @@
-"""Feishu/Lark: the app bot (cards, threaded digests, commands) and custom-bot webhooks."""
+"""Feishu/Lark: the app bot (cards, threaded digests, commands) and custom-bot webhooks.
 
-from bot.chat.feishu.channel import FeishuChannel, build_feishu
-from bot.chat.feishu.notifier import FeishuNotifier
-from bot.chat.feishu.webhook import FeishuWebhookNotifier, webhook_sign
+Names are loaded on first use: lark-oapi takes seconds to import and custom-bot webhooks do not need it.
+"""
 
-__all__ = ["FeishuChannel", "FeishuNotifier", "FeishuWebhookNotifier", "build_feishu", "webhook_sign"]
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "FeishuChannel": "bot.chat.feishu.channel",
+    "build_feishu": "bot.chat.feishu.channel",
+    "FeishuNotifier": "bot.chat.feishu.notifier",
+    "FeishuWebhookNotifier": "bot.chat.feishu.webhook",
+    "webhook_sign": "bot.chat.feishu.webhook",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)

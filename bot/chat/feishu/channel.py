@@ -6,18 +6,18 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-import lark_oapi as lark
-from lark_oapi.core.enum import AccessTokenType, HttpMethod
-from lark_oapi.core.model import BaseRequest
-
-from bot.chat.feishu.endpoint import event_endpoint
-from bot.chat.feishu.events import BotIdentity, CommandRunner, FeishuEvents
-from bot.chat.feishu.longconn import LongConnection
-from bot.chat.feishu.notifier import DEFAULT_TIMEOUT, FeishuNotifier, build_client
 from bot.chat.feishu.policy import RetryPolicy
-from bot.chat.feishu.webhook import FeishuWebhookNotifier, WebhookLimiter
+from bot.chat.feishu.webhook import DEFAULT_TIMEOUT, FeishuWebhookNotifier, WebhookLimiter
 from bot.config import ConfigError, Settings
+
+if TYPE_CHECKING:
+    import lark_oapi as lark
+
+    from bot.chat.feishu.events import FeishuEvents
+    from bot.chat.feishu.longconn import LongConnection
+    from bot.chat.feishu.notifier import FeishuNotifier
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ class FeishuChannel:
     events: FeishuEvents | None = None
     long_connection: LongConnection | None = None
     mode: str = "http"
-    client: lark.Client | None = field(default=None, repr=False)
+    client: "lark.Client | None" = field(default=None, repr=False)
     _started: bool = field(default=False, repr=False)
 
     @property
@@ -65,7 +65,10 @@ class FeishuChannel:
             self.events.close()
 
 
-def _fetch_bot_open_id(client: lark.Client) -> str:
+def _fetch_bot_open_id(client: "lark.Client") -> str:
+    from lark_oapi.core.enum import AccessTokenType, HttpMethod
+    from lark_oapi.core.model import BaseRequest
+
     request = (BaseRequest.builder().http_method(HttpMethod.GET).uri("/open-apis/bot/v3/info")
                .token_types({AccessTokenType.TENANT}).build())
     response = client.request(request)
@@ -76,17 +79,21 @@ def _fetch_bot_open_id(client: lark.Client) -> str:
     return open_id
 
 
-def _is_command_of(handler: CommandRunner) -> Callable[[str], bool]:
+def _is_command_of(handler: Any) -> Callable[[str], bool]:
     check = getattr(handler, "is_command", None)
     if check is None:
         from bot.chat.commands import is_command as check  # the command layer's module-level test
     return check
 
 
-def build_feishu(settings: Settings, handler: CommandRunner | None, store, *,
+def build_feishu(settings: Settings, handler: Any | None, store, *,
                  timeout: float = DEFAULT_TIMEOUT, policy: RetryPolicy | None = None,
                  limiter: WebhookLimiter | None = None) -> FeishuChannel:
-    """Build the Feishu platform; raises ConfigError naming the variable that is missing."""
+    """Build the Feishu platform; raises ConfigError naming the variable that is missing.
+
+    lark-oapi (seconds to import) is loaded only when an app is configured: custom-bot webhooks
+    need nothing but requests.
+    """
     policy = policy or RetryPolicy()
 
     def webhook_secret(url: str) -> str | None:
@@ -96,6 +103,13 @@ def build_feishu(settings: Settings, handler: CommandRunner | None, store, *,
     webhooks = FeishuWebhookNotifier(webhook_secret, limiter=limiter, policy=policy, timeout=timeout)
     if not (settings.feishu_app_id and settings.feishu_app_secret):
         return FeishuChannel(notifier=None, webhook_notifier=webhooks, mode=settings.feishu_mode)
+
+    import lark_oapi as lark
+
+    from bot.chat.feishu.endpoint import event_endpoint
+    from bot.chat.feishu.events import BotIdentity, FeishuEvents
+    from bot.chat.feishu.longconn import LongConnection
+    from bot.chat.feishu.notifier import FeishuNotifier, build_client
 
     secret = settings.feishu_app_secret.get_secret_value()
     client = build_client(settings.feishu_app_id, secret, settings.feishu_domain, timeout)

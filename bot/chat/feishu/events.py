@@ -10,12 +10,13 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Protocol
-
-from lark_oapi.api.im.v1 import P2ImMessageReceiveV1
+from typing import TYPE_CHECKING, Protocol
 
 from bot.chat.commands.model import CommandContext, Reply
 from bot.chat.port import DeliveryError
+
+if TYPE_CHECKING:
+    from lark_oapi.api.im.v1 import P2ImMessageReceiveV1
 
 log = logging.getLogger(__name__)
 
