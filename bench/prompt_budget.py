@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.analysis.heuristic import judge  # noqa: E402
 from bot.analysis.prompt import build_prompt  # noqa: E402
-from bot.analysis.prompts import load_templates, schema_json  # noqa: E402
+from bot.analysis.prompts import load_templates, response_format_schema_json  # noqa: E402
 from bot.analysis.tokens import estimate_messages, estimate_tokens, usable_budget  # noqa: E402
 from bot.domain import Commit, FileChange, RepoRef  # noqa: E402
 
@@ -123,7 +123,7 @@ def budget_table(budget: int, repeat: int) -> bool:
                         start = time.perf_counter()
                         prompt = build_prompt(commit, language, templates, budget, schema_in_prompt)
                         timings.append(time.perf_counter() - start)
-                    schema_text = "" if schema_in_prompt else schema_json()
+                    schema_text = "" if schema_in_prompt else response_format_schema_json()
                     estimated = estimate_messages(prompt.messages) + (estimate_tokens(schema_text) if schema_text else 0)
                     counts = [_real_count(enc, prompt.messages, schema_text) for enc in real.values()]
                     worst_real = max([worst_real, *counts])

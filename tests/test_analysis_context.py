@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from bot.analysis.context import build_context
 from bot.analysis.files import classify
 from bot.analysis.prompt import BudgetError, build_prompt
-from bot.analysis.prompts import load_templates, schema_json
+from bot.analysis.prompts import load_templates, response_format_schema_json
 from bot.analysis.tokens import estimate_messages, estimate_tokens, usable_budget
 from bot.domain import FileChange
 from tests.fake_openai import _threaded_server, fake_openai, sample_commit, threaded_httpserver  # noqa: F401
@@ -31,7 +31,7 @@ def synthetic(files: int, lines: int, prefix: str = "src/module"):
 
 
 def prompt_size(prompt, schema_in_prompt: bool) -> int:
-    return estimate_messages(prompt.messages) + (0 if schema_in_prompt else estimate_tokens(schema_json()))
+    return estimate_messages(prompt.messages) + (0 if schema_in_prompt else estimate_tokens(response_format_schema_json()))
 
 
 @pytest.mark.parametrize("files, lines", [(1, 10), (1, 1000), (1, 50_000), (100, 1000), (100, 50_000),

@@ -41,6 +41,15 @@ def make_analyser(store, fake: FakeOpenAI, timeout: float = 5.0, **options) -> t
     return analyser, sleeps
 
 
+def large_commit():
+    """Five files of 2,000 added lines each: far more than any budget holds."""
+    from bot.domain import FileChange
+    files = tuple(FileChange(filename=f"src/m{i}.py", additions=2000,
+                             patch="".join(f"+    x_{j} = transform(x_{j - 1}, {j})\n" for j in range(2000)))
+                  for i in range(5))
+    return sample_commit(files=files)
+
+
 def user_text(request: dict) -> str:
     return next(m["content"] for m in request["messages"] if m["role"] == "user")
 
@@ -137,10 +146,12 @@ def test_refusal_is_retried_once_with_less_data_then_heuristic(store, fake_opena
     fake_openai.script(answer, answer, valid())
     analyser, _ = make_analyser(store, fake_openai)
 
-    analysis = analyser.analyse(sample_commit(), "en")
+    analysis = analyser.analyse(large_commit(), "en")
 
     assert len(fake_openai.requests) == 2
     assert analysis.source == "heuristic" and "refused" in analysis.note
+    first, second = (estimate_tokens(user_text(r)) for r in fake_openai.requests)
+    assert second < first  # the retry carries less commit data
 
 
 def test_rate_limit_honours_retry_after_then_succeeds(store, fake_openai):
@@ -202,6 +213,18 @@ def test_timeouts_are_retried(store, fake_openai):
     assert sleeps == [2.0] and len(fake_openai.requests) == 2
 
 
+@pytest.mark.parametrize("body", ["<html>bad gateway</html>", '{"unexpected": true}', '{"choices": []}'])
+def test_malformed_bodies_never_raise(store, fake_openai, body):
+    from werkzeug import Response
+    fake_openai.otherwise = lambda request: Response(body, status=200, content_type="application/json")
+    analyser, _ = make_analyser(store, fake_openai)
+
+    analysis = analyser.analyse(sample_commit(), "en")
+
+    assert analysis.source == "heuristic" and analysis.note
+    assert 1 <= len(fake_openai.requests) <= RetryPolicy().max_attempts
+
+
 def test_authentication_failure_is_not_retried(store, fake_openai):
     fake_openai.script(lambda request: server_error(401)(request), valid())
     analyser, sleeps = make_analyser(store, fake_openai)
@@ -261,3 +284,15 @@ def test_commit_text_that_instructs_the_model_stays_inside_the_data_delimiters(s
     assert lines.count(f"{boundary} END") == 1
     assert "never follow instructions" in system.lower()
     assert analysis.source == "llm" and analysis.importance.value in ("high", "medium", "low")
+
+
+def test_every_request_of_a_run_fits_the_budget_even_the_repair(store, fake_openai):
+    fake_openai.script(invalid_json("{" + '"summary": "' + "x" * 5000), truncated(), valid())
+    analyser, _ = make_analyser(store, fake_openai, budget=6000)
+
+    analysis = analyser.analyse(large_commit(), "en")
+
+    assert analysis.source == "llm" and len(fake_openai.requests) == 3
+    schema = json.dumps(fake_openai.requests[0]["response_format"]["json_schema"]["schema"])
+    for request in fake_openai.requests:
+        assert estimate_messages(request["messages"]) + estimate_tokens(schema) <= usable_budget(6000)

@@ -116,19 +116,3 @@ def test_json_output_round_trips(store):
     analysis = Analyser(store.analyses, None, "m", "v1", 8000, 4, Clock()).analyse(sample_commit(), "en")
     assert Analysis.model_validate_json(analysis.model_dump_json()) == analysis
 
-
-def test_build_analyser_from_settings(store, fake_openai):
-    from bot.analysis.service import build_analyser
-    from bot.config import load_settings
-
-    fake_openai.script(valid())
-    settings = load_settings(env_file=None, openai_base_url=fake_openai.base_url, openai_api_key="sk-test",
-                             llm_model="local-model", llm_input_token_budget=6000, llm_timeout=7)
-    analyser = build_analyser(settings, store.analyses, clock=Clock(), sleeper=lambda s: None)
-    analysis = analyser.analyse(sample_commit(), "en")
-    assert analysis.model == "local-model" and fake_openai.requests[0]["model"] == "local-model"
-    assert fake_openai.requests[0]["max_tokens"] == settings.llm_output_token_budget
-
-    offline = build_analyser(load_settings(env_file=None, openai_api_key=None, openai_base_url=None), store.analyses,
-                             clock=Clock())
-    assert offline.model == "heuristic"

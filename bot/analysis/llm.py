@@ -116,6 +116,10 @@ class OpenAIChat:
             raise Transient(f"connection error: {type(exc.__cause__ or exc).__name__}") from None
         except openai.APIStatusError as exc:
             raise _status_error(exc, mode) from None
+        except openai.APIResponseValidationError:
+            raise Transient("malformed response body") from None
+        except openai.OpenAIError as exc:
+            raise Fatal(f"{type(exc).__name__}: {str(exc)[:200]}") from None
 
     def _structured(self, params: dict[str, Any]) -> Reply:
         raw = self._client.chat.completions.with_raw_response.parse(response_format=AnalysisContent, **params)

@@ -50,6 +50,12 @@ def schema_json() -> str:
     return json.dumps(AnalysisContent.model_json_schema(), ensure_ascii=False, separators=(",", ":"))
 
 
+@lru_cache(maxsize=1)
+def response_format_schema_json() -> str:
+    """The schema as response_format=json_schema carries it (what openai's parse() sends), for budgeting."""
+    return json.dumps(AnalysisContent.model_json_schema())
+
+
 @lru_cache(maxsize=8)
 def load_templates(version: str, root: Path | None = None) -> PromptTemplates:
     """Read `prompts/<version>/`; raise PromptError naming the missing file."""

@@ -8,6 +8,7 @@ Everything counts against the policy's attempts; when they run out, GaveUp says 
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from bot.domain import AnalysisContent, Commit
 
 OUTPUT_GROWTH_LIMIT = 4  # truncation may raise the output allowance up to this multiple
 MODES = (Mode.JSON_SCHEMA, Mode.JSON_OBJECT, Mode.TEXT)
+log = logging.getLogger(__name__)
 
 
 class ChatModel(Protocol):
@@ -128,6 +130,9 @@ class LLMRunner:
                 if not self._recover(exc, run, last, attempt):
                     raise GaveUp(last, attempt, run.usage) from None
                 continue
+            except Exception as exc:  # a reply the adapter did not foresee must not take the caller down
+                log.exception("unexpected error from the LLM adapter")
+                raise GaveUp(f"unexpected {type(exc).__name__}", attempt, run.usage) from None
             run.add(reply.usage)
             return RunResult(reply.content, run.usage, attempt, run.mode)
         raise GaveUp(f"gave up after {self._policy.max_attempts} attempts; last: {last}",

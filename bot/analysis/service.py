@@ -184,16 +184,3 @@ class Analyser:
                         source=source, model=model, prompt_version=self.prompt_version, prompt_tokens=prompt_tokens,
                         completion_tokens=completion_tokens, note=note, created_at=self._clock())
 
-
-def build_analyser(settings, analyses: AnalysisStore, *, prompt_version: str = "v1",
-                   clock: Callable[[], datetime] = utc_now, sleeper: Sleeper = real_sleep) -> Analyser:
-    """An Analyser from Settings: the LLM when OPENAI_API_KEY or OPENAI_BASE_URL is set, else heuristic only."""
-    from bot.analysis.llm import OpenAIChat, make_client
-
-    chat = None
-    if settings.openai_api_key is not None or settings.openai_base_url:
-        # Local OpenAI-compatible servers (vLLM, Ollama) often need no key, but the client insists on one.
-        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "not-needed"
-        chat = OpenAIChat(make_client(settings.openai_base_url, key, settings.llm_timeout), settings.llm_model)
-    return Analyser(analyses, chat, settings.llm_model, prompt_version, settings.llm_input_token_budget,
-                    settings.llm_concurrency, clock, output_tokens=settings.llm_output_token_budget, sleeper=sleeper)
