@@ -1,7 +1,8 @@
 """Benchmark: prompt size and build time for commits from tiny to huge; heuristic agreement.
 
 Part 1 builds the real prompt (system + user message + schema) for synthetic commits with
-10, 1,000 and 50,000 changed lines spread over 1, 100 and 3,000 files, for both languages
+10, 1,000 and 50,000 changed lines spread over 1, 100 and 3,000 files (at least one line per
+file, so "10 lines" over 3,000 files is 3,000 lines), for both languages
 and both output modes, and prints the estimated prompt tokens, files whose diff was included,
 listed and omitted, changed lines omitted, and the build time. Target: every prompt within
 LLM_INPUT_TOKEN_BUDGET. When bpe-openai (dev extra) is installed the real cl100k_base and

@@ -102,8 +102,8 @@ class OpenAIChat:
 
     def complete(self, messages: list[dict[str, str]], mode: Mode, max_output_tokens: int) -> Reply:
         """One request; a validated analysis or an LLMError subclass saying what went wrong."""
-        params: dict[str, Any] = {"model": self.model, "messages": messages, self._limit_param: max_output_tokens,
-                                  "temperature": 0}
+        # No temperature: reasoning models reject any but the default, and a 400 would read as a format rejection.
+        params: dict[str, Any] = {"model": self.model, "messages": messages, self._limit_param: max_output_tokens}
         try:
             if mode is Mode.JSON_SCHEMA:
                 return self._structured(params)
