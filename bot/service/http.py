@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 
+from waitress import wasyncore
 from waitress.server import create_server
 
 log = logging.getLogger(__name__)
@@ -89,7 +91,15 @@ class HttpServer:
         log.info("http server listening", extra={"port": self.port})
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop accepting, let in-flight requests finish, and close."""
-        self._server.close()
-        self._server.task_dispatcher.shutdown(timeout=timeout)  # type: ignore[attr-defined]
+        """Stop accepting, let in-flight requests finish and flush, then close every connection."""
+        server = self._server
+        # Sockets belong to the server's loop thread: closing them from here races its select().
+        # The trigger runs each step inside that loop.
+        server.trigger.pull_trigger(lambda: wasyncore.dispatcher.close(server))  # type: ignore[attr-defined]
+        server.task_dispatcher.shutdown(cancel_pending=False, timeout=timeout)  # type: ignore[attr-defined]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and any(
+                getattr(channel, "total_outbufs_len", 0) for channel in list(server._map.values())):  # type: ignore[attr-defined]
+            time.sleep(0.02)  # responses written by finished requests are still being flushed
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))  # type: ignore[attr-defined]
         self._thread.join(timeout)

@@ -62,9 +62,10 @@ def serve_forever(bot: Bot, http: bool = True, scheduler: bool = True, console: 
         server.start()
     if jobs is not None:
         jobs.start()
-    if bot.slack is not None and bot.slack.socket_mode:
+    # Inbound connections belong to the web role: a separate worker must not also receive events.
+    if http and bot.slack is not None and bot.slack.socket_mode:
         bot.slack.start_socket_mode()
-    if bot.feishu is not None:
+    if http and bot.feishu is not None:
         bot.feishu.start_long_connection()
     if console:
         from bot.chat.console import ConsoleSession
