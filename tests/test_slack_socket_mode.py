@@ -75,7 +75,7 @@ def test_commands_arrive_over_socket_mode_and_are_answered(store, fake):
                              "payload": {**command, "command": "/subscriptions", "text": "", "response_url": list_url}})
         assert socket.acks.get(timeout=5)["envelope_id"] == "e2"
         [answer] = fake.wait_for("response_url")
-        assert answer.params["_path"].endswith(list_url.rsplit("/", 1)[-1]) and "no subscriptions" in answer.params["text"]
+        assert list_url.endswith(answer.params["_path"]) and "no subscriptions" in answer.params["text"]
     finally:
         slack.stop()
         socket.close()

@@ -60,7 +60,8 @@ def _not_found_text(prefix: str, result: LookupResult) -> str:
         return f"Could not look up {prefix}: " + "; ".join(result.failures) + ". Try again later."
     lines = [f"No commit {prefix} in {where}."]
     if result.skipped:
-        lines.append(f"Not searched ({len(result.skipped)} more repositories): name one with /commit {prefix} owner/repo")
+        lines.append(f"Not searched ({len(result.skipped)} more repositories): "
+                     f"name one with /commit {prefix} owner/repo")
     if len(prefix) < SHORT_PREFIX:
         lines.append("A short prefix may match several commits on GitHub; try 7 or more digits.")
     return "\n".join(lines)

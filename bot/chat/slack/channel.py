@@ -16,6 +16,7 @@ from bot.chat.commands.links import web_host
 from bot.chat.slack.app import SlackListeners, build_app
 from bot.chat.slack.client import SlackRetryPolicy, make_client
 from bot.chat.slack.notifier import SlackNotifier
+from bot.chat.slack.priority import ForegroundFirst
 from bot.chat.slack.wsgi import slack_wsgi
 from bot.config import ConfigError, Settings
 from bot.service.http import WSGIApp
@@ -23,7 +24,8 @@ from bot.store import Store
 
 log = logging.getLogger(__name__)
 
-LAZY_WORKERS = 32
+# Commands answered at once; more than LLM_CONCURRENCY so quick commands do not queue behind LLM waits.
+BACKGROUND_WORKERS = 16
 
 
 class SlackChannel:
@@ -60,8 +62,8 @@ class SlackChannel:
         self._executor.shutdown(wait=True, cancel_futures=True)
 
 
-def build_slack(settings: Settings, handler: CommandHandler, store: Store,
-                sleep: Callable[[float], None] = time.sleep, lazy_workers: int = LAZY_WORKERS) -> SlackChannel:
+def build_slack(settings: Settings, handler: CommandHandler, store: Store, sleep: Callable[[float], None] = time.sleep,
+                background_workers: int = BACKGROUND_WORKERS) -> SlackChannel:
     """Build the Slack channel from Settings; nothing connects until the first request (or Socket Mode start)."""
     if settings.slack_bot_token is None:
         raise ConfigError("SLACK_BOT_TOKEN: required for Slack")
@@ -72,7 +74,9 @@ def build_slack(settings: Settings, handler: CommandHandler, store: Store,
     policy = SlackRetryPolicy(sleep=sleep)
     client = make_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url, policy)
     hosts = tuple(dict.fromkeys(("github.com", web_host(settings.github_api_url))))
-    executor = ThreadPoolExecutor(max_workers=lazy_workers, thread_name_prefix="slack")
-    listeners = SlackListeners(handler, store, client, policy, hosts)
+    executor = ThreadPoolExecutor(max_workers=background_workers, thread_name_prefix="slack")
+    gate = ForegroundFirst()
+    listeners = SlackListeners(handler, store, client, policy, hosts, executor, gate)
     app = build_app(secret, client, listeners, executor)
-    return SlackChannel(app, client, SlackNotifier(client), slack_wsgi(app) if secret else None, executor, app_token)
+    return SlackChannel(app, client, SlackNotifier(client), slack_wsgi(app, gate) if secret else None, executor,
+                        app_token)

@@ -8,6 +8,7 @@ from http import HTTPStatus
 from slack_bolt import App
 from slack_bolt.request import BoltRequest
 
+from bot.chat.slack.priority import ForegroundFirst
 from bot.service.http import json_response
 
 MAX_BODY = 1_000_000  # Slack payloads are a few KB; anything bigger is not Slack
@@ -23,8 +24,9 @@ def _headers(environ: dict) -> dict[str, str]:
     return headers
 
 
-def slack_wsgi(app: App) -> Callable[[dict, Callable], Iterable[bytes]]:
+def slack_wsgi(app: App, gate: ForegroundFirst | None = None) -> Callable[[dict, Callable], Iterable[bytes]]:
     """POST only; Bolt verifies the signature (401 when bad or stale) and routes the request."""
+    gate = gate or ForegroundFirst()
 
     def endpoint(environ: dict, start_response: Callable) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") != "POST":
@@ -36,8 +38,9 @@ def slack_wsgi(app: App) -> Callable[[dict, Callable], Iterable[bytes]]:
         if length < 0 or length > MAX_BODY:
             return json_response(start_response, "413 Payload Too Large", {"error": "body too large"})
         body = environ["wsgi.input"].read(length).decode("utf-8", errors="replace") if length else ""
-        response = app.dispatch(BoltRequest(body=body, query=environ.get("QUERY_STRING", ""),
-                                            headers=_headers(environ)))
+        with gate.foreground():
+            response = app.dispatch(BoltRequest(body=body, query=environ.get("QUERY_STRING", ""),
+                                                headers=_headers(environ)))
         payload = (response.body or "").encode("utf-8")
         headers = [(name, value) for name, values in response.headers.items() for value in values
                    if name.lower() != "content-length"]
