@@ -147,6 +147,11 @@ def test_subscribe_checks_github_then_saves_with_defaults(env):
     assert (sub.repo.full_name, sub.branch, sub.threshold, sub.digest_time, sub.timezone, sub.language) == (
         "Octo/Widgets", "trunk", Importance.HIGH, time(9, 0), "UTC", "zh")
     assert env.changed == 1
+    # The worker is asked to record the head now, so nothing landing before its next cycle is lost.
+    assert env.store.cursors.take_poll_requests() == [(RepoRef.parse("Octo/Widgets"), "trunk")]
+    env.store.cursors.advance(RepoRef.parse("Octo/Widgets"), "trunk", "a" * 40, None, datetime.now(timezone.utc))
+    env.run("/subscribe octo/widgets --min low")
+    assert env.store.cursors.take_poll_requests() == []  # already watched: no extra poll
 
 
 def test_subscribe_with_every_option(env):
