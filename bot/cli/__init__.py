@@ -1,0 +1,36 @@
+"""Command-line entry point: parse, call a service, render. `commit-radar --help` lists the commands."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from bot.cli.parser import EXIT_USAGE, UsageError, build_parser
+from bot.config import ConfigError, load_settings
+
+__all__ = ["main", "build_parser"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `commit-radar` and `python -m bot`."""
+    try:
+        args = build_parser().parse_args(argv)
+        settings = load_settings(args.env_file)
+    except UsageError as exc:
+        print(f"commit-radar: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ConfigError as exc:
+        print(f"commit-radar: configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+    from bot.logs import setup_logging
+
+    setup_logging(settings.log_level, settings.secret_values())
+    from bot.cli import process, reports, subscriptions
+
+    handler = {"run": process.run, "serve": process.serve, "worker": process.worker, "doctor": process.doctor,
+               "subscriptions": subscriptions.manage, "analyze": reports.analyze, "digest": reports.digest}[args.command]
+    try:
+        return handler(args, settings)
+    except KeyboardInterrupt:
+        return 130

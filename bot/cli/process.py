@@ -1,0 +1,63 @@
+"""`run`, `serve`, `worker` and `doctor`: the long-running process and its health checks."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from bot.cli.parser import EXIT_USAGE
+from bot.config import ConfigError, Settings
+
+log = logging.getLogger("bot.cli")
+
+
+def _log_config(settings: Settings) -> None:
+    for key, value in settings.masked().items():
+        log.info("config", extra={"key": key, "value": value})
+
+
+def run(args, settings: Settings, http: bool = True, scheduler: bool = True) -> int:
+    """The whole bot (HTTP and scheduler; the console when no chat platform is set) until SIGTERM."""
+    from bot.bootstrap import build
+    from bot.service.process import serve_forever
+
+    _log_config(settings)
+    try:
+        bot = build(settings)
+    except ConfigError as exc:
+        print(f"commit-radar: configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    console = http and scheduler and not settings.chat_platforms
+    try:
+        serve_forever(bot, http=http, scheduler=scheduler, console=console)
+    finally:
+        bot.close()
+    return 0
+
+
+def serve(args, settings: Settings) -> int:
+    """HTTP only: the web role."""
+    return run(args, settings, http=True, scheduler=False)
+
+
+def worker(args, settings: Settings) -> int:
+    """Scheduler only: the one worker."""
+    return run(args, settings, http=False, scheduler=True)
+
+
+def doctor(args, settings: Settings) -> int:
+    """Print the effective configuration and one line per service check; 1 if any failed."""
+    from bot.bootstrap import build_store_only as build
+    from bot.service.doctor import run_checks
+
+    for key, value in settings.masked().items():
+        print(f"{key}={value}")
+    print()
+    bot = build(settings)
+    try:
+        results = run_checks(settings, bot.store)
+    finally:
+        bot.close()
+    for result in results:
+        print(f"{'ok  ' if result.ok else 'FAIL'} {result.name:<9} {result.detail}")
+    return 0 if all(result.ok for result in results) else 1

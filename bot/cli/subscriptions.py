@@ -1,0 +1,57 @@
+"""`subscriptions list|add|remove`: manage subscriptions in the store from a terminal."""
+
+from __future__ import annotations
+
+import sys
+
+from bot.cli.parser import EXIT_USAGE
+from bot.config import Settings
+from bot.domain import Subscription
+
+
+def manage(args, settings: Settings) -> int:
+    """List, add or remove subscriptions in the store."""
+    from bot.bootstrap import build_store_only as build
+
+    if args.action == "add":
+        try:
+            sub = Subscription(
+                platform=args.platform, channel=args.channel, repo=args.repo, branch=args.branch,
+                threshold=args.threshold, digest_time=args.digest or settings.digest_clock,
+                timezone=args.tz or settings.timezone, language=args.lang or settings.language,
+                paths=args.paths, ignore_authors=args.ignore_authors, include_merges=not args.no_merges,
+                empty_digest="skip" if args.skip_empty_digest else "note", webhook_secret=args.secret,
+            )
+        except ValueError as exc:
+            print(f"commit-radar: error: {' '.join(str(exc).split())}", file=sys.stderr)
+            return EXIT_USAGE
+    bot = build(settings)
+    try:
+        store = bot.store.subscriptions
+        if args.action == "list":
+            _print_subscriptions(store.list(platform=args.platform, channel=args.channel))
+        elif args.action == "add":
+            saved, created = store.save(sub)
+            print(f"{'added' if created else 'updated'} #{saved.id} {saved.repo}@{saved.branch} "
+                  f"-> {saved.platform}:{saved.channel} (min {saved.threshold.value})")
+        else:
+            removed = store.remove(args.platform, args.channel, args.repo, args.branch)
+            if not removed:
+                print(f"no subscription to {args.repo} for {args.platform}:{args.channel}", file=sys.stderr)
+                return 1
+            print(f"removed {removed} subscription(s) to {args.repo}")
+    finally:
+        bot.close()
+    return 0
+
+
+def _print_subscriptions(subs: list[Subscription]) -> None:
+    if not subs:
+        print("no subscriptions")
+        return
+    print(f"{'id':>4}  {'repo@branch':<40} {'platform:channel':<30} {'min':<6} {'digest':<18} state")
+    for sub in subs:
+        state = f"paused: {sub.paused_reason}" if sub.paused else "active"
+        digest = f"{sub.digest_time:%H:%M} {sub.timezone}"
+        print(f"{sub.id:>4}  {f'{sub.repo}@{sub.branch}':<40} {f'{sub.platform}:{sub.channel}':<30} "
+              f"{sub.threshold.value:<6} {digest:<18} {state}")
