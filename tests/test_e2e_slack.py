@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import urllib.request
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -92,6 +93,12 @@ def test_subscribe_cards_digest_and_lookup(stack):
     assert "handle empty input" in json.dumps(answer) and answer[0].get("response_type") == "in_channel"
     assert len(llm.requests) == 2  # cached
     assert hostile  # posted above
+    with urllib.request.urlopen(bot.url + "/metrics", timeout=5) as answer:
+        metrics = answer.read().decode()
+    for name in ("commit_radar_polls_total", "commit_radar_github_requests", "commit_radar_github_not_modified",
+                 "commit_radar_analyses_total{source=\"llm\"}", "commit_radar_analysis_prompt_tokens",
+                 "commit_radar_deliveries_total{kind=\"card\",platform=\"slack\"}", "commit_radar_errors"):
+        assert name in metrics, name
 
 
 def test_kill_9_mid_delivery_then_restart_delivers_each_card_once(stack):
