@@ -46,6 +46,7 @@ from pytest_httpserver import HTTPServer  # noqa: E402
 from bot.domain import Commit, RepoRef, Subscription  # noqa: E402
 from bot.store import open_store  # noqa: E402
 from tests.fake_openai import FakeOpenAI, slow, valid  # noqa: E402
+from tests.e2e_stack import free_port  # noqa: E402
 from tests.fake_slack import FakeSlack, command_body, signed_headers  # noqa: E402
 
 SECRET = "bench-signing-secret"
@@ -54,10 +55,6 @@ REPO = "octo/widgets"
 CHANNEL = "C0001"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def seed(database_url: str, count: int) -> list[str]:

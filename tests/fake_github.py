@@ -335,3 +335,33 @@ def fake_github(fake_github_server):
     errors = list(fake_github_server.handler_errors)
     fake_github_server.clear()
     assert not errors, f"fake GitHub handler failed: {errors!r}"
+
+
+@pytest.fixture
+def clock(fake_github) -> FakeClock:
+    """A fake clock shared by the fake GitHub (its rate-limit resets) and the bot's retry policy."""
+    clock = FakeClock()
+    fake_github.now = clock.now
+    return clock
+
+
+@pytest.fixture
+def make_source(fake_github, clock):
+    """Builds GitHubSources on the fake whose waits only advance `clock`; closes them afterwards."""
+    from bot.github.client import GitHubClient
+    from bot.github.retry import RetryPolicy
+    from bot.github.source import GitHubSource
+
+    made: list[GitHubSource] = []
+
+    def make(token: str | None = None, api_url: str | None = None, max_wait: float | None = None,
+             **options) -> GitHubSource:
+        limits = {"max_wait": max_wait} if max_wait is not None else {}
+        policy = RetryPolicy(sleep=clock.sleep, now=clock.now, jitter=lambda: 1.0, **limits)
+        source = GitHubSource(GitHubClient(api_url or fake_github.api_url, token, 5, policy), **options)
+        made.append(source)
+        return source
+
+    yield make
+    for source in made:
+        source.close()

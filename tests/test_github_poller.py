@@ -13,25 +13,14 @@ from bot.github.retry import RetryPolicy
 from bot.github.source import GitHubSource
 from bot.service.poller import poll_all, poll_branch
 from bot.store import open_store
-from tests.fake_github import FakeClock
-from tests.fake_github import fake_github, fake_github_server  # noqa: F401
+from tests.fake_github import clock, fake_github, fake_github_server, make_source  # noqa: F401
 
 REPO = RepoRef.parse("octo/hello")
 
 
 @pytest.fixture
-def clock(fake_github) -> FakeClock:
-    clock = FakeClock()
-    fake_github.now = clock.now
-    return clock
-
-
-@pytest.fixture
-def source(fake_github, clock):
-    policy = RetryPolicy(sleep=clock.sleep, now=clock.now, jitter=lambda: 1.0)
-    made = GitHubSource(GitHubClient(fake_github.api_url, None, 5, policy))
-    yield made
-    made.close()
+def source(make_source):
+    return make_source()
 
 
 def poll(source, store, clock, repo: RepoRef = REPO, branch: str = "main"):

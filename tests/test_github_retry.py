@@ -12,26 +12,15 @@ from bot.github.client import GitHubClient
 from bot.github.errors import RateLimited, Unavailable
 from bot.github.retry import Reply, RetryPolicy
 from bot.github.source import GitHubSource
-from tests.fake_github import FakeClock
-from tests.fake_github import fake_github, fake_github_server  # noqa: F401
+from tests.fake_github import clock, fake_github, fake_github_server, make_source  # noqa: F401
 
 REPO = RepoRef.parse("octo/hello")
 
 
 @pytest.fixture
-def clock(fake_github) -> FakeClock:
-    clock = FakeClock()
-    fake_github.now = clock.now
-    return clock
-
-
-@pytest.fixture
-def source(fake_github, clock):
+def source(fake_github, make_source):
     fake_github.add_repo("octo/hello")
-    policy = RetryPolicy(sleep=clock.sleep, now=clock.now, jitter=lambda: 1.0, max_wait=120)
-    made = GitHubSource(GitHubClient(fake_github.api_url, None, 5, policy))
-    yield made
-    made.close()
+    return make_source(max_wait=120)
 
 
 def list_head(source: GitHubSource):

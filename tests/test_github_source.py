@@ -8,36 +8,12 @@ from datetime import timedelta
 import pytest
 
 from bot.domain import RepoRef
-from bot.github.client import GitHubClient
 from bot.github.errors import BadCredentials, EmptyRepository, Forbidden, GitHubError, Moved, NotFound
-from bot.github.retry import RetryPolicy
 from bot.github.source import GitHubSource
-from tests.fake_github import FakeClock, FakeGitHub, file_entry
-from tests.fake_github import fake_github, fake_github_server  # noqa: F401
+from tests.fake_github import FakeGitHub, file_entry
+from tests.fake_github import clock, fake_github, fake_github_server, make_source  # noqa: F401
 
 REPO = RepoRef.parse("octo/hello")
-
-
-@pytest.fixture
-def clock(fake_github) -> FakeClock:
-    clock = FakeClock()
-    fake_github.now = clock.now
-    return clock
-
-
-@pytest.fixture
-def make_source(fake_github, clock):
-    made: list[GitHubSource] = []
-
-    def make(token: str | None = None, api_url: str | None = None, **options) -> GitHubSource:
-        policy = RetryPolicy(sleep=clock.sleep, now=clock.now, jitter=lambda: 1.0)
-        source = GitHubSource(GitHubClient(api_url or fake_github.api_url, token, 5, policy), **options)
-        made.append(source)
-        return source
-
-    yield make
-    for source in made:
-        source.close()
 
 
 def start(source: GitHubSource, repo: RepoRef = REPO, branch: str = "main"):

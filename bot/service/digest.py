@@ -6,24 +6,17 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from datetime import timezone as dt_timezone
-from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from bot.analysis.port import Analyses
 from bot.clock import Clock
-from bot.domain import Analysis, Commit, Digest, DigestEntry, RepoRef, Subscription
+from bot.domain import Digest, DigestEntry, RepoRef, Subscription
 from bot.service.delivery import DEFERRED, Deliverer
 from bot.service.filters import wants
 from bot.store import Store
 
 log = logging.getLogger(__name__)
 
-
-class Analyses(Protocol):
-    """What digests need from the analyser."""
-
-    def analyse(self, commit: Commit, language: str) -> Analysis:
-        """A complete analysis (cached when it exists)."""
-        ...
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal
 
-from bot.domain import Analysis, Card, Commit, RepoRef
+from bot.analysis.port import Analyses
+from bot.domain import Card, Commit, RepoRef
 from bot.github.errors import GitHubError, NotFound
 from bot.github.port import CommitSource
 from bot.render.card import build_card
@@ -20,13 +21,6 @@ FULL_SHA = 40
 MAX_API_REPOS = 20
 MAX_CANDIDATES = 10
 
-
-class Analyses(Protocol):
-    """What the lookup needs from the analyser."""
-
-    def analyse(self, commit: Commit, language: str) -> Analysis:
-        """A complete analysis (cached when it exists; may call the LLM)."""
-        ...
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ from datetime import date
 
 from bot.domain import Commit, Digest, DigestEntry, RepoRef
 from bot.github.port import CommitSource
-from bot.service.digest import Analyses, day_window
+from bot.analysis.port import Analyses
+from bot.service.digest import day_window
 from bot.store import Store
 
 Progress = Callable[[int], None]

@@ -11,7 +11,7 @@ from bot.clock import Clock
 from bot.domain import Commit, RepoRef, Subscription
 from bot.github.port import CommitSource
 from bot.service.delivery import DEFERRED, SENT, Deliverer
-from bot.service.digest import Analyses
+from bot.analysis.port import Analyses
 from bot.service.filters import wants
 from bot.service.metrics import Metrics
 from bot.service.poller import poll_all

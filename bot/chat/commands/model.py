@@ -15,7 +15,8 @@ from bot.domain import Card, RepoRef, Subscription
 
 if TYPE_CHECKING:
     from bot.github.port import CommitSource
-    from bot.service.lookup import Analyses, CommitLookup
+    from bot.analysis.port import Analyses
+    from bot.service.lookup import CommitLookup
     from bot.store import Store
 
 
