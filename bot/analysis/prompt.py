@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from bot.analysis.context import ContextStats, build_context
 from bot.analysis.prompts import PromptTemplates, response_format_schema_json
-from bot.analysis.tokens import estimate_messages, estimate_tokens, usable_budget
+from bot.analysis.tokens import estimate_fixed, estimate_messages, usable_budget
 from bot.domain import Commit
 
 MIN_DATA_TOKENS = 150
@@ -45,7 +45,7 @@ def build_prompt(commit: Commit, language: str, templates: PromptTemplates, budg
     """Messages for `commit` whose estimate, schema and `reserve` included, stays within the usable budget."""
     usable = usable_budget(budget) - reserve
     # With response_format=json_schema the server shows the schema to the model too: count it always.
-    schema_cost = 0 if schema_in_prompt else estimate_tokens(response_format_schema_json())
+    schema_cost = 0 if schema_in_prompt else estimate_fixed(response_format_schema_json())
     fixed = estimate_messages(_messages(templates, language, schema_in_prompt, "")[0]) + schema_cost
     data_budget = int((usable - fixed) * shrink)
     for _ in range(FIT_ROUNDS):

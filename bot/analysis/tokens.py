@@ -153,9 +153,17 @@ def _pieces(text: str) -> int:
     return math.ceil(count)
 
 
+@lru_cache(maxsize=64)
+def estimate_fixed(text: str) -> int:
+    """`estimate_tokens` for text that recurs unchanged (instructions, schema): counted once per process."""
+    return estimate_tokens(text)
+
+
 def estimate_messages(messages: list[dict[str, str]]) -> int:
     """Estimated prompt tokens of a chat request made of `messages`."""
-    return REPLY_OVERHEAD + sum(MESSAGE_OVERHEAD + estimate_tokens(m["content"]) for m in messages)
+    # The system message is the same instructions for every commit; only the data varies.
+    return REPLY_OVERHEAD + sum(MESSAGE_OVERHEAD + (estimate_fixed if m["role"] == "system" else estimate_tokens)(
+        m["content"]) for m in messages)
 
 
 def usable_budget(budget: int) -> int:
