@@ -137,3 +137,14 @@ def test_run_migrates_serves_healthz_and_stops_on_sigterm(tmp_path):
     assert process.returncode == 0
     assert "key=GITHUB_TOKEN value=***" in err and "ghp_never_logged_123" not in err
     assert (tmp_path / "data" / "commit-radar.db").exists()
+
+
+def test_run_on_a_port_in_use_says_so_in_one_line(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = cli(tmp_path, "run", env={"HOST": "127.0.0.1", "PORT": str(port)})
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr.splitlines()[-1]

@@ -7,6 +7,7 @@ import sys
 
 from bot.cli.parser import EXIT_USAGE
 from bot.config import ConfigError, Settings
+from bot.service.http import PortUnavailable
 
 log = logging.getLogger("bot.cli")
 
@@ -30,6 +31,10 @@ def run(args, settings: Settings, http: bool = True, scheduler: bool = True) -> 
     console = http and scheduler and not settings.chat_platforms
     try:
         serve_forever(bot, http=http, scheduler=scheduler, console=console)
+    except PortUnavailable as exc:
+        print(f"commit-radar: cannot listen on {settings.host}:{settings.port} ({exc}); "
+              f"set PORT (or HOST) to a free address", file=sys.stderr)
+        return 1
     finally:
         bot.close()
     return 0

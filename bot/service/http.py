@@ -72,12 +72,19 @@ def health_app(checks: dict[str, Callable[[], None]]) -> WSGIApp:
     return app
 
 
+class PortUnavailable(Exception):
+    """The HTTP server could not bind its address (in use, or not allowed)."""
+
+
 class HttpServer:
     """waitress serving the router on a background thread until `stop()`."""
 
     def __init__(self, app: WSGIApp, host: str, port: int, threads: int = 16) -> None:
-        self._server = create_server(app, host=host, port=port, threads=threads,
-                                     channel_timeout=30, connection_limit=1000, ident="commit-radar")
+        try:
+            self._server = create_server(app, host=host, port=port, threads=threads,
+                                         channel_timeout=30, connection_limit=1000, ident="commit-radar")
+        except OSError as exc:
+            raise PortUnavailable(exc.strerror or str(exc)) from None
         self._thread = threading.Thread(target=self._server.run, name="http", daemon=True)
 
     @property
