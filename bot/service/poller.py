@@ -106,15 +106,22 @@ def _poll(source: CommitSource, store: Store, repo: RepoRef, branch: str, clock:
         store.cursors.advance(repo, branch, listing.head_sha, listing.etag, clock())
         log.info("cursor initialized", extra={"repo": str(repo), "branch": branch, "head": listing.head_sha})
         return PollOutcome(repo, branch, "initialized")
-    # After a force-push the listing may name commits stored earlier; they are never returned twice.
-    known = store.commits.known(repo, listing.shas)
+    # After a force-push the listing may name commits seen on this branch earlier; never returned twice.
+    known = store.commits.known(repo, listing.shas, branch=branch)
     fresh = [sha for sha in listing.shas if sha not in known]
     if listing.cursor_lost and known:
         # A plain page of history: what precedes the newest stored commit was seen (or predates us).
         last_known = max(index for index, sha in enumerate(listing.shas) if sha in known)
         fresh = [sha for sha in listing.shas[last_known + 1:] if sha not in known]
     saved: list[str] = []
+    # Commits stored already (looked up with /commit, or seen on another watched branch) need no
+    # request: they only join this branch, where they are news for this branch's channels.
+    stored = store.commits.known(repo, fresh)
     for sha in fresh:
+        if sha in stored:
+            if store.commits.add_to_branch(repo, sha, branch):
+                saved.append(sha)
+            continue
         try:
             commit = source.fetch_commit(repo, sha)
         except GitHubError as exc:
@@ -135,6 +142,7 @@ def _moved(source: CommitSource, store: Store, repo: RepoRef, branch: str, curso
            clock: Clock, follow_move: bool) -> PollOutcome:
     new = moved.new_repo
     renamed = store.subscriptions.rename_repo(repo, new)
+    store.commits.rename_repo(repo, new)
     if store.cursors.get(new, branch).last_sha is None and cursor.last_sha is not None:
         # Carry the position over (without the ETag, which belonged to the old URL) so nothing is skipped.
         store.cursors.advance(new, branch, cursor.last_sha, None, clock())

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from bot.clock import Clock
 from bot.domain import Commit, RepoRef, Subscription
 from bot.github.port import CommitSource
-from bot.service.delivery import DEFERRED, SENT, Deliverer
 from bot.analysis.port import Analyses
+from bot.service.delivery import DEFERRED, SENT, Deliverer
+from bot.store.deliveries import PENDING
 from bot.service.filters import wants
 from bot.service.metrics import Metrics
 from bot.service.poller import poll_all
@@ -23,6 +24,11 @@ REPORT_AFTER_FAILURES = 3
 ROLLUP_LISTED = 30
 # GitHub-wide trouble is not the subscription's fault: retried quietly, never reported to channels.
 UNREPORTED_FAILURES = {"rate_limited", "unavailable"}
+# A commit whose delivery keeps failing is given up after this many cycles (logged), so one channel
+# that never accepts anything cannot keep a growing backlog in front of every other repository.
+MAX_HELD_CYCLES = 24
+# Pending (commit, branch) pairs handled in one delivery pass.
+BATCH = 1000
 
 ROLLUP_TEXT = {
     "zh": "本轮另有 {count} 个提交超出每轮卡片上限（{limit}），未单独推送，将收录在每日摘要中：",
@@ -65,6 +71,8 @@ class Watcher:
         # One delivery pass at a time: a webhook-triggered poll must not race the regular cycle
         # over the same pending claims.
         self._lock = threading.Lock()
+        # Cycles each (repo, sha, branch) was held back (deferred delivery, a crash while delivering).
+        self._held: dict[tuple[str, str, str], int] = {}
 
     def run_cycle(self, pairs: list[tuple[RepoRef, str]] | None = None) -> CycleReport:
         """Poll (all watched pairs, or the given ones), then deliver whatever is pending."""
@@ -93,47 +101,95 @@ class Watcher:
     def _deliver_pending(self, report: CycleReport) -> CycleReport:
         cards_per_channel: dict[tuple[str, str], int] = defaultdict(int)
         overflow: dict[int, list[Commit]] = defaultdict(list)
+        rolled: dict[int, list[tuple[Commit, str]]] = defaultdict(list)
         subs_by_id: dict[int, Subscription] = {}
-        finished: list[Commit] = []
-        for commit, branch in self._store.commits.unprocessed():
-            subs = [sub for sub in self._store.subscriptions.list(repo=commit.repo)
-                    if not sub.paused and wants(sub, commit, branch)]
-            held_back = False
-            for language in sorted({sub.language for sub in subs}):
-                analysis = self._analyser.analyse(commit, language)
-                self._metrics.analyses.labels(analysis.source).inc()
-                for sub in (s for s in subs if s.language == language):
-                    if not analysis.importance.meets(sub.threshold):
-                        continue
-                    channel = (sub.platform, sub.channel)
-                    if cards_per_channel[channel] >= self._max_cards:
-                        overflow[sub.id].append(commit)
-                        subs_by_id[sub.id] = sub
-                        continue
-                    outcome = self._deliverer.deliver_card(sub, commit, analysis)
-                    cards_per_channel[channel] += 1
-                    report.cards += outcome == SENT
-                    if outcome == DEFERRED:
-                        report.deferred += 1
-                        held_back = True
+        finished: list[tuple[Commit, str]] = []
+        for commit, branch in self._pending_batch():
+            key = (commit.repo.full_name, commit.sha, branch)
+            try:
+                held_back = self._deliver_commit(commit, branch, cards_per_channel, overflow, rolled,
+                                                 subs_by_id, report)
+            except Exception:  # one bad commit must not hold up every commit after it
+                self._metrics.errors.labels("delivery_crash").inc()
+                log.exception("delivering a commit failed", extra={"repo": str(commit.repo), "sha": commit.sha,
+                                                                    "branch": branch})
+                held_back = True
+            if held_back and self._give_up(key):
+                log.error("commit held back too long; given up", extra={"repo": str(commit.repo),
+                                                                       "sha": commit.sha, "branch": branch})
+                held_back = False
             if not held_back:
-                finished.append(commit)
+                self._held.pop(key, None)
+                finished.append((commit, branch))
         for sub_id, commits in overflow.items():
-            self._send_rollup(subs_by_id[sub_id], commits)
+            sub = subs_by_id[sub_id]
+            if self._send_rollup(sub, commits) == DEFERRED:
+                # The commits stay pending so the roll-up is retried (its key stops a repeat).
+                held = {(c.sha, b) for c, b in rolled[sub_id]}
+                finished = [(c, b) for c, b in finished if (c.sha, b) not in held]
+                continue
+            for commit in commits:
+                # Named in the roll-up: no card for it in this channel in a later cycle either.
+                self._store.deliveries.record_skipped(sub.id, "card", commit.sha, sub.platform, sub.channel)
             report.rolled_up += len(commits)
         # Marked only after cards and roll-ups went out: a crash before this line re-runs the
         # commits, and the delivery keys keep every channel from seeing one twice.
-        for commit in finished:
-            self._store.commits.mark_processed(commit.repo, commit.sha)
+        for commit, branch in finished:
+            self._store.commits.mark_processed(commit.repo, commit.sha, branch)
         report.processed += len(finished)
         return report
 
-    def _send_rollup(self, sub: Subscription, commits: list[Commit]) -> None:
+    def _deliver_commit(self, commit: Commit, branch: str, cards_per_channel: dict, overflow: dict,
+                        rolled: dict, subs_by_id: dict, report: CycleReport) -> bool:
+        """Cards for one commit on one branch; True when something must be retried next cycle."""
+        subs = [sub for sub in self._store.subscriptions.list(repo=commit.repo)
+                if not sub.paused and wants(sub, commit, branch)]
+        held_back = False
+        for language in sorted({sub.language for sub in subs}):
+            analysis = self._analyser.analyse(commit, language)
+            self._metrics.analyses.labels(analysis.source).inc()
+            for sub in (s for s in subs if s.language == language):
+                if not analysis.importance.meets(sub.threshold):
+                    continue
+                done = self._store.deliveries.get(sub.id, "card", commit.sha)
+                if done is not None and done.status != PENDING:
+                    continue  # sent, or named in a roll-up, in an earlier cycle: it takes no place under the cap
+                channel = (sub.platform, sub.channel)
+                if cards_per_channel[channel] >= self._max_cards:
+                    overflow[sub.id].append(commit)
+                    rolled[sub.id].append((commit, branch))
+                    subs_by_id[sub.id] = sub
+                    continue
+                outcome = self._deliverer.deliver_card(sub, commit, analysis)
+                cards_per_channel[channel] += 1
+                report.cards += outcome == SENT
+                if outcome == DEFERRED:
+                    report.deferred += 1
+                    held_back = True
+        return held_back
+
+    def _pending_batch(self) -> list[tuple[Commit, str]]:
+        """Up to BATCH pending (commit, branch) pairs, fresh ones before those held back earlier.
+
+        Held-back commits are older, so oldest-first alone would let a backlog for one failing
+        channel crowd out every new commit of every other repository.
+        """
+        pending = self._store.commits.unprocessed(limit=BATCH + len(self._held))
+        fresh = [pair for pair in pending if (pair[0].repo.full_name, pair[0].sha, pair[1]) not in self._held]
+        held = [pair for pair in pending if (pair[0].repo.full_name, pair[0].sha, pair[1]) in self._held]
+        return (fresh + held)[:BATCH]
+
+    def _give_up(self, key: tuple[str, str, str]) -> bool:
+        """Count one more cycle a commit was held back; True once it has been held back too often."""
+        self._held[key] = self._held.get(key, 0) + 1
+        return self._held[key] > MAX_HELD_CYCLES
+
+    def _send_rollup(self, sub: Subscription, commits: list[Commit]) -> str:
         text = ROLLUP_TEXT[sub.language].format(count=len(commits), limit=self._max_cards)
         lines = [f"• {commit.short_sha} {commit.title[:120]}" for commit in commits[:ROLLUP_LISTED]]
         if len(commits) > ROLLUP_LISTED:
             lines.append(f"… +{len(commits) - ROLLUP_LISTED}")
-        self._deliverer.deliver_text(sub, "rollup", commits[0].sha, "\n".join([text, *lines]))
+        return self._deliverer.deliver_text(sub, "rollup", commits[0].sha, "\n".join([text, *lines]))
 
     def _report_persistent_failures(self, pairs: list[tuple[RepoRef, str]]) -> None:
         for repo, branch in pairs:

@@ -1,35 +1,39 @@
-"""Commits seen on watched branches, with a flag for whether delivery has processed them."""
+"""Commits seen by the bot, and per watched branch whether delivery is done with them there."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import Engine, and_, select, update
+from sqlalchemy import Engine, and_, delete, select, update
 
 from bot.domain import Commit, RepoRef
 from bot.store.db import insert_ignore
+from bot.store.schema import branch_commits as members
 from bot.store.schema import commits as table
 
 
 class CommitStore:
-    """Reads and writes commits."""
+    """Reads and writes commits and their branch memberships."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
     def save(self, commit: Commit, branch: str | None = None, processed: bool = False) -> bool:
-        """Store a commit once; True when it was new. Later calls keep the first row."""
-        values = self._values(commit, branch, processed)
+        """Store a commit once and, with `branch`, that it is on that branch; True when either is new."""
+        now = datetime.now(timezone.utc)
         with self._engine.begin() as conn:
-            return insert_ignore(conn, table, values)
+            new = insert_ignore(conn, table, self._values(commit, now))
+            if branch is not None:
+                new = insert_ignore(conn, members, {"repo": commit.repo.full_name, "branch": branch,
+                                                    "sha": commit.sha.lower(), "seen_at": now,
+                                                    "processed": processed}) or new
+        return new
 
-    def replace(self, commit: Commit, branch: str | None = None) -> None:
-        """Store or refresh a commit's data, keeping its processed flag."""
-        values = self._values(commit, branch, False)
-        values.pop("processed")
+    def add_to_branch(self, repo: RepoRef, sha: str, branch: str) -> bool:
+        """Record that an already stored commit is on `branch` (not yet processed there); True when new."""
         with self._engine.begin() as conn:
-            if not insert_ignore(conn, table, {**values, "processed": False}):
-                conn.execute(update(table).where(self._key(commit.repo, commit.sha)).values(**values))
+            return insert_ignore(conn, members, {"repo": repo.full_name, "branch": branch, "sha": sha.lower(),
+                                                 "seen_at": datetime.now(timezone.utc), "processed": False})
 
     def get(self, repo: RepoRef, sha: str) -> Commit | None:
         """One stored commit by full SHA."""
@@ -48,49 +52,72 @@ class CommitStore:
         with self._engine.connect() as conn:
             return [Commit.model_validate(row.data) for row in conn.execute(query)]
 
-    def known(self, repo: RepoRef, shas: list[str]) -> set[str]:
-        """Which of `shas` are already stored for `repo`."""
+    def known(self, repo: RepoRef, shas: list[str], branch: str | None = None) -> set[str]:
+        """Which of `shas` are stored for `repo` (with `branch`: recorded on that branch)."""
         if not shas:
             return set()
-        query = select(table.c.sha).where(table.c.repo == repo.full_name, table.c.sha.in_(shas))
+        source = members if branch is not None else table
+        query = select(source.c.sha).where(source.c.repo == repo.full_name, source.c.sha.in_(shas))
+        if branch is not None:
+            query = query.where(members.c.branch == branch)
         with self._engine.connect() as conn:
             return {row.sha for row in conn.execute(query)}
 
     def between(self, repo: RepoRef, start: datetime, end: datetime, branch: str | None = None) -> list[Commit]:
-        """Commits of `repo` committed in [start, end), oldest first."""
+        """Commits of `repo` committed in [start, end), oldest first; with `branch`, only those seen on it."""
         query = (select(table.c.data)
                  .where(table.c.repo == repo.full_name, table.c.committed_at >= _utc(start),
                         table.c.committed_at < _utc(end))
                  .order_by(table.c.committed_at, table.c.sha))
         if branch is not None:
-            query = query.where(table.c.branch == branch)
+            query = query.join(members, and_(members.c.repo == table.c.repo, members.c.sha == table.c.sha)) \
+                .where(members.c.branch == branch)
         with self._engine.connect() as conn:
             return [Commit.model_validate(row.data) for row in conn.execute(query)]
 
-    def unprocessed(self, limit: int = 1000) -> list[tuple[Commit, str | None]]:
-        """Commits not yet through delivery, oldest first, with the branch they were seen on."""
-        query = (select(table.c.data, table.c.branch).where(table.c.processed.is_(False))
-                 .order_by(table.c.seen_at, table.c.committed_at).limit(limit))
+    def unprocessed(self, limit: int = 1000) -> list[tuple[Commit, str]]:
+        """(commit, branch) pairs delivery is not done with, in the order they were seen."""
+        query = (select(table.c.data, members.c.branch)
+                 .join(members, and_(members.c.repo == table.c.repo, members.c.sha == table.c.sha))
+                 .where(members.c.processed.is_(False))
+                 .order_by(members.c.seen_at, table.c.committed_at, members.c.branch).limit(limit))
         with self._engine.connect() as conn:
             return [(Commit.model_validate(row.data), row.branch) for row in conn.execute(query)]
 
-    def mark_processed(self, repo: RepoRef, sha: str) -> None:
-        """Delivery is done with this commit."""
+    def mark_processed(self, repo: RepoRef, sha: str, branch: str | None = None) -> None:
+        """Delivery is done with this commit on `branch` (every branch when None)."""
+        condition = and_(members.c.repo == repo.full_name, members.c.sha == sha.lower())
+        if branch is not None:
+            condition = and_(condition, members.c.branch == branch)
         with self._engine.begin() as conn:
-            conn.execute(update(table).where(self._key(repo, sha)).values(processed=True))
+            conn.execute(update(members).where(condition).values(processed=True))
+
+    def rename_repo(self, old: RepoRef, new: RepoRef) -> int:
+        """Move a renamed repository's commits and memberships to its new name; returns commits moved."""
+        moved = 0
+        with self._engine.begin() as conn:
+            taken = {row.sha for row in conn.execute(select(table.c.sha).where(table.c.repo == new.full_name))}
+            for row in conn.execute(select(table.c.sha, table.c.data).where(table.c.repo == old.full_name)).all():
+                if row.sha not in taken:
+                    data = {**row.data, "repo": {"owner": new.owner, "name": new.name}}
+                    conn.execute(update(table).where(self._key(old, row.sha)).values(repo=new.full_name, data=data))
+                    moved += 1
+            conn.execute(delete(table).where(table.c.repo == old.full_name))
+            for row in conn.execute(select(members).where(members.c.repo == old.full_name)).all():
+                insert_ignore(conn, members, {**row._asdict(), "repo": new.full_name})
+            conn.execute(delete(members).where(members.c.repo == old.full_name))
+        return moved
 
     @staticmethod
-    def _values(commit: Commit, branch: str | None, processed: bool) -> dict:
+    def _values(commit: Commit, now: datetime) -> dict:
         return {
             "repo": commit.repo.full_name,
             "sha": commit.sha.lower(),
-            "branch": branch,
             "committed_at": _utc(commit.committed_at),
             "author": commit.author_login or commit.author_name,
             "title": commit.title,
             "data": commit.model_dump(mode="json"),
-            "processed": processed,
-            "seen_at": datetime.now(timezone.utc),
+            "seen_at": now,
         }
 
     @staticmethod
@@ -101,5 +128,3 @@ class CommitStore:
 def _utc(moment: datetime) -> datetime:
     # SQLite stores naive text; normalising to UTC keeps range queries right on both databases.
     return moment.astimezone(timezone.utc)
-
-

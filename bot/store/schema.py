@@ -38,6 +38,8 @@ subscriptions = Table(
     Column("paused_reason", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("platform", "channel", "repo", "branch", name="uq_subscription"),
+    # Ids are never reused on SQLite: a new subscription must not inherit a deleted one's deliveries.
+    sqlite_autoincrement=True,
 )
 
 repo_cursors = Table(
@@ -60,13 +62,23 @@ commits = Table(
     metadata,
     Column("repo", String(200), primary_key=True),
     Column("sha", String(40), primary_key=True),
-    Column("branch", String(255)),
     Column("committed_at", DateTime(timezone=True), nullable=False),
     Column("author", String(255), nullable=False),
     Column("title", Text, nullable=False),
     Column("data", JSON, nullable=False),
-    Column("processed", Boolean, nullable=False, default=False),
     Column("seen_at", DateTime(timezone=True), nullable=False),
+)
+
+# Which watched branch a commit was seen on, and whether delivery is done with it there: one commit
+# can land on several watched branches (a fast-forward of dev into main), each with its own channels.
+branch_commits = Table(
+    "branch_commits",
+    metadata,
+    Column("repo", String(200), primary_key=True),
+    Column("branch", String(255), primary_key=True),
+    Column("sha", String(40), primary_key=True),
+    Column("seen_at", DateTime(timezone=True), nullable=False),
+    Column("processed", Boolean, nullable=False, default=False),
 )
 
 analyses = Table(

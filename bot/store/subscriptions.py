@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import Engine, and_, delete, select, update
+from sqlalchemy import Engine, and_, delete, insert, select, update
 
 from bot.config import parse_hhmm
 from bot.domain import RepoRef, Subscription
 from bot.store.db import insert_ignore
+from bot.store.schema import repo_cursors as cursors
 from bot.store.schema import subscriptions as table
 
 
@@ -63,11 +64,21 @@ class SubscriptionStore:
     def save(self, sub: Subscription) -> tuple[Subscription, bool]:
         """Insert, or update the options of the same (platform, channel, repo, branch); True when new."""
         values = _values(sub)
+        now = datetime.now(timezone.utc)
         with self._engine.begin() as conn:
-            created = insert_ignore(conn, table, {**values, "created_at": sub.created_at or datetime.now(timezone.utc)})
+            was_watched = conn.execute(select(table.c.id).where(
+                table.c.repo == sub.repo.full_name, table.c.branch == sub.branch, table.c.paused.is_(False))).first()
+            created = insert_ignore(conn, table, {**values, "created_at": sub.created_at or now})
             if not created:
                 conn.execute(update(table).where(self._key(sub.platform, sub.channel, sub.repo, sub.branch)).values(**values))
             row = conn.execute(select(table).where(self._key(sub.platform, sub.channel, sub.repo, sub.branch))).one()
+            if was_watched is None and not sub.paused:
+                # A branch that becomes watched starts at its head: nothing pushed while nobody
+                # watched is replayed, and the worker is asked to record the head within seconds.
+                conn.execute(delete(cursors).where(cursors.c.repo == sub.repo.full_name,
+                                                   cursors.c.branch == sub.branch))
+                conn.execute(insert(cursors).values(repo=sub.repo.full_name, branch=sub.branch, failure_count=0,
+                                                    failure_reported=False, poll_requested_at=now))
         return _row_to_subscription(row), created
 
     def get(self, subscription_id: int) -> Subscription | None:
@@ -113,10 +124,20 @@ class SubscriptionStore:
                          .values(paused=paused, paused_reason=reason if paused else None))
 
     def rename_repo(self, old: RepoRef, new: RepoRef) -> int:
-        """Point subscriptions of a moved repository at its new name; returns how many."""
+        """Point subscriptions of a moved repository at its new name; returns how many.
+
+        A channel that already follows the new name keeps that subscription and loses the old one.
+        """
         with self._engine.begin() as conn:
-            return conn.execute(update(table).where(table.c.repo == old.full_name)
-                                .values(repo=new.full_name)).rowcount
+            rows = conn.execute(select(table).where(table.c.repo == old.full_name)).all()
+            for row in rows:
+                clash = conn.execute(select(table.c.id).where(
+                    self._key(row.platform, row.channel, new, row.branch))).first()
+                if clash is not None:
+                    conn.execute(delete(table).where(table.c.id == row.id))
+                else:
+                    conn.execute(update(table).where(table.c.id == row.id).values(repo=new.full_name))
+        return len(rows)
 
     @staticmethod
     def _key(platform: str, channel: str, repo: RepoRef, branch: str):

@@ -101,11 +101,8 @@ def run_subscribe(args: SubscribeArgs, ctx: CommandContext, services: CommandSer
                                               "paused": False, "paused_reason": None})
     except ValidationError as exc:
         raise UsageError("subscribe", exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
+    # Saving a subscription to an unwatched branch resets its cursor and asks for a poll within seconds.
     saved, created = services.store.subscriptions.save(wanted)
-    if services.store.cursors.get(saved.repo, saved.branch).last_sha is None:
-        # Start watching from the head within seconds, not at the next regular poll: commits that
-        # land in between would otherwise be taken for history.
-        services.store.cursors.request_poll(saved.repo, saved.branch, services.clock())
     services.on_subscriptions_changed()
     shown_channel = "(custom-bot webhook)" if args.feishu_webhook else ctx.channel  # a webhook URL is a secret
     log.info("subscription saved", extra={"platform": ctx.platform, "channel": shown_channel, "repo": str(saved.repo),

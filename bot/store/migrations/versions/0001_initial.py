@@ -1,4 +1,4 @@
-"""initial tables: subscriptions, cursors, commits, analyses, deliveries, inbound events
+"""initial tables: subscriptions, cursors, commits and their branches, analyses, deliveries, inbound events
 
 Revision ID: 0001
 Revises:
@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.Column("paused_reason", sa.Text),
         sa.Column("created_at", TZ, nullable=False),
         sa.UniqueConstraint("platform", "channel", "repo", "branch", name="uq_subscription"),
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_subscriptions_repo", "subscriptions", ["repo", "branch"])
     op.create_table(
@@ -55,16 +56,22 @@ def upgrade() -> None:
         "commits",
         sa.Column("repo", sa.String(200), primary_key=True),
         sa.Column("sha", sa.String(40), primary_key=True),
-        sa.Column("branch", sa.String(255)),
         sa.Column("committed_at", TZ, nullable=False),
         sa.Column("author", sa.String(255), nullable=False),
         sa.Column("title", sa.Text, nullable=False),
         sa.Column("data", sa.JSON, nullable=False),
-        sa.Column("processed", sa.Boolean, nullable=False),
         sa.Column("seen_at", TZ, nullable=False),
     )
     op.create_index("ix_commits_time", "commits", ["repo", "committed_at"])
-    op.create_index("ix_commits_unprocessed", "commits", ["processed"])
+    op.create_table(
+        "branch_commits",
+        sa.Column("repo", sa.String(200), primary_key=True),
+        sa.Column("branch", sa.String(255), primary_key=True),
+        sa.Column("sha", sa.String(40), primary_key=True),
+        sa.Column("seen_at", TZ, nullable=False),
+        sa.Column("processed", sa.Boolean, nullable=False),
+    )
+    op.create_index("ix_branch_commits_unprocessed", "branch_commits", ["processed", "seen_at"])
     op.create_table(
         "analyses",
         sa.Column("repo", sa.String(200), primary_key=True),
@@ -102,5 +109,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("inbound_events", "deliveries", "analyses", "commits", "repo_cursors", "subscriptions"):
+    for table in ("inbound_events", "deliveries", "analyses", "branch_commits", "commits", "repo_cursors",
+                  "subscriptions"):
         op.drop_table(table)

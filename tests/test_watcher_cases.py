@@ -1,0 +1,202 @@
+"""Watcher edge cases with the real poller and a fake GitHub: lookups, branches, re-subscribing, renames, failures."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.chat.port import TransientDeliveryError
+from bot.domain import Importance, RepoRef, Subscription
+from bot.service.delivery import DEFERRED, Deliverer
+from bot.service.digest import DigestService
+from bot.service.lookup import CommitLookup
+from bot.service.watcher import MAX_HELD_CYCLES, Watcher
+from tests.fake_github import clock, fake_github, fake_github_server, make_source  # noqa: F401
+from tests.fakes import FakeAnalyser, FakeClock, FakeNotifier, make_commit
+
+REPO = RepoRef.parse("octo/hello")
+
+
+@pytest.fixture
+def world(store, fake_github, make_source, clock):
+    notifier = FakeNotifier()
+    analyser = FakeAnalyser()
+    deliverer = Deliverer(store, {"slack": notifier}, clock.datetime)
+    source = make_source()
+    watcher = Watcher(store, source, analyser, deliverer, clock.datetime, max_cards_per_poll=10)
+    repo = fake_github.add_repo("octo/hello")
+    return store, repo, notifier, analyser, deliverer, source, watcher
+
+
+def subscribe(store, channel="C1", branch="main", repo=REPO, **options) -> Subscription:
+    sub, _ = store.subscriptions.save(Subscription(platform="slack", channel=channel, repo=repo, branch=branch,
+                                                   threshold=Importance.LOW, **options))
+    return sub
+
+
+def cards(notifier) -> list[tuple[str, str]]:
+    return sorted((sent.channel, sent.payload.sha) for sent in notifier.of_kind("card"))
+
+
+def test_a_commit_looked_up_before_the_poll_still_gets_its_card_and_digest_entry(world):
+    store, repo, notifier, analyser, deliverer, source, watcher = world
+    subscribe(store)
+    watcher.run_cycle()
+    sha = repo.commit("feat: important change")
+    CommitLookup(store, source, analyser).find(sha[:10], [REPO])  # a pasted link or /commit, before the poll
+    watcher.run_cycle()
+    assert cards(notifier) == [("C1", sha)]
+    commit = store.commits.get(REPO, sha)
+    digest = DigestService(store, analyser, deliverer, clock).build(REPO, "main", commit.committed_at.date(),
+                                                                     "UTC", "en")
+    assert [entry.commit.sha for entry in digest.entries] == [sha]
+
+
+def test_a_commit_on_two_watched_branches_reaches_both(world, fake_github):
+    store, repo, notifier, analyser, deliverer, source, watcher = world
+    repo.reset("dev", repo.branches["main"])
+    subscribe(store, "DEV", branch="dev")
+    subscribe(store, "MAIN", branch="main")
+    watcher.run_cycle()
+    sha = repo.commit("feat: on dev first", branch="dev")
+    watcher.run_cycle()
+    detail_requests = fake_github.count(f"/commits/{sha}")
+    repo.reset("main", sha)  # dev fast-forwarded into main
+    watcher.run_cycle()
+    assert cards(notifier) == [("DEV", sha), ("MAIN", sha)]
+    assert fake_github.count(f"/commits/{sha}") == detail_requests  # stored once, not fetched again
+
+
+def test_re_subscribing_starts_at_the_head_instead_of_replaying_history(world):
+    store, repo, notifier, analyser, deliverer, source, watcher = world
+    subscribe(store)
+    watcher.run_cycle()
+    store.subscriptions.remove("slack", "C1", REPO)
+    repo.commits(40)  # weeks pass while nobody watches
+    subscribe(store)
+    report = watcher.run_cycle()
+    assert report.new_commits == 0 and notifier.sent == []
+    later = repo.commit("feat: after re-subscribing")
+    watcher.run_cycle()
+    assert cards(notifier) == [("C1", later)]
+
+
+def test_rename_moves_commits_and_keeps_one_subscription_per_channel(world, fake_github):
+    store, repo, notifier, analyser, deliverer, source, watcher = world
+    subscribe(store)
+    watcher.run_cycle()
+    before = repo.commit("feat: before the rename")
+    watcher.run_cycle()
+    fake_github.rename("octo/hello", "octo/world")
+    new_name = RepoRef.parse("octo/world")
+    subscribe(store, repo=new_name)  # someone subscribes the channel under the new name as well
+    watcher.run_cycle()  # the old name answers "moved": its subscription merges into the new one
+    after = repo.commit("feat: after the rename")
+    watcher.run_cycle()
+    assert [s.repo for s in store.subscriptions.list()] == [new_name]
+    assert store.commits.get(new_name, before) is not None and store.commits.get(REPO, before) is None
+    assert cards(notifier) == sorted([("C1", before), ("C1", after)])
+
+
+def test_a_commit_whose_analysis_raises_does_not_block_the_others(store):
+    class Poison(FakeAnalyser):
+        def analyse(self, commit, language):
+            if commit.sha == make_commit(n=2).sha:
+                raise RuntimeError("schema error for this one commit")
+            return super().analyse(commit, language)
+
+    clock = FakeClock()
+    notifier = FakeNotifier()
+    watcher = Watcher(store, None, Poison(), Deliverer(store, {"slack": notifier}, clock), clock)
+    subscribe(store, repo=RepoRef.parse("octo/widgets"))
+    for n in (1, 2, 3):
+        store.commits.save(make_commit(n=n), branch="main")
+    watcher.deliver_pending()
+    assert sorted(sent.payload.sha for sent in notifier.of_kind("card")) == [make_commit(n=1).sha, make_commit(n=3).sha]
+    assert [commit.sha for commit, _ in store.commits.unprocessed()] == [make_commit(n=2).sha]
+    for _ in range(MAX_HELD_CYCLES):
+        watcher.deliver_pending()
+    assert store.commits.unprocessed() == []  # given up (and logged) rather than retried forever
+
+
+def test_a_channel_that_always_defers_does_not_starve_other_repositories(store):
+    class ChannelDown(FakeNotifier):
+        def _post(self, kind, channel, payload, thread_id, key):
+            if channel == "DOWN":
+                raise TransientDeliveryError("503")
+            return super()._post(kind, channel, payload, thread_id, key)
+
+    clock = FakeClock()
+    notifier = ChannelDown()
+    watcher = Watcher(store, None, FakeAnalyser(), Deliverer(store, {"slack": notifier}, clock), clock,
+                      max_cards_per_poll=5000)
+    subscribe(store, "DOWN", repo=RepoRef.parse("octo/widgets"))
+    subscribe(store, "UP", repo=RepoRef.parse("octo/other"))
+    for n in range(1, 1101):
+        store.commits.save(make_commit(n=n), branch="main")
+    watcher.deliver_pending()
+    store.commits.save(make_commit(repo="octo/other", n=9999), branch="main")
+    watcher.deliver_pending()
+    assert [sent.channel for sent in notifier.of_kind("card")] == ["UP"]
+
+
+def test_a_deferred_roll_up_is_retried_and_no_commit_is_lost_or_repeated(store):
+    clock = FakeClock()
+    notifier = FakeNotifier()
+    watcher = Watcher(store, None, FakeAnalyser(), Deliverer(store, {"slack": notifier}, clock), clock,
+                      max_cards_per_poll=2)
+    subscribe(store, repo=RepoRef.parse("octo/widgets"))
+    for n in range(1, 6):
+        store.commits.save(make_commit(n=n), branch="main")
+    notifier.fail_with = [TransientDeliveryError("503")]  # cards 1 and 2 go out; the roll-up fails
+    notifier.fail_with = []
+    original = notifier.post_text
+    calls = []
+
+    def flaky_text(channel, text, thread_id=None, key=None):
+        calls.append(key)
+        if len(calls) == 1:
+            raise TransientDeliveryError("503")
+        return original(channel, text, thread_id, key)
+
+    notifier.post_text = flaky_text
+    first = watcher.deliver_pending()
+    assert len(notifier.of_kind("card")) == 2 and notifier.of_kind("text") == []
+    assert len(store.commits.unprocessed()) == 3 and first.rolled_up == 0
+    watcher.deliver_pending()
+    watcher.deliver_pending()
+    carded = [sent.payload.sha for sent in notifier.of_kind("card")]
+    named = [line.split()[1] for sent in notifier.of_kind("text") for line in sent.payload.splitlines()[1:]]
+    assert len(carded) == len(set(carded))
+    assert sorted(set(carded) | {sha for sha in (make_commit(n=n).sha for n in range(1, 6)) if sha[:7] in named}) \
+        == sorted(make_commit(n=n).sha for n in range(1, 6))
+    assert store.commits.unprocessed() == []
+
+
+def test_a_commit_rolled_up_for_one_channel_never_becomes_its_card_later(store):
+    class DownForA(FakeNotifier):
+        def _post(self, kind, channel, payload, thread_id, key):
+            if channel == "A":
+                raise TransientDeliveryError("503")
+            return super()._post(kind, channel, payload, thread_id, key)
+
+    clock = FakeClock()
+    notifier = DownForA()
+    watcher = Watcher(store, None, FakeAnalyser(), Deliverer(store, {"slack": notifier}, clock), clock,
+                      max_cards_per_poll=1)
+    subscribe(store, "A", repo=RepoRef.parse("octo/widgets"))
+    subscribe(store, "B", repo=RepoRef.parse("octo/widgets"))
+    first, second = make_commit(n=1), make_commit(n=2)
+    store.commits.save(first, branch="main")
+    store.commits.save(second, branch="main")
+    watcher.deliver_pending()  # B: card for 1, and 2 named in a roll-up; A defers, so both stay pending
+    watcher.deliver_pending()  # again for A: 2 must not become a card in B now
+    watcher.deliver_pending()
+    to_b = [sent for sent in notifier.sent if sent.channel == "B"]
+    assert [(sent.kind, getattr(sent.payload, "sha", None)) for sent in to_b] == [("card", first.sha), ("text", None)]
+
+
+def test_sqlite_never_reuses_a_deleted_subscriptions_id(store):
+    first = subscribe(store, "TEAM-A")
+    store.subscriptions.remove("slack", "TEAM-A", REPO)
+    second = subscribe(store, "TEAM-B")
+    assert second.id != first.id
