@@ -58,6 +58,8 @@ def test_cards_go_to_subscriptions_whose_threshold_the_commit_meets(world):
 @pytest.mark.parametrize(("options", "change", "delivered"), [
     ({"paths": ["docs/**"]}, {"files": ("src/app.py",)}, False),
     ({"paths": ["src/**"]}, {"files": ("README.md", "src/deep/mod.py")}, True),
+    ({"paths": ["src"]}, {"files": ("src/deep/mod.py",)}, True),  # a bare directory name, as in .gitignore
+    ({"paths": ["*.md"]}, {"files": ("src/app.py",)}, False),
     ({"ignore_authors": ["dependabot[bot]"]}, {"author": "dependabot[bot]"}, False),
     ({"ignore_authors": ["*[bot]"]}, {"author": "renovate[bot]"}, False),
     ({"ignore_authors": ["dependabot[bot]"]}, {"author": "ada"}, True),

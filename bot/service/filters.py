@@ -11,8 +11,9 @@ from bot.domain import Commit, Subscription
 
 @lru_cache(maxsize=1024)
 def _glob_regex(pattern: str) -> re.Pattern[str]:
-    # `**` crosses directories, `*` and `?` stay within one path segment; a pattern without a
-    # slash matches a file name anywhere (like .gitignore), one ending in `/` a whole directory.
+    # As in .gitignore: `**` crosses directories, `*` and `?` stay within one path segment, a
+    # pattern without a slash matches a name at any depth, and a pattern that names a directory
+    # (`src`, `docs/`, `lib/*`) matches everything below it.
     pattern = pattern.strip().lstrip("/")
     if pattern.endswith("/"):
         pattern += "**"
@@ -35,7 +36,7 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
             out.append(re.escape(pattern[i]))
             i += 1
     prefix = "(?:.*/)?" if anywhere else ""
-    return re.compile(f"^{prefix}{''.join(out)}$")
+    return re.compile(f"^{prefix}{''.join(out)}(?:/.*)?$")
 
 
 def path_matches(pattern: str, path: str) -> bool:

@@ -31,9 +31,9 @@ MAX_HELD_CYCLES = 24
 BATCH = 1000
 
 ROLLUP_TEXT = {
-    "zh": "本轮另有 {count} 个提交超出每轮卡片上限（{limit}），未单独推送，将收录在每日摘要中：",
-    "en": "{count} more commits exceed the per-poll card limit ({limit}); they were not posted one by one "
-          "and will be in the daily digest:",
+    "zh": "本轮另有 {count} 个提交超出每轮卡片上限（{limit}），未单独推送（用 /commit <sha> 查看任一提交的分析）：",
+    "en": "{count} more commits exceed the per-poll card limit ({limit}) and were not posted one by one "
+          "(/commit <sha> shows the analysis of any of them):",
 }
 FAILURE_TEXT = {
     "zh": "⚠️ 无法读取 {repo}@{branch}：{problem}。订阅仍保留，恢复后会自动继续。",
