@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -87,10 +89,19 @@ def test_rate_limit_beyond_the_budget_is_transient(fake, notifier, policy):
     assert len(fake.calls_to("chat.postMessage")) == 1
 
 
-def test_server_errors_are_retried_with_backoff(fake, notifier, policy):
-    fake.fail("chat.postMessage", status=503, body="upstream down", times=2)
-    assert notifier.post_card("C1", card())
-    assert list(policy.waits) == [0.5, 1.0] and len(fake.posts("C1")) == 1
+def test_a_server_error_on_a_post_is_transient_and_not_repeated(fake, notifier, policy):
+    # Slack may have posted before failing: the Deliverer checks find_delivered before posting again.
+    fake.fail("chat.postMessage", status=503, body="upstream down")
+    with pytest.raises(TransientDeliveryError, match="HTTP 503"):
+        notifier.post_card("C1", card(), key="card:1:abc")
+    assert len(fake.calls_to("chat.postMessage")) == 1 and list(policy.waits) == []
+
+
+def test_server_errors_on_history_reads_are_retried_with_backoff(fake, notifier, policy):
+    top = notifier.post_card("C1", card(), key="card:1:aaa")
+    fake.fail("conversations.history", status=503, body="upstream down", times=2)
+    assert notifier.find_delivered("C1", "card:1:aaa", SINCE) == top
+    assert list(policy.waits) == [0.5, 1.0] and len(fake.calls_to("conversations.history")) == 3
 
 
 def test_invalid_blocks_falls_back_to_text(fake, notifier):
@@ -138,6 +149,31 @@ def test_find_delivered_looks_in_history_and_our_threads(fake, notifier):
     assert history["include_all_metadata"] in ("true", "1", True) and history["channel"] == "C1"
 
 
+@pytest.fixture
+def west_of_utc():
+    """The host's local time five hours behind UTC, as on a server in New York in winter."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "EST5"  # POSIX rule: needs no tz database
+    time.tzset()
+    naive = datetime(2026, 1, 8, 12, 0)
+    assert naive.timestamp() - naive.replace(tzinfo=timezone.utc).timestamp() == 5 * 3600
+    yield
+    if before is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
+
+
+def test_find_delivered_reads_a_naive_since_as_utc(fake, notifier, west_of_utc):
+    # SQLite hands back naive datetimes that are UTC; read as local time they would point hours away.
+    since = datetime.now(timezone.utc) - timedelta(minutes=5)
+    top = notifier.post_card("C1", card(), key="card:1:aaa")
+    assert notifier.find_delivered("C1", "card:1:aaa", since.replace(tzinfo=None)) == top
+    oldest = float(fake.calls_to("conversations.history")[0].params["oldest"])
+    assert oldest == pytest.approx(since.timestamp() - 1, abs=1e-5)
+
+
 def test_find_delivered_without_history_access_cannot_tell(fake, notifier):
     fake.history_error = "missing_scope"
     assert notifier.find_delivered("C1", "card:1:aaa", SINCE) is None
@@ -182,6 +218,17 @@ def test_a_crash_between_post_and_record_never_posts_twice(fake, notifier, store
     assert restarted.deliver_card(sub, commit, analysis) == ALREADY
     assert restarted.deliver_card(sub, commit, analysis) == ALREADY
     assert len(fake.posts("C1")) == 1 and store.deliveries.pending() == []
+    assert store.deliveries.get(sub.id, "card", commit.sha).message_id == fake.posts("C1")[0]["ts"]
+
+
+def test_crash_recovery_on_sqlite_west_of_utc_never_posts_twice(fake, notifier, store, west_of_utc):
+    sub = subscription(store)
+    commit = make_commit(sha="a1" * 20)
+    analysis = FakeAnalyser().analyse(commit, "zh")
+    with pytest.raises(SystemExit):
+        Deliverer(store, {"slack": CrashAfterPost(notifier)}, FakeClock()).deliver_card(sub, commit, analysis)
+    assert Deliverer(store, {"slack": notifier}, FakeClock()).deliver_card(sub, commit, analysis) == ALREADY
+    assert len(fake.posts("C1")) == 1
     assert store.deliveries.get(sub.id, "card", commit.sha).message_id == fake.posts("C1")[0]["ts"]
 
 

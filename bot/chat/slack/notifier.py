@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timezone
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -66,6 +66,9 @@ class SlackNotifier:
 
     def find_delivered(self, channel: str, key: str, since: datetime) -> str | None:
         """The ts of a message (or thread reply) we posted with `key` since `since`, from the channel history."""
+        if since.tzinfo is None or since.utcoffset() is None:
+            # Stores hand back naive UTC (SQLite); .timestamp() would read it as the host's local time.
+            since = since.replace(tzinfo=timezone.utc)
         oldest = f"{since.timestamp() - 1:.6f}"
         threads: list[str] = []
         cursor = None
