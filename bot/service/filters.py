@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from fnmatch import fnmatchcase
 from functools import lru_cache
 
@@ -10,38 +9,64 @@ from bot.domain import Commit, Subscription
 
 
 @lru_cache(maxsize=1024)
-def _glob_regex(pattern: str) -> re.Pattern[str]:
+def _glob_tokens(pattern: str) -> tuple[tuple[str, str], ...]:
     # As in .gitignore: `**` crosses directories, `*` and `?` stay within one path segment, a
     # pattern without a slash matches a name at any depth, and a pattern that names a directory
     # (`src`, `docs/`, `lib/*`) matches everything below it.
     pattern = pattern.strip().lstrip("/")
     if pattern.endswith("/"):
-        pattern += "**"
-    anywhere = "/" not in pattern
-    out, i = [], 0
+        pattern = pattern.rstrip("/")
+    tokens: list[tuple[str, str]] = [] if "/" in pattern else [("dirs", "")]
+    i = 0
     while i < len(pattern):
         if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
+            kind, i = "dirs", i + 3
         elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
+            kind, i = "any", i + 2
         elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
+            kind, i = "segment", i + 1
         elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
+            kind, i = "one", i + 1
         else:
-            out.append(re.escape(pattern[i]))
+            tokens.append(("literal", pattern[i]))
             i += 1
-    prefix = "(?:.*/)?" if anywhere else ""
-    return re.compile(f"^{prefix}{''.join(out)}(?:/.*)?$")
+            continue
+        if not (tokens and tokens[-1][0] == kind and kind != "one"):  # `***`, `**/**/` add nothing
+            tokens.append((kind, ""))
+    return tuple(tokens)
 
 
 def path_matches(pattern: str, path: str) -> bool:
-    """True when `path` matches the glob `pattern` (`**` spans directories)."""
-    return bool(_glob_regex(pattern).match(path))
+    """True when `path` matches the glob `pattern` (`**` spans directories).
+
+    Matched by stepping a set of positions through the pattern (linear in the path per token), not
+    by a backtracking regex: a hostile pattern such as `**?**?**?…` from chat cannot stall the bot.
+    """
+    n = len(path)
+    positions = {0}
+    for kind, char in _glob_tokens(pattern):
+        if not positions:
+            return False
+        start = min(positions)
+        if kind == "literal":
+            positions = {p + 1 for p in positions if p < n and path[p] == char}
+        elif kind == "one":
+            positions = {p + 1 for p in positions if p < n and path[p] != "/"}
+        elif kind == "any":
+            positions = set(range(start, n + 1))
+        elif kind == "dirs":  # empty, or any run of whole directories
+            positions = positions | {q for q in range(start + 1, n + 1) if path[q - 1] == "/"}
+        else:  # segment: any run without a slash
+            reached, limit = set(), -1
+            for p in sorted(positions):
+                q = max(p, limit)
+                while q <= n and (q == p or path[q - 1] != "/"):
+                    reached.add(q)
+                    q += 1
+                limit = q
+            positions = reached
+    # A match may stop at a directory: everything below it matches too.
+    return n in positions or any(p < n and path[p] == "/" for p in positions)
 
 
 def author_ignored(sub: Subscription, commit: Commit) -> bool:
