@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from bot.analysis.heuristic import NOT_ANALYSED, heuristic_content, judge
+from bot.analysis.heuristic import (_UPGRADE, MAX_MESSAGE_PART, MAX_TITLE, NOT_ANALYSED, heuristic_content, judge,
+                                    rule_message, rule_title)
 from bot.domain import ChangeType, FileChange, Importance
 from tests.fake_openai import sample_commit
 
@@ -80,3 +83,25 @@ def test_impact_groups_many_files_by_component():
     paths = [f"pkg{i}/sub/file.py" for i in range(9)]
     content = heuristic_content(commit("refactor: rename", *paths), "en")
     assert len(content.impact) == 7 and content.impact[-1].note == "3 more places"
+
+
+def test_rules_read_only_a_bounded_title_and_message():
+    hostile = "update " * 30_000 + "to 1.2.3"  # ~210 KB; the only version hint is past the cut
+    big = commit(hostile, "requirements.txt")
+    assert len(rule_title(big)) == MAX_TITLE
+    # Had the whole title been matched, "update … to 1.2.3" would make it a dependency change.
+    assert judge(big).change_type is not ChangeType.DEPENDENCY
+    assert len(rule_message(commit("x" * 1_000_000))) <= 2 * MAX_MESSAGE_PART + 1
+    # The trailer of a long message is still read.
+    long_body = "refactor: split\n\n" + "words " * 100_000 + "\nBREAKING CHANGE: paths moved"
+    assert judge(commit(long_body, "src/a.py")).breaking is True
+
+
+def test_upgrade_pattern_has_no_unbounded_gap_and_a_hostile_title_is_quick():
+    assert ".*" not in _UPGRADE.pattern
+    started = time.perf_counter()
+    for title in ("update " * 30_000, "bump " + "a " * 100_000, "upgrade" + " to" * 70_000):
+        heuristic_content(commit(title, "requirements.txt"), "en")
+    assert time.perf_counter() - started < 2  # took minutes before the cut; a generous guard only
+    assert judge(commit("chore(deps): bump requests from 2.31.0 to 2.32.0", "requirements.txt")).change_type \
+        is ChangeType.DEPENDENCY

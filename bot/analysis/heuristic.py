@@ -38,8 +38,9 @@ _DEPRECATE = re.compile(r"\bdeprecat")
 _PERFORMANCE = re.compile(r"\boptimi[sz]|\bspeed ?up\b|\bfaster\b|\bperformance\b|\blatency\b|\bthroughput\b")
 _CORRECTNESS = re.compile(r"\b(lost|loss|losing|corrupt\w*|crash\w*|panic\w*|deadlock\w*|race condition|"
                           r"data race|leak\w*|incorrect|wrong result\w*|segfault)\b")
-_UPGRADE = re.compile(r"\b(bump\w*|upgrad\w*|updat\w*)\b.*?\b(to|from)\b\s*v?\d+(\.\d+)+|"
-                      r"\b(bump\w*|upgrad\w*)\b.*\bv?\d+\.\d+")
+# Bounded gaps: an unbounded `.*?` after a repeated word is quadratic on a long hostile title.
+_UPGRADE = re.compile(r"\b(bump\w*|upgrad\w*|updat\w*)\b.{0,120}?\b(to|from)\b\s*v?\d+(\.\d+)+|"
+                      r"\b(bump\w*|upgrad\w*)\b.{0,120}\bv?\d+\.\d+")
 _TOOLCHAIN = re.compile(r"\b(go|golang|python|node(js)?|rust|rustc|java|jdk|cuda|gcc|clang|llvm|toolchain|"
                         r"compiler|base image|kernel)\b")
 _SURFACE_WORDS = re.compile(r"\b(api|cli|flag|flags|option|options|config|configuration|setting|settings|schema|"
@@ -48,6 +49,22 @@ _SURFACE_PATH = re.compile(r"(^|/)(api|apis|cli|cmd|schema|schemas|proto|protos|
                            r"migrations)(/|$)|_types\.go$|(^|/)(args|cli|config|settings|schema)\.[a-z]+$|\.proto$")
 LARGE_FEATURE = 300  # changed source lines that make a feature significant
 LARGE_CHORE = 1000
+# Rules read at most this much: a title is a line, and a message's trailers sit at its end.
+MAX_TITLE = 300
+MAX_MESSAGE_PART = 8000
+
+
+def rule_title(commit: Commit) -> str:
+    """The part of the commit title the rules look at."""
+    return commit.title[:MAX_TITLE]
+
+
+def rule_message(commit: Commit) -> str:
+    """The part of the message the rules look at: its start and its end (where BREAKING CHANGE trailers go)."""
+    message = commit.message
+    if len(message) <= 2 * MAX_MESSAGE_PART:
+        return message
+    return message[:MAX_MESSAGE_PART] + "\n" + message[-MAX_MESSAGE_PART:]
 
 
 @dataclass(frozen=True)
@@ -77,15 +94,16 @@ def _change_type(commit: Commit, title: str) -> tuple[ChangeType | None, bool]:
 
 def judge(commit: Commit) -> Verdict:
     """Classify a commit by the rubric from its message, file paths and size alone."""
-    title = commit.title
-    message = commit.message.lower()
+    title = rule_title(commit)
+    full_message = rule_message(commit)
+    message = full_message.lower()
     low_title = title.lower()
     kind, bang = _change_type(commit, title)
     reasons: list[str] = []
     paths = [change.filename for change in commit.files]
     ranks = {path_rank(path) for path in paths if not is_lockfile(path)}
     source_lines = sum(c.changes for c in commit.files if path_rank(c.filename) == SOURCE and not is_lockfile(c.filename))
-    breaking = bang or bool(_BREAKING.search(commit.message))
+    breaking = bang or bool(_BREAKING.search(full_message))
     security = bool(_SECURITY.search(message))
     surface = any(_SURFACE_PATH.search(path.lower()) for path in paths) or bool(_SURFACE_WORDS.search(low_title))
     upgrade = bool(_UPGRADE.search(low_title)) and (not paths or any(is_manifest(p) or is_lockfile(p)
