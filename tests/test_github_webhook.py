@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import urllib.parse
 
@@ -9,7 +10,7 @@ import pytest
 from werkzeug.test import Client
 
 from bot.domain import RepoRef
-from bot.github.webhook import github_webhook_app, sign
+from bot.github.webhook import CHUNK, MAX_BODY, github_webhook_app, sign
 
 SECRET = "It's a Secret to Everybody"
 WATCHED = {(RepoRef.parse("octo/hello"), "main")}
@@ -107,3 +108,50 @@ def test_without_a_secret_the_endpoint_refuses_everything():
     response = client.post("/github/webhook", data=body, headers={"X-GitHub-Event": "push",
                                                                   "X-Hub-Signature-256": sign("", body)})
     assert response.status_code == 403 and calls == []
+
+
+class CountingStream:
+    """A wsgi.input that records the size of every read."""
+
+    def __init__(self, data: bytes) -> None:
+        self._stream = io.BytesIO(data)
+        self.reads: list[int] = []
+
+    def read(self, size: int = -1) -> bytes:
+        self.reads.append(size)
+        return self._stream.read(size)
+
+
+def call(app, body: bytes, signature: str, length: int | None = None) -> tuple[str, CountingStream]:
+    stream = CountingStream(body)
+    statuses = []
+    environ = {"REQUEST_METHOD": "POST", "CONTENT_LENGTH": str(len(body) if length is None else length),
+               "CONTENT_TYPE": "application/json", "HTTP_X_GITHUB_EVENT": "push",
+               "HTTP_X_HUB_SIGNATURE_256": signature, "wsgi.input": stream}
+    app(environ, lambda status, headers: statuses.append(status))
+    return statuses[0], stream
+
+
+def test_a_large_push_is_hashed_in_chunks_and_accepted(pushes):
+    app = github_webhook_app(SECRET, lambda repo, branch: pushes.append((repo, branch)),
+                             lambda repo, branch: (repo, branch) in WATCHED)
+    body = push(commits=[{"id": "b" * 40, "message": "m" * 1000}] * 300)  # ~300 KB
+    status, stream = call(app, body, sign(SECRET, body))
+    assert status.startswith("202") and len(pushes) == 1
+    assert len(stream.reads) > 1 and max(stream.reads) <= CHUNK
+    status, _ = call(app, body, sign(SECRET, body[:-1]))
+    assert status.startswith("401") and len(pushes) == 1
+
+
+def test_a_body_shorter_than_declared_is_judged_on_what_arrived(pushes):
+    app = github_webhook_app(SECRET, lambda repo, branch: pushes.append((repo, branch)),
+                             lambda repo, branch: (repo, branch) in WATCHED)
+    body = push()
+    status, _ = call(app, body, sign(SECRET, body), length=len(body) + 500)
+    assert status.startswith("202") and len(pushes) == 1
+
+
+def test_a_declared_oversized_body_is_413_before_any_read(pushes):
+    app = github_webhook_app(SECRET, lambda repo, branch: pushes.append((repo, branch)), lambda repo, branch: True)
+    status, stream = call(app, b"{}", sign(SECRET, b"{}"), length=MAX_BODY + 1)
+    assert status.startswith("413") and stream.reads == [] and pushes == []

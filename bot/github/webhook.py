@@ -20,6 +20,7 @@ from bot.domain import RepoRef
 log = logging.getLogger(__name__)
 
 MAX_BODY = 25 * 1024 * 1024  # GitHub caps webhook payloads at 25 MB
+CHUNK = 64 * 1024
 BRANCH_PREFIX = "refs/heads/"
 
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
@@ -32,9 +33,28 @@ def sign(secret: str, body: bytes) -> str:
 
 def signature_valid(secret: str, body: bytes, header: str | None) -> bool:
     """Constant-time check of `X-Hub-Signature-256`."""
+    return _digest_matches(sign(secret, body), header)
+
+
+def _digest_matches(expected: str, header: str | None) -> bool:
     if not header:
         return False
-    return hmac.compare_digest(sign(secret, body).encode(), header.strip().encode())
+    return hmac.compare_digest(expected.encode(), header.strip().encode())
+
+
+def _read_signed(stream, length: int, secret: str) -> tuple[bytes, str]:
+    # Read and hash in chunks, stopping at a short body, so the digest needs no second pass.
+    mac = hmac.new(secret.encode(), digestmod=hashlib.sha256)
+    parts: list[bytes] = []
+    left = length
+    while left > 0:
+        part = stream.read(min(CHUNK, left))
+        if not part:
+            break
+        mac.update(part)
+        parts.append(part)
+        left -= len(part)
+    return b"".join(parts), "sha256=" + mac.hexdigest()
 
 
 def github_webhook_app(secret: str | None, on_push: Callable[[RepoRef, str], None],
@@ -52,8 +72,8 @@ def github_webhook_app(secret: str | None, on_push: Callable[[RepoRef, str], Non
             return _answer(start_response, "400 Bad Request", {"error": "bad Content-Length"})
         if length > MAX_BODY:
             return _answer(start_response, "413 Payload Too Large", {"error": "payload too large"})
-        body = environ["wsgi.input"].read(length) if length > 0 else b""
-        if not signature_valid(secret, body, environ.get("HTTP_X_HUB_SIGNATURE_256")):
+        body, digest = _read_signed(environ["wsgi.input"], length, secret)
+        if not _digest_matches(digest, environ.get("HTTP_X_HUB_SIGNATURE_256")):
             log.warning("github webhook rejected: bad signature",
                         extra={"delivery": environ.get("HTTP_X_GITHUB_DELIVERY", "")[:64]})
             return _answer(start_response, "401 Unauthorized", {"error": "invalid signature"})

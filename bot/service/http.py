@@ -15,6 +15,10 @@ log = logging.getLogger(__name__)
 
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 
+# waitress buffers a whole body before the app runs (its default cap is 1 GB). GitHub push payloads
+# go up to 25 MB, the largest any endpoint accepts; each endpoint keeps its own tighter check.
+MAX_REQUEST_BODY = 26 * 1024 * 1024
+
 
 def json_response(start_response: Callable, status: str, body: dict) -> list[bytes]:
     """Send a JSON body with the given status line."""
@@ -79,10 +83,12 @@ class PortUnavailable(Exception):
 class HttpServer:
     """waitress serving the router on a background thread until `stop()`."""
 
-    def __init__(self, app: WSGIApp, host: str, port: int, threads: int = 16) -> None:
+    def __init__(self, app: WSGIApp, host: str, port: int, threads: int = 16,
+                 max_body: int = MAX_REQUEST_BODY) -> None:
         try:
             self._server = create_server(app, host=host, port=port, threads=threads,
-                                         channel_timeout=30, connection_limit=1000, ident="commit-radar")
+                                         channel_timeout=30, connection_limit=1000, ident="commit-radar",
+                                         max_request_body_size=max_body)
         except OSError as exc:
             raise PortUnavailable(exc.strerror or str(exc)) from None
         self._thread = threading.Thread(target=self._server.run, name="http", daemon=True)
