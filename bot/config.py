@@ -7,6 +7,7 @@ import re
 from datetime import time
 from pathlib import Path
 from typing import Literal
+from urllib.parse import unquote, unquote_plus
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -26,6 +27,44 @@ SECRET_FIELDS = (
     "feishu_verification_token",
     "feishu_encrypt_key",
 )
+# URL settings may carry a password (userinfo or a query parameter): never echoed in errors,
+# masked in the effective-configuration view, and their secrets handed to the log scrubber.
+URL_FIELDS = ("github_api_url", "openai_base_url", "slack_api_url", "feishu_domain", "database_url")
+_SECRET_QUERY_KEY = re.compile(r"pass|pwd|secret|token|key", re.IGNORECASE)
+
+
+def _url_secrets(url: str) -> tuple[str | None, list[tuple[str, str]]]:
+    # Hand-split rather than urlsplit: it rejects some URLs and rebuilds `sqlite:///x` as `sqlite:/x`.
+    head, _, query = url.partition("?")
+    _, sep, rest = head.partition("://")
+    userinfo, at, _ = rest.rpartition("@") if sep else ("", "", "")
+    password = userinfo.split(":", 1)[1] if at and ":" in userinfo else None
+    pairs = [(key, value) for key, eq, value in (part.partition("=") for part in query.split("#")[0].split("&"))
+             if eq]
+    return password, pairs
+
+
+def mask_url(url: str) -> str:
+    """The URL with any userinfo password and every query value shown as `***`."""
+    head, qmark, query = url.partition("?")
+    scheme, sep, rest = head.partition("://")
+    userinfo, at, host = rest.rpartition("@") if sep else ("", "", "")
+    if at and ":" in userinfo:
+        head = f"{scheme}{sep}{userinfo.split(':', 1)[0]}:***@{host}"
+    if qmark:
+        query = "&".join(f"{key}=***" if eq else key
+                         for key, eq, _ in (part.partition("=") for part in query.split("#")[0].split("&")))
+    return head + qmark + query
+
+
+def url_secret_values(url: str) -> list[str]:
+    """The userinfo password and password-like query values of a URL, raw and decoded."""
+    password, pairs = _url_secrets(url)
+    found = [password, unquote(password)] if password else []
+    for key, value in pairs:
+        if value and _SECRET_QUERY_KEY.search(unquote_plus(key)):
+            found += [value, unquote_plus(value)]
+    return list(dict.fromkeys(found))
 
 
 class ConfigError(Exception):
@@ -126,8 +165,9 @@ class Settings(BaseSettings):
     def _check_database_url(cls, value: str) -> str:
         try:
             url = make_url(value)
-        except ArgumentError:
-            raise ValueError(f"not a database URL: {value!r}") from None
+        except (ArgumentError, ValueError):
+            # The value may hold a password: say what is expected, never what was given.
+            raise ValueError("not a database URL (expected sqlite:///PATH or postgresql://USER@HOST/DB)") from None
         if url.get_backend_name() not in ("sqlite", "postgresql"):
             raise ValueError(f"unsupported database {url.get_backend_name()!r} (use sqlite or postgresql)")
         return value
@@ -136,7 +176,7 @@ class Settings(BaseSettings):
     @classmethod
     def _check_http_url(cls, value: str | None) -> str | None:
         if value is not None and not re.match(r"https?://[^/\s]+", value):
-            raise ValueError(f"expected an http(s) URL, got {value!r}")
+            raise ValueError("expected an http(s) URL (https://HOST/...)")
         return value
 
     @property
@@ -158,7 +198,11 @@ class Settings(BaseSettings):
         """Every secret string in use, for the log scrubber."""
         values = [getattr(self, name).get_secret_value() for name in SECRET_FIELDS if getattr(self, name)]
         password = make_url(self.database_url).password
-        return values + ([str(password)] if password else [])
+        values += [str(password)] if password else []
+        for name in URL_FIELDS:
+            if getattr(self, name):
+                values += url_secret_values(getattr(self, name))
+        return list(dict.fromkeys(values))
 
     def masked(self) -> dict[str, str]:
         """Effective configuration as strings, secrets shown only as set/unset."""
@@ -167,8 +211,8 @@ class Settings(BaseSettings):
             value = getattr(self, name)
             if name in SECRET_FIELDS:
                 shown[name.upper()] = "***" if value else "(unset)"
-            elif name == "database_url":
-                shown[name.upper()] = make_url(value).render_as_string(hide_password=True)
+            elif name in URL_FIELDS and value is not None:
+                shown[name.upper()] = mask_url(value)
             else:
                 shown[name.upper()] = "(unset)" if value is None else str(value)
         return shown
@@ -179,7 +223,7 @@ def _first_error_line(error: ValidationError) -> str:
     variable = str(first["loc"][0]).upper() if first["loc"] else "configuration"
     message = first["msg"].removeprefix("Value error, ")
     given = first.get("input")
-    if isinstance(given, str) and first["type"] not in ("value_error",) and variable.lower() not in SECRET_FIELDS:
+    if isinstance(given, str) and first["type"] not in ("value_error",) and variable.lower() not in SECRET_FIELDS + URL_FIELDS:
         message = f"{message} (got {given!r})"
     return f"{variable}: {message}"
 

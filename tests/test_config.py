@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from bot.config import ConfigError, load_settings
+from bot.config import ConfigError, load_settings, mask_url
 from bot.logs import setup_logging
 
 
@@ -111,3 +111,48 @@ def test_every_setting_is_documented_in_env_example():
                   (Path(__file__).resolve().parents[1] / ".env.example").read_text().splitlines()
                   if line and not line.startswith("#")}
     assert {name.upper() for name in Settings.model_fields} == documented
+
+
+@pytest.mark.parametrize(("variable", "value"), [
+    ("DATABASE_URL", "postgresql//bot:S3cretPw@db/x"),
+    ("DATABASE_URL", "postgresql://bot:S3cretPw@db:port/x"),
+    ("DATABASE_URL", "mysql://bot:S3cretPw@db/x"),
+    ("OPENAI_BASE_URL", "ftp://bot:S3cretPw@llm.example/v1"),
+    ("GITHUB_API_URL", "api.github.com?token=S3cretPw"),
+])
+def test_a_bad_url_setting_is_never_echoed(monkeypatch, variable, value):
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert str(caught.value).startswith(variable + ": ")
+    assert "S3cretPw" not in str(caught.value)
+
+
+def test_url_passwords_and_query_values_are_masked_and_scrubbed(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://bot:p%40ss@db.example/radar?password=QueryPw1&sslmode=require")
+    monkeypatch.setenv("OPENAI_BASE_URL", "https://user:Llm-Pw-9@llm.example/v1?api_key=Key-123")
+    settings = load_settings()
+    masked = settings.masked()
+    assert masked["DATABASE_URL"] == "postgresql://bot:***@db.example/radar?password=***&sslmode=***"
+    assert masked["OPENAI_BASE_URL"] == "https://user:***@llm.example/v1?api_key=***"
+    assert masked["GITHUB_API_URL"] == "https://api.github.com"
+    secrets = settings.secret_values()
+    for secret in ("p%40ss", "p@ss", "QueryPw1", "Llm-Pw-9", "Key-123"):
+        assert secret in secrets
+    assert "require" not in secrets
+    stream = io.StringIO()
+    setup_logging("INFO", secrets, stream=stream)
+    logging.getLogger("t").warning("connect failed", extra={"url": settings.database_url,
+                                                              "llm": settings.openai_base_url})
+    for secret in ("p%40ss", "QueryPw1", "Llm-Pw-9", "Key-123"):
+        assert secret not in stream.getvalue()
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("sqlite:///data/commit-radar.db", "sqlite:///data/commit-radar.db"),
+    ("sqlite:///data/r.db?mode=ro", "sqlite:///data/r.db?mode=***"),
+    ("postgresql://bot@db/x", "postgresql://bot@db/x"),
+    ("postgresql://bot:pa/s@s@db/x", "postgresql://bot:***@db/x"),  # unencoded `/` and `@` in the password
+])
+def test_mask_url_keeps_the_shape_and_hides_credentials(url, shown):
+    assert mask_url(url) == shown
