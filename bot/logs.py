@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import Iterable
 
+# Control characters (ESC starts terminal escape sequences) and bidi overrides, shown as escapes
+# so untrusted text in a log line cannot recolour, rewrite or reorder a terminal or log viewer.
+_UNSAFE = re.compile("[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028-\u202e\u2066-\u2069]")
 _STANDARD = set(vars(logging.LogRecord("x", 0, "x", 0, "x", None, None))) | {"message", "asctime", "taskName"}
 
 
@@ -14,6 +18,11 @@ def _quote(value: object) -> str:
     if not text or any(ch.isspace() or ch in '"=' for ch in text):
         return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
     return text
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 class KeyValueFormatter(logging.Formatter):
@@ -30,6 +39,7 @@ class KeyValueFormatter(logging.Formatter):
         if context:
             line = f"{line} {context}"
         line = line.replace("\r", "\\r").replace("\n", "\\n")
+        line = _UNSAFE.sub(_escape, line)
         for secret in self._secrets:
             line = line.replace(secret, "***")
         return line

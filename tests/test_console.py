@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import logging
 
 from bot.chat.commands import CommandHandler, CommandServices
 from bot.chat.console import ConsoleNotifier, ConsoleSession
 from bot.domain import Importance
+from bot.logs import KeyValueFormatter
 from bot.service.delivery import SENT, Deliverer
 from tests.fakes import FakeAnalyser, FakeClock, FakeDigests, FakeSource, make_commit
 
@@ -66,3 +68,29 @@ def test_console_notifier_prints_cards_and_threads(store):
     text = out.getvalue()
     assert text.count("· fix: hostile <@U123> title\n") == 1  # the title line, printed once
     assert "    │ reply in thread" in text
+
+
+def test_notices_reach_the_terminal_without_escape_sequences():
+    out = io.StringIO()
+    notifier = ConsoleNotifier(out)
+    notifier.post_text("console", "Rolled up: fix \x1b]0;owned\x07title \x1b[2J\x1b[31mred\u202e and\x9b1m more")
+    notifier.post_text("console", "reply in a thread \x1b[A", thread_id="t1")
+    printed = out.getvalue()
+    assert not any(ch in printed for ch in "\x1b\x07\x9b\u202e")
+    assert "Rolled up: fix ]0;ownedtitle [2J[31mred and1m more\n" in printed
+    assert "    │ reply in a thread [A" in printed
+
+
+def test_log_lines_show_control_characters_as_escapes():
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(KeyValueFormatter())
+    logger = logging.getLogger("tests.console.escapes")
+    logger.addHandler(handler)
+    try:
+        logger.warning("title \x1b[31mred\x07", extra={"title": "a\x1b]8;;http://x\x1b\\b\u202e", "tab": "x\ty"})
+    finally:
+        logger.removeHandler(handler)
+    line = stream.getvalue()
+    assert line.count("\n") == 1 and not any(ch in line for ch in "\x1b\x07\u202e\t")
+    assert "title \\x1b[31mred\\x07" in line and "\\u202e" in line and "\\x09" in line

@@ -11,6 +11,7 @@ from typing import IO
 
 from bot.domain import Card, Digest
 from bot.render.console import card_text, digest_text
+from bot.render.escape import console_text
 
 log = logging.getLogger(__name__)
 CHANNEL = "console"
@@ -47,8 +48,8 @@ class ConsoleNotifier:
         return self._print(digest_text(digest), None)
 
     def post_text(self, channel: str, text: str, thread_id: str | None = None, key: str | None = None) -> str:
-        """Print a notice."""
-        return self._print(text, thread_id)
+        """Print a notice; its text may quote commit titles, so escape sequences are dropped."""
+        return self._print(console_text(text), thread_id)
 
     def find_delivered(self, channel: str, key: str, since: datetime) -> str | None:
         """A terminal cannot be searched; a crash between print and record may print again."""
