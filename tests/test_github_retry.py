@@ -10,9 +10,9 @@ import pytest
 from bot.domain import RepoRef
 from bot.github.client import GitHubClient
 from bot.github.errors import RateLimited, Unavailable
-from bot.github.retry import Reply, RetryPolicy
+from bot.github.retry import MAX_HINT, Reply, RetryPolicy, hinted_wait, reset_epoch
 from bot.github.source import GitHubSource
-from tests.fake_github import clock, fake_github, fake_github_server, make_source  # noqa: F401
+from tests.fake_github import FakeClock, clock, fake_github, fake_github_server, make_source  # noqa: F401
 
 REPO = RepoRef.parse("octo/hello")
 
@@ -120,3 +120,67 @@ def test_remaining_from_out_of_order_answers_keeps_the_lowest():
     policy.run(lambda: next(answers), "a")
     policy.run(lambda: next(answers), "b")
     assert policy.stats.rate_limit_remaining == 40
+
+
+def _policy(clock: FakeClock) -> RetryPolicy:
+    return RetryPolicy(sleep=clock.sleep, now=clock.now, jitter=lambda: 1.0, max_wait=60)
+
+
+OK = Reply(200, {"x-ratelimit-remaining": "4000", "x-ratelimit-limit": "5000"}, "[]")
+
+
+@pytest.mark.parametrize("headers", [
+    {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1e300"},
+    {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "inf"},
+    {"retry-after": "inf"},
+    {"retry-after": "1e300"},
+])
+def test_absurd_rate_limit_headers_block_for_at_most_an_hour(headers):
+    clock = FakeClock()
+    policy = _policy(clock)
+    start = clock.now()
+    with pytest.raises(RateLimited):
+        policy.run(lambda: Reply(403, headers, '{"message": "API rate limit exceeded"}'), "a")
+    with pytest.raises(RateLimited) as caught:  # no OverflowError: the block has a real end
+        policy.run(lambda: OK, "b")
+    assert caught.value.reset_at is not None and caught.value.reset_at.timestamp() <= start + MAX_HINT + 1
+    clock.sleep(MAX_HINT + 1)
+    assert policy.run(lambda: OK, "c") is OK
+
+
+@pytest.mark.parametrize("value", ["1e300", "inf", "-inf", "nan", "soon"])
+def test_an_absurd_reset_on_a_success_never_breaks_later_requests(value):
+    clock = FakeClock()
+    policy = _policy(clock)
+    policy.run(lambda: Reply(200, {"x-ratelimit-remaining": "0", "x-ratelimit-limit": "inf",
+                                   "x-ratelimit-reset": value}, "[]"), "a")
+    policy.run(lambda: Reply(200, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": value}, "[]"), "a")
+    reset = policy.stats.rate_limit_reset
+    assert reset is None or reset <= clock.now() + MAX_HINT
+    try:
+        policy.run(lambda: OK, "b")
+    except RateLimited as exc:  # a clamped reset an hour away is still an exhausted budget
+        assert exc.reset_at.timestamp() <= clock.now() + MAX_HINT + 1
+
+
+@pytest.mark.parametrize("value", ["nan", "soon", ""])
+def test_an_unparsable_retry_after_counts_as_absent(value):
+    clock = FakeClock()
+    policy = _policy(clock)
+    answers = iter([Reply(429, {"retry-after": value}, '{"message": "Too many requests"}'), OK])
+    assert policy.run(lambda: next(answers), "a") is OK
+    assert clock.sleeps == [60.0]  # the secondary-limit wait, as with no header at all
+    answers = iter([Reply(503, {"retry-after": value}, ""), OK])
+    assert policy.run(lambda: next(answers), "b") is OK
+    assert clock.sleeps[1:] == [1.0]  # plain backoff
+
+
+def test_hint_parsing_clamps_to_the_window():
+    assert hinted_wait({"retry-after": "1e300"}) == MAX_HINT and hinted_wait({"retry-after": "-5"}) == 0.0
+    assert hinted_wait({"retry-after": "inf"}) == MAX_HINT and hinted_wait({"retry-after": "-inf"}) == 0.0
+    assert hinted_wait({"retry-after": "nan"}) is None and hinted_wait({}) is None
+    assert reset_epoch({"x-ratelimit-reset": "inf"}, 100.0) == 100.0 + MAX_HINT
+    assert reset_epoch({"x-ratelimit-reset": "-inf"}, 100.0) == 0.0
+    assert reset_epoch({"x-ratelimit-reset": "nan"}, 100.0) is None
+    assert reset_epoch({"x-ratelimit-reset": "1e300"}, 100.0) == 100.0 + MAX_HINT
+    assert reset_epoch({"x-ratelimit-reset": "130"}, 100.0) == 130.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import random
 import threading
 import time
@@ -13,14 +14,36 @@ from datetime import datetime, timezone
 
 from requests.exceptions import ChunkedEncodingError, ConnectionError, Timeout
 
-from bot.github.errors import (GitHubError, RateLimited, Unavailable, error_for, is_rate_limit, is_secondary_limit,
-                               retry_after)
+from bot.github.errors import GitHubError, RateLimited, Unavailable, error_for, is_rate_limit, is_secondary_limit
 
 log = logging.getLogger(__name__)
 
 # Transport failures worth another attempt; anything else from requests is a bug or a bad URL.
 TRANSIENT = (Timeout, ConnectionError, ChunkedEncodingError)
 RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
+# GitHub's rate-limit window is an hour. A reset or Retry-After beyond that (or `inf`, `1e300`)
+# comes from a broken proxy; believing it would block, or overflow datetime, until a restart.
+MAX_HINT = 3600.0
+
+
+def _number(value: object) -> float | None:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else number
+
+
+def hinted_wait(headers: Mapping[str, str]) -> float | None:
+    """Retry-After in seconds, clamped to 0..MAX_HINT; None when absent or not a number."""
+    seconds = _number(headers.get("retry-after"))
+    return None if seconds is None else min(max(0.0, seconds), MAX_HINT)
+
+
+def reset_epoch(headers: Mapping[str, str], now: float) -> float | None:
+    """X-RateLimit-Reset as epoch seconds, clamped to 0..now+MAX_HINT; None when absent or not a number."""
+    reset = _number(headers.get("x-ratelimit-reset"))
+    return None if reset is None else min(max(0.0, reset), now + MAX_HINT)
 
 
 @dataclass(frozen=True)
@@ -134,7 +157,7 @@ class RetryPolicy:
                 failures += 1
                 if failures >= self.attempts:
                     raise error_for(reply.status, reply.headers, reply.body, what)
-                hinted = retry_after(reply.headers)
+                hinted = hinted_wait(reply.headers)
                 wait = min(hinted, self.max_wait) if hinted is not None else self._backoff(failures)
                 self._retry_sleep(wait, what, f"HTTP {reply.status}")
                 continue
@@ -148,8 +171,10 @@ class RetryPolicy:
         try:
             remaining = int(float(headers["x-ratelimit-remaining"]))
             limit = int(float(headers.get("x-ratelimit-limit", remaining)))
-            reset = float(headers["x-ratelimit-reset"])
-        except (KeyError, ValueError):
+        except (KeyError, ValueError, OverflowError):
+            return
+        reset = reset_epoch(headers, self.now())
+        if reset is None:
             return
         stats = self.stats
         with stats._lock:
@@ -182,12 +207,12 @@ class RetryPolicy:
 
     def _limit_wait(self, reply: Reply, limited: int) -> float:
         now = self.now()
-        hinted = retry_after(reply.headers)
-        reset = reply.headers.get("x-ratelimit-reset")
+        hinted = hinted_wait(reply.headers)
+        reset = reset_epoch(reply.headers, now)
         if hinted is not None:
             wait = hinted
-        elif reply.headers.get("x-ratelimit-remaining") == "0" and reset:
-            wait = max(0.0, float(reset) - now) + 1
+        elif reply.headers.get("x-ratelimit-remaining") == "0" and reset is not None:
+            wait = max(0.0, reset - now) + 1
         elif is_secondary_limit(reply.body) or reply.status == 429:
             # GitHub: with neither header, wait at least a minute, longer on each repeat.
             wait = self.secondary_wait * 2 ** (limited - 1)
