@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -111,3 +112,19 @@ def test_text_card_and_text_message_make_mentions_inert():
     assert "<at" not in message["text"] and "at user_id" in message["text"]
     with pytest.raises(ValueError):
         feishu.text_card("")
+
+
+@pytest.mark.parametrize("untrusted", [
+    "fix [urgent security patch](https://evil.example/login)",
+    "see [docs] (https://evil.example) now",
+    "[a](b) and [c](d)",
+])
+def test_text_messages_cannot_form_markdown_links(untrusted):
+    text = feishu.text_message(f"Rolled up: {untrusted} <at user_id=\"all\"></at>")["text"]
+    assert not re.search(r"\]\s*\(", text) and "]\u2060" in text
+    assert "<at" not in text
+    assert text.replace("\u2060", "") == f"Rolled up: {untrusted} <at user_id=\"all\"></at>"
+
+
+def test_text_messages_keep_ordinary_brackets():
+    assert feishu.text_message("[WIP] fix (again) [1] [x]")["text"] == "[WIP] fix (again) [1] [x]"

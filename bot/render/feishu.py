@@ -9,6 +9,7 @@ with `ensure_ascii=False`); longer analyses lose trailing items and end with a l
 from __future__ import annotations
 
 import json
+import re
 
 from bot.domain import Card, CardSection, Digest, Importance
 from bot.render import digest as D
@@ -178,8 +179,14 @@ def text_card(text: str) -> dict:
         content = shorten(content, len(content) * 3 // 4)
 
 
+# `](` (even with spaces between) is where a Markdown link's label meets its target.
+_LINK_JOIN = re.compile(r"\](?=\s*\()")
+
+
 def text_message(text: str) -> dict:
-    """The `content` of a `msg_type: text` message: text with every `<` made inert (no `<at user_id=…>`)."""
+    """The `content` of a `msg_type: text` message: no `<at user_id=…>` and no `[label](url)` can form."""
     if not (text or "").strip():
         raise ValueError("a notice needs some text")
-    return {"text": clean(text).replace("<", "<" + WORD_JOINER)}
+    # Feishu may render `[label](url)` in text messages: a word joiner after `]` keeps untrusted
+    # text (commit titles) from showing a fake label over another link, and reads the same.
+    return {"text": _LINK_JOIN.sub("]" + WORD_JOINER, clean(text).replace("<", "<" + WORD_JOINER))}
