@@ -148,3 +148,18 @@ def test_run_on_a_port_in_use_says_so_in_one_line(tmp_path):
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr.splitlines()[-1]
+
+
+def test_webhook_subscriptions_print_only_a_redacted_url(tmp_path):
+    hook = "https://open.feishu.cn/open-apis/bot/v2/hook/2f7a-very-secret-token"
+    added = cli(tmp_path, "subscriptions", "add", "octo/widgets", "--platform", "feishu_webhook",
+                "--channel", hook, "--secret", "s3cr3t")
+    listed = cli(tmp_path, "subscriptions", "list")
+    missing = cli(tmp_path, "subscriptions", "remove", "octo/other", "--platform", "feishu_webhook", "--channel", hook)
+
+    assert added.returncode == 0, added.stderr
+    assert "feishu_webhook:https://open.feishu.cn/…oken" in added.stdout
+    assert "octo/widgets@" in listed.stdout and "feishu_webhook:https://open.feishu.cn/…oken" in listed.stdout
+    assert missing.returncode == 1
+    for result in (added, listed, missing):
+        assert "very-secret" not in result.stdout + result.stderr and "s3cr3t" not in result.stdout + result.stderr

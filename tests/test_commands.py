@@ -254,3 +254,35 @@ def test_digest_problems(env):
     assert "2026-01-09 is in the future in UTC" in env.run("/digest octo/widgets 2026-01-09").text
     env.digests.outcome.posted, env.digests.outcome.reason = False, "the digest message could not be posted"
     assert "was not posted: the digest message could not be posted" in env.run("/digest octo/widgets").text
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("/commit http://[x/o/r/commit/abcd", "SHA must be"),
+    ("/commit abcd https://[x/o/r", "repository must be owner/name"),
+    ("/unsubscribe https://[/o/r", "repository must be owner/name"),
+    ("/subscribe https://[x/o/r", "repository must be owner/name"),
+    ("/subscribe o/r --feishu-webhook 'https://[open.feishu.cn/open-apis/bot/v2/hook/x'", "custom-bot webhook URL"),
+])
+def test_malformed_bracketed_links_are_usage_errors_not_exceptions(env, text, problem):
+    quick = env.handler.quick(text)
+    handled = env.run(text)
+
+    assert quick is not None and problem.lower() in quick.text.lower()
+    assert handled.text == quick.text and handled.public is False
+    assert env.source.calls == []
+
+
+def test_a_check_that_breaks_becomes_a_polite_logged_reply(store, caplog):
+    # A misconfigured composition root (webhook_hosts not a tuple) makes the --feishu-webhook check itself fail.
+    handler = CommandHandler(CommandServices(store=store, source=FakeSource(), analyser=FakeAnalyser(),
+                                             digests=FakeDigests(), defaults=Defaults(webhook_hosts=None)))
+    text = "/subscribe o/r --feishu-webhook https://open.feishu.cn/open-apis/bot/v2/hook/x"
+
+    with caplog.at_level("ERROR"):
+        quick = handler.quick(text)
+        handled = handler.handle(text, CTX)
+
+    assert quick is not None and "could not be read (TypeError)" in quick.text
+    assert handled.text == quick.text and handled.public is False
+    assert [r.exc_info is not None for r in caplog.records if r.message == "command check failed"] == [True, True]
+    assert store.subscriptions.list() == []

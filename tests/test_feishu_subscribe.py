@@ -8,6 +8,7 @@ from datetime import time
 import pytest
 
 from bot.chat.commands import CommandContext, CommandHandler, CommandServices, Defaults
+from bot.config import Settings
 from tests.fakes import FakeAnalyser, FakeDigests, FakeSource
 
 HOOK = "https://open.feishu.cn/open-apis/bot/v2/hook/2f7a-secret-token"
@@ -35,10 +36,63 @@ def test_subscribe_a_webhook_with_its_secret(handler, store, caplog):
     assert store.subscriptions.list(platform="console") == []
 
 
-def test_lark_and_local_hooks_are_accepted(handler, store):
-    handler.handle("/subscribe octo/widgets --feishu-webhook https://open.larksuite.com/open-apis/bot/v2/hook/a", CONSOLE)
-    handler.handle("/subscribe octo/widgets --feishu-webhook http://127.0.0.1:8080/open-apis/bot/v2/hook/b", CONSOLE)
-    assert len(store.subscriptions.list(platform="feishu_webhook")) == 2
+def test_lark_hooks_are_accepted_and_the_reply_stays_private(handler, store):
+    reply = handler.handle("/subscribe octo/widgets --feishu-webhook https://open.larksuite.com/open-apis/bot/v2/hook/a "
+                           "--secret s3cr3t", CONSOLE)
+    assert len(store.subscriptions.list(platform="feishu_webhook")) == 1
+    assert reply.public is False
+    assert "hook/a" not in reply.text and "s3cr3t" not in reply.text
+
+
+def test_a_channel_subscription_reply_is_still_public(handler, store):
+    assert handler.handle("/subscribe octo/widgets", CONSOLE).public is True
+
+
+def test_the_configured_feishu_domain_host_is_accepted_too(store):
+    source = FakeSource()
+    source.add_repo("octo/widgets")
+    settings = Settings(_env_file=None, feishu_domain="https://lark.corp.example:8443")
+    defaults = Defaults.from_settings(settings)
+    assert defaults.webhook_hosts == ("lark.corp.example:8443",)
+    handler = CommandHandler(CommandServices(store=store, source=source, analyser=FakeAnalyser(),
+                                             digests=FakeDigests(), defaults=defaults))
+
+    handler.handle("/subscribe octo/widgets --feishu-webhook https://lark.corp.example:8443/open-apis/bot/v2/hook/a",
+                   CONSOLE)
+    refused = handler.handle("/subscribe octo/widgets --feishu-webhook "
+                             "https://lark.corp.example:9999/open-apis/bot/v2/hook/b", CONSOLE)
+
+    assert [sub.channel for sub in store.subscriptions.list()] == [
+        "https://lark.corp.example:8443/open-apis/bot/v2/hook/a"]
+    assert "custom-bot webhook URL" in refused.text
+
+
+def test_a_plain_http_feishu_domain_adds_no_host():
+    assert Defaults.from_settings(Settings(_env_file=None, feishu_domain="http://127.0.0.1:9000")).webhook_hosts == ()
+
+
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1:8080/open-apis/bot/v2/hook/b",
+    "https://127.0.0.1:8080/open-apis/bot/v2/hook/b",
+    "https://localhost/open-apis/bot/v2/hook/b",
+    "http://[::1]:8080/open-apis/bot/v2/hook/b",
+    "https://127.0.0.1:8080\\@open.feishu.cn/open-apis/bot/v2/hook/b",
+    "https://user@open.feishu.cn/open-apis/bot/v2/hook/b",
+    "https://open.feishu.cn:8443/open-apis/bot/v2/hook/b",
+    "https://open.feishu.cn.evil.example/open-apis/bot/v2/hook/b",
+    "https://evil.feishu.cn/open-apis/bot/v2/hook/b",
+    "https://open.feishu.cn/other/open-apis/bot/v2/hook/b",
+    "https://open.feishu.cn/open-apis/bot/v2/hook/b?x=1",
+    "https://open.feishu.cn/open-apis/bot/v2/hook/",
+    "https://[open.feishu.cn/open-apis/bot/v2/hook/b",
+])
+def test_chat_cannot_point_the_bot_at_other_addresses(handler, store, url):
+    reply = handler.quick(f"/subscribe octo/widgets --feishu-webhook '{url}'")
+
+    assert reply is not None and "custom-bot webhook URL" in reply.text
+    assert "hook/b" not in reply.text
+    assert handler.handle(f"/subscribe octo/widgets --feishu-webhook '{url}'", CONSOLE).text == reply.text
+    assert store.subscriptions.list() == []
 
 
 def test_running_it_again_updates_the_same_webhook_subscription(handler, store):

@@ -244,3 +244,36 @@ def test_webhooks_alone_do_not_load_lark_oapi():
                             cwd=str(Path(__file__).resolve().parent.parent))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "['feishu_webhook'] False"
+
+
+def test_an_address_urllib3_reads_differently_is_refused_before_connecting(clock):
+    # urlsplit sees open.feishu.cn; urllib3 (what requests connects with) sees 127.0.0.1:PORT.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.setblocking(False)
+    port = listener.getsockname()[1]
+    try:
+        for url in (f"https://127.0.0.1:{port}\\@open.feishu.cn/open-apis/bot/v2/hook/x",
+                    f"http://127.0.0.1:{port}\\@open.feishu.cn/open-apis/bot/v2/hook/x",
+                    f"http://user:pw@127.0.0.1:{port}/open-apis/bot/v2/hook/x",
+                    "https://[open.feishu.cn/open-apis/bot/v2/hook/x"):
+            with pytest.raises(ChannelUnavailable) as caught:
+                make_notifier({}, clock).post_text(url, "hello")
+            assert "hook/x" not in str(caught.value)
+        with pytest.raises(BlockingIOError):
+            listener.accept()  # nothing ever connected
+    finally:
+        listener.close()
+
+
+def test_redirects_are_not_followed(httpserver, clock):
+    httpserver.expect_request("/open-apis/bot/v2/hook/moved", method="POST").respond_with_data(
+        "", status=307, headers={"Location": httpserver.url_for("/elsewhere")})
+    httpserver.expect_request("/elsewhere").respond_with_json({"code": 0, "msg": "success"})
+
+    with pytest.raises(DeliveryError) as caught:
+        make_notifier({}, clock, attempts=1).post_text(httpserver.url_for("/open-apis/bot/v2/hook/moved"), "hello")
+
+    assert "307" in str(caught.value)
+    assert [request.path for request, _ in httpserver.log] == ["/open-apis/bot/v2/hook/moved"]

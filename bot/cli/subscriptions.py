@@ -33,16 +33,26 @@ def manage(args, settings: Settings) -> int:
         elif args.action == "add":
             saved, created = store.save(sub)
             print(f"{'added' if created else 'updated'} #{saved.id} {saved.repo}@{saved.branch} "
-                  f"-> {saved.platform}:{saved.channel} (min {saved.threshold.value})")
+                  f"-> {saved.platform}:{shown_channel(saved.platform, saved.channel)} (min {saved.threshold.value})")
         else:
             removed = store.remove(args.platform, args.channel, args.repo, args.branch)
             if not removed:
-                print(f"no subscription to {args.repo} for {args.platform}:{args.channel}", file=sys.stderr)
+                print(f"no subscription to {args.repo} for {args.platform}:"
+                      f"{shown_channel(args.platform, args.channel)}", file=sys.stderr)
                 return 1
             print(f"removed {removed} subscription(s) to {args.repo}")
     finally:
         bot.close()
     return 0
+
+
+def shown_channel(platform: str, channel: str) -> str:
+    """The channel as printed: a custom-bot webhook URL carries its token, so only its redacted form."""
+    if platform != "feishu_webhook":
+        return channel
+    from bot.chat.feishu.webhook import redact
+
+    return redact(channel)
 
 
 def _print_subscriptions(subs: list[Subscription]) -> None:
@@ -53,5 +63,6 @@ def _print_subscriptions(subs: list[Subscription]) -> None:
     for sub in subs:
         state = f"paused: {sub.paused_reason}" if sub.paused else "active"
         digest = f"{sub.digest_time:%H:%M} {sub.timezone}"
-        print(f"{sub.id:>4}  {f'{sub.repo}@{sub.branch}':<40} {f'{sub.platform}:{sub.channel}':<30} "
+        where = f"{sub.platform}:{shown_channel(sub.platform, sub.channel)}"
+        print(f"{sub.id:>4}  {f'{sub.repo}@{sub.branch}':<40} {where:<30} "
               f"{sub.threshold.value:<6} {digest:<18} {state}")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import date, time
-from urllib.parse import urlsplit
+
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
 
 from bot.chat.commands.grammar import UsageError
 from bot.chat.commands.links import parse_commit_url, parse_repo_url
@@ -13,6 +15,8 @@ from bot.domain import Importance, RepoRef, check_sha
 
 MAX_LIST_ITEMS = 50
 _BRANCH_BAD = re.compile(r"[\s~^:?*\[\\]|\.\.|@\{|//|\.lock$|^[-/.]|[/.]$")
+WEBHOOK_HOSTS = ("open.feishu.cn", "open.larksuite.com")
+_WEBHOOK_URL = re.compile(r"https://([A-Za-z0-9.-]+(?::[0-9]{1,5})?)/open-apis/bot/v2/hook/[A-Za-z0-9_-]{1,128}")
 
 
 def repo(command: str, text: str) -> RepoRef:
@@ -94,21 +98,31 @@ def name_list(command: str, option: str, text: str) -> list[str]:
     return items
 
 
-def feishu_webhook(command: str, text: str) -> str:
+def feishu_webhook(command: str, text: str, extra_hosts: tuple[str, ...] = ()) -> str:
     """A Feishu/Lark custom-bot webhook URL. Errors never echo it: it is a secret.
 
-    Only Feishu's and Lark's hosts (and this machine, for tests) are accepted from chat, so a
-    chat user cannot make the bot post to an arbitrary address; the CLI takes any URL.
+    Anyone in a chat can type this and the bot will POST to it, so only the exact shape
+    `https://HOST/open-apis/bot/v2/hook/TOKEN` is accepted, HOST being Feishu's, Lark's or the
+    configured FEISHU_DOMAIN's: no userinfo, port, backslash or query that could make an HTTP client
+    connect somewhere other than HOST. The CLI (operator-trusted) takes any URL.
     """
-    parts = urlsplit(text.strip())
-    host = (parts.hostname or "").lower()
-    local = host in ("127.0.0.1", "localhost", "::1")
-    feishu = host.endswith((".feishu.cn", ".larksuite.com")) and parts.scheme == "https"
-    if not (feishu or (local and parts.scheme in ("http", "https"))) \
-            or "/bot/v2/hook/" not in parts.path or any(ch.isspace() for ch in text.strip()):
+    value = text.strip()
+    allowed = {*WEBHOOK_HOSTS, *(host.lower() for host in extra_hosts)}
+    match = _WEBHOOK_URL.fullmatch(value)
+    if match is None or match.group(1).lower() not in allowed or not _connects_to(value, match.group(1)):
         raise UsageError(command, "--feishu-webhook must be a custom-bot webhook URL "
                                   "(https://open.feishu.cn/open-apis/bot/v2/hook/… or open.larksuite.com)")
-    return text.strip()
+    return value
+
+
+def _connects_to(url: str, netloc: str) -> bool:
+    """True when urllib3 (what `requests` connects with) reads the same host and port as the pattern did."""
+    try:
+        parsed = parse_url(url)
+    except LocationParseError:
+        return False
+    seen = (parsed.host or "").lower() + (f":{parsed.port}" if parsed.port else "")
+    return parsed.auth is None and seen == netloc.lower()
 
 
 def day(command: str, text: str) -> date:

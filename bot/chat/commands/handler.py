@@ -48,10 +48,9 @@ class CommandHandler:
 
     def handle(self, text: str, ctx: CommandContext) -> Reply:
         """Answer one command line as typed, e.g. `/commit abc1234 owner/repo`."""
-        try:
-            prepared = self._prepare(text)
-        except UsageError as exc:
-            return usage_reply(exc)
+        prepared = self._checked(text)
+        if isinstance(prepared, Reply):
+            return prepared
         if prepared.name == "help":
             return Reply(text=prepared.args)
         try:
@@ -69,13 +68,22 @@ class CommandHandler:
         Chat adapters call this inside the platform's acknowledgement deadline and run `handle`
         later (Slack lazy listeners) only when this returns None.
         """
-        try:
-            prepared = self._prepare(text)
-        except UsageError as exc:
-            return usage_reply(exc)
+        prepared = self._checked(text)
+        if isinstance(prepared, Reply):
+            return prepared
         if prepared.name == "help":
             return Reply(text=prepared.args)
         return None
+
+    def _checked(self, text: str) -> Prepared | Reply:
+        """The prepared command, or the Reply saying why it cannot run (a bug in a check included)."""
+        try:
+            return self._prepare(text)
+        except UsageError as exc:
+            return usage_reply(exc)
+        except Exception as exc:  # a check that breaks must not take the chat listener down; logged in full
+            log.exception("command check failed", extra={"command": command_name(text)})
+            return Reply(text=f"That command could not be read ({type(exc).__name__}). The bot's log has the details.")
 
     def _prepare(self, text: str) -> Prepared:
         parsed = parse(text)
@@ -84,7 +92,8 @@ class CommandHandler:
         if parsed.name == "help":
             return Prepared("help", _help_topic(parsed))
         checks: dict[str, Callable[[Parsed], Any]] = {
-            "commit": check_commit, "subscribe": check_subscribe, "unsubscribe": check_unsubscribe,
+            "commit": check_commit, "unsubscribe": check_unsubscribe,
+            "subscribe": lambda p: check_subscribe(p, self.services.defaults.webhook_hosts),
             "subscriptions": lambda p: None, "digest": check_digest,
         }
         return Prepared(parsed.name, checks[parsed.name](parsed))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from bot.domain import RepoRef, check_sha
 
@@ -19,7 +19,9 @@ def web_host(api_url: str) -> str:
 
 def parse_commit_url(text: str, hosts: tuple[str, ...] | None = None) -> tuple[RepoRef, str] | None:
     """(repo, sha) for `https://HOST/owner/repo/commit/<sha>` (any host when `hosts` is None), else None."""
-    parts = urlsplit(text.strip())
+    parts = _split(text.strip())
+    if parts is None:
+        return None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return None
     if hosts is not None and parts.hostname.lower() not in hosts:
@@ -40,10 +42,19 @@ def parse_repo_url(text: str) -> RepoRef | None:
         if not re.match(r"^[\w.-]+\.[a-z]{2,}/", candidate, re.IGNORECASE):
             return None
         candidate = "https://" + candidate
-    match = _REPO_PATH.match(urlsplit(candidate).path)
+    parts = _split(candidate)
+    match = _REPO_PATH.match(parts.path) if parts is not None else None
     if not match:
         return None
     try:
         return RepoRef.parse(f"{match.group(1)}/{match.group(2)}")
+    except ValueError:
+        return None
+
+
+def _split(text: str) -> SplitResult | None:
+    # urlsplit raises ValueError on a malformed bracketed host (`https://[x/…`): that is "not a link".
+    try:
+        return urlsplit(text)
     except ValueError:
         return None

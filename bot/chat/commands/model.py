@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import time
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -53,11 +54,25 @@ class Defaults:
     digest_time: time = time(9, 0)
     timezone: str = "UTC"
     language: Literal["zh", "en"] = "zh"
+    # Hosts (`host` or `host:port`) besides Feishu's and Lark's that `/subscribe --feishu-webhook` may name.
+    webhook_hosts: tuple[str, ...] = ()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Defaults":
-        """DIGEST_TIME, TIMEZONE and LANGUAGE."""
-        return cls(digest_time=settings.digest_clock, timezone=settings.timezone, language=settings.language)
+        """DIGEST_TIME, TIMEZONE and LANGUAGE; FEISHU_DOMAIN's host when it is https (Lark or self-hosted)."""
+        return cls(digest_time=settings.digest_clock, timezone=settings.timezone, language=settings.language,
+                   webhook_hosts=_https_host(settings.feishu_domain))
+
+
+def _https_host(url: str) -> tuple[str, ...]:
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return ()
+    if parts.scheme != "https" or not parts.hostname or "@" in parts.netloc or "\\" in url:
+        return ()
+    return (parts.hostname.lower() + (f":{port}" if port else ""),)
 
 
 def _nothing() -> None:

@@ -36,8 +36,8 @@ class SubscribeArgs:
     webhook_secret: str | None = None
 
 
-def check_subscribe(parsed: Parsed) -> SubscribeArgs:
-    """Validate every argument before anything is asked of GitHub."""
+def check_subscribe(parsed: Parsed, webhook_hosts: tuple[str, ...] = ()) -> SubscribeArgs:
+    """Validate every argument before anything is asked of GitHub (`webhook_hosts`: extra allowed hook hosts)."""
     name, opts = "subscribe", parsed.options
     if opts.get("--merges") and opts.get("--no-merges"):
         raise UsageError(name, "--merges and --no-merges contradict each other")
@@ -55,7 +55,8 @@ def check_subscribe(parsed: Parsed) -> SubscribeArgs:
                         if "--ignore-authors" in opts else None),
         include_merges=False if opts.get("--no-merges") else True if opts.get("--merges") else None,
         skip_empty=bool(opts.get("--skip-empty")),
-        feishu_webhook=arguments.feishu_webhook(name, opts["--feishu-webhook"]) if "--feishu-webhook" in opts else None,
+        feishu_webhook=(arguments.feishu_webhook(name, opts["--feishu-webhook"], webhook_hosts)
+                        if "--feishu-webhook" in opts else None),
         webhook_secret=str(opts["--secret"]) if "--secret" in opts else None,
     )
 
@@ -118,7 +119,8 @@ def run_subscribe(args: SubscribeArgs, ctx: CommandContext, services: CommandSer
         lines.append(f"Resumed; it was paused: {existing[0].paused_reason or 'no reason recorded'}.")
     if info.private:
         lines.append("Note: the repository is private; its commits will be shown in this channel.")
-    return Reply(text="\n".join(lines), public=True)
+    # A webhook subscription's reply stays with whoever typed it: the command line held the URL and secret.
+    return Reply(text="\n".join(lines), public=not args.feishu_webhook)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 import requests
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
 
 from bot.chat.feishu.errors import RATE_LIMITED, WEBHOOK_BAD_REQUEST, WEBHOOK_GONE, Answer
 from bot.chat.feishu.policy import RetryPolicy, Sleeper
@@ -42,8 +44,31 @@ def webhook_sign(timestamp: int, secret: str) -> str:
 
 def redact(url: str) -> str:
     """The webhook URL without its token, for logs: `https://host/…/abcd`."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "(webhook)"
     return f"{parts.scheme}://{parts.netloc}/…{parts.path[-4:]}" if parts.netloc else "(webhook)"
+
+
+def check_post_url(url: str) -> None:
+    """Refuse a webhook address that `requests` (urllib3) would read differently from urllib.
+
+    `https://127.0.0.1:9\\@open.feishu.cn/…` is open.feishu.cn to urlsplit but 127.0.0.1:9 to
+    urllib3, which is what connects; userinfo and backslashes have no place in a hook URL.
+    """
+    problem = ChannelUnavailable("the webhook address is not a plain http(s) URL")
+    if "\\" in url or any(ch.isspace() or ord(ch) < 32 for ch in url):
+        raise problem
+    try:
+        parsed = parse_url(url)
+        parts = urlsplit(url)
+        split_port = parts.port
+    except (LocationParseError, ValueError):
+        raise problem from None
+    if parsed.scheme not in ("http", "https") or not parsed.host or parsed.auth is not None \
+            or "@" in parts.netloc or (parts.hostname or "") != parsed.host.lower().strip("[]") or split_port != parsed.port:
+        raise problem
 
 
 class WebhookLimiter:
@@ -116,9 +141,7 @@ class FeishuWebhookNotifier:
         return None
 
     def _post(self, url: str, message: dict) -> str:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ChannelUnavailable("the webhook address is not an http(s) URL")
+        check_post_url(url)
         secret = self._secrets(url)
 
         def attempt():
@@ -130,7 +153,8 @@ class FeishuWebhookNotifier:
             data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
             if len(data) > WEBHOOK_LIMIT_BYTES:
                 raise DeliveryError(f"message is {len(data)} bytes; custom bots accept at most {WEBHOOK_LIMIT_BYTES}")
-            response = self._session.post(url, data=data, timeout=self._timeout,
+            # No redirects: a hook answering 3xx must not steer the bot's POST to another address.
+            response = self._session.post(url, data=data, timeout=self._timeout, allow_redirects=False,
                                           headers={"Content-Type": "application/json; charset=utf-8"})
             return _answer(response), None
 
