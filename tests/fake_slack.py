@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+import pytest
 from pytest_httpserver import HTTPServer
 from slack_sdk.signature import SignatureVerifier
 from werkzeug import Request, Response
@@ -256,3 +257,18 @@ def event_body(event: dict, event_id: str = "Ev0001") -> str:
     return json.dumps({"token": "legacy", "team_id": TEAM, "api_app_id": "A0001", "type": "event_callback",
                        "event_id": event_id, "event_time": int(time.time()), "event": event,
                        "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}]})
+
+
+@pytest.fixture(scope="module")
+def shared_fake():
+    """One fake Slack per test module (starting a server costs time)."""
+    server = FakeSlack.serve()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake(shared_fake):
+    """The module's fake Slack, emptied for this test."""
+    shared_fake.reset()
+    return shared_fake

@@ -17,6 +17,7 @@ from bot.chat.slack import build_slack
 from bot.config import Settings
 from bot.domain import RepoRef, Subscription
 from bot.service.http import HttpServer, Router
+from tests.fake_slack import fake, shared_fake  # noqa: F401
 from tests.fake_slack import FakeSlack, command_body, event_body, signed_headers
 from tests.fakes import FakeAnalyser, FakeClock, FakeDigests, FakeSource, make_commit
 
@@ -80,19 +81,6 @@ class Answer:
 
     def json(self):
         return json.loads(self.text)
-
-
-@pytest.fixture(scope="module")
-def shared_fake():
-    server = FakeSlack.serve()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def fake(shared_fake):
-    shared_fake.reset()
-    return shared_fake
 
 
 @pytest.fixture

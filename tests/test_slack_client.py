@@ -27,6 +27,7 @@ from bot.chat.slack.client import SlackRetryPolicy, make_client, make_webhook
 from bot.chat.slack.notifier import SlackNotifier
 from bot.domain import RepoRef, Subscription
 from bot.service.delivery import ALREADY, DEFERRED, Deliverer
+from tests.fake_slack import fake, shared_fake  # noqa: F401
 from tests.fake_slack import FakeSlack
 from tests.fakes import FakeAnalyser, FakeClock, make_commit
 
@@ -87,19 +88,6 @@ class LossyEdge:
         if loss == "hang":
             release.wait(5)  # far beyond the client's timeout; released when the test ends
         return Response("upstream request timeout", status=504, content_type="text/plain")
-
-
-@pytest.fixture(scope="module")
-def shared_fake():
-    server = FakeSlack.serve()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def fake(shared_fake):
-    shared_fake.reset()
-    return shared_fake
 
 
 @pytest.fixture(scope="module")

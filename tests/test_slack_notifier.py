@@ -15,24 +15,12 @@ from bot.domain import RepoRef, Subscription
 from bot.render.card import build_card
 from bot.service.delivery import ALREADY, PAUSED, SENT, Deliverer
 from bot.service.digest import DigestService
+from tests.fake_slack import fake, shared_fake  # noqa: F401
 from tests.fake_slack import FakeSlack
 from tests.fakes import FakeAnalyser, FakeClock, make_commit
 from tests.samples import sample_analysis, sample_commit, sample_digest
 
 SINCE = datetime.now(timezone.utc) - timedelta(minutes=5)
-
-
-@pytest.fixture(scope="module")
-def shared_fake():
-    server = FakeSlack.serve()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def fake(shared_fake):
-    shared_fake.reset()
-    return shared_fake
 
 
 @pytest.fixture
