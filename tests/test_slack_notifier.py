@@ -16,7 +16,6 @@ from bot.render.card import build_card
 from bot.service.delivery import ALREADY, PAUSED, SENT, Deliverer
 from bot.service.digest import DigestService
 from tests.fake_slack import fake, shared_fake  # noqa: F401
-from tests.fake_slack import FakeSlack
 from tests.fakes import FakeAnalyser, FakeClock, make_commit
 from tests.samples import sample_analysis, sample_commit, sample_digest
 
