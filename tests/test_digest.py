@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date, datetime, timedelta, timezone
 
+import pytest
+
+from bot.chat.port import DeliveryError
 from bot.domain import Commit, Importance, RepoRef, Subscription
 from bot.service.delivery import Deliverer
-from bot.service.digest import DigestService, day_window, previous_local_day
-from tests.fakes import FakeAnalyser, FakeClock, FakeNotifier
+from bot.service.digest import DigestService, day_window, digest_settled, previous_local_day
+from tests.fakes import FakeAnalyser, FakeClock, FakeNotifier, rate_limited
 
 REPO = RepoRef.parse("octo/widgets")
 
@@ -18,10 +22,10 @@ def commit_at(n: int, when: datetime) -> Commit:
                   url=f"https://github.com/octo/widgets/commit/{sha}", parents=("a" * 40,))
 
 
-def make(store, **options):
+def make(store, notifier=None, analyser=None, **options):
     clock = FakeClock(datetime(2026, 1, 9, 1, 0, tzinfo=timezone.utc))
-    notifier = FakeNotifier()
-    analyser = FakeAnalyser()
+    notifier = notifier or FakeNotifier()
+    analyser = analyser or FakeAnalyser()
     service = DigestService(store, analyser, Deliverer(store, {"slack": notifier}, clock), clock)
     sub, _ = store.subscriptions.save(Subscription(platform="slack", channel="C1", repo=REPO,
                                                    timezone="Asia/Shanghai", **options))
@@ -74,3 +78,122 @@ def test_empty_day_note_or_skip(store):
     outcome = service.deliver(skip_sub, date(2026, 1, 8))
     assert not outcome.posted and len(notifier.sent) == 1
 
+
+
+
+DAY = date(2026, 1, 8)
+
+
+def five_commits(store) -> list[str]:
+    for n in range(1, 6):
+        store.commits.save(commit_at(n, datetime(2026, 1, 8, n, 0, tzinfo=timezone.utc)), branch="main")
+    return [f"{n:040x}" for n in range(1, 6)]
+
+
+class DyingNotifier(FakeNotifier):
+    """Dies (like kill -9) right after its N-th post reached the platform."""
+
+    def __init__(self, die_after: int) -> None:
+        super().__init__()
+        self.die_after: int | None = die_after
+
+    def _post(self, *args) -> str:
+        message_id = super()._post(*args)
+        if len(self.sent) == self.die_after:
+            raise SystemExit("killed after the post, before it was recorded")
+        return message_id
+
+
+def test_a_digest_killed_mid_thread_is_unsettled_and_the_restart_posts_only_the_rest(store):
+    notifier = DyingNotifier(die_after=3)  # the parent and two replies reach Slack
+    service, _, _, sub, clock = make(store, notifier=notifier)
+    shas = five_commits(store)
+    with pytest.raises(SystemExit):
+        service.deliver(sub, DAY)
+    assert not digest_settled(store, sub.id, DAY)
+    notifier.die_after = None
+    restarted = DigestService(store, FakeAnalyser(), Deliverer(store, {"slack": notifier}, clock), clock)
+    assert restarted.deliver(sub, DAY).posted
+    parent, *replies = notifier.sent
+    assert parent.kind == "digest" and {reply.thread_id for reply in replies} == {parent.message_id}
+    assert sorted(reply.key.rsplit(":", 1)[1] for reply in replies) == shas  # each reply exactly once
+    assert digest_settled(store, sub.id, DAY) and store.deliveries.pending() == []
+    restarted.deliver(sub, DAY)
+    assert len(notifier.sent) == 6
+
+
+def test_a_deferred_parent_leaves_the_digest_unsettled_until_a_rerun_posts_it(store):
+    service, notifier, analyser, sub, clock = make(store)
+    five_commits(store)
+    notifier.fail_with = [rate_limited()]
+    outcome = service.deliver(sub, DAY)
+    assert not outcome.posted and notifier.sent == []
+    assert not digest_settled(store, sub.id, DAY)
+    assert service.deliver(sub, DAY).posted
+    assert len(notifier.of_kind("digest")) == 1 and len(notifier.of_kind("card")) == 5
+    assert digest_settled(store, sub.id, DAY)
+
+
+class DeferringNotifier(FakeNotifier):
+    """Answers its N-th post with a rate limit."""
+
+    def __init__(self, defer_post: int) -> None:
+        super().__init__()
+        self.defer_post, self.posts = defer_post, 0
+
+    def _post(self, *args) -> str:
+        self.posts += 1
+        if self.posts == self.defer_post:
+            raise rate_limited()
+        return super()._post(*args)
+
+
+def test_a_deferred_reply_leaves_the_digest_unsettled(store):
+    service, notifier, analyser, sub, clock = make(store, notifier=DeferringNotifier(defer_post=2))
+    five_commits(store)
+    assert service.deliver(sub, DAY).reason == "posted; 1 replies deferred"
+    assert not digest_settled(store, sub.id, DAY)
+    service.deliver(sub, DAY)
+    assert len(notifier.of_kind("digest")) == 1 and len(notifier.of_kind("card")) == 5
+    assert digest_settled(store, sub.id, DAY)
+
+
+def test_a_parent_refused_for_good_settles_the_digest_and_its_replies(store):
+    service, notifier, analyser, sub, clock = make(store)
+    five_commits(store)
+    notifier.fail_with = [DeliveryError("invalid_blocks")]
+    assert not service.deliver(sub, DAY).posted
+    assert digest_settled(store, sub.id, DAY) and store.deliveries.pending() == []
+    service.deliver(sub, DAY)
+    assert notifier.sent == []
+
+
+class GatedAnalyser(FakeAnalyser):
+    """Analyses (a slow LLM) only once released."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def analyse(self, commit, language):
+        self.entered.set()
+        assert self.release.wait(5), "the test never released the analyser"
+        return super().analyse(commit, language)
+
+
+def test_the_digest_is_claimed_before_it_is_built(store):
+    analyser = GatedAnalyser()
+    service, notifier, _, sub, clock = make(store, analyser=analyser)
+    five_commits(store)
+    outcomes = []
+    building = threading.Thread(target=lambda: outcomes.append(service.deliver(sub, DAY)))
+    building.start()
+    assert analyser.entered.wait(5)
+    second = service.deliver(sub, DAY)  # e.g. a catch-up started while the scheduled run builds
+    assert not second.posted and second.reason == "this digest is being delivered by another run"
+    assert not digest_settled(store, sub.id, DAY)
+    analyser.release.set()
+    building.join(5)
+    assert outcomes[0].posted and len(analyser.calls) == 5
+    assert len(notifier.of_kind("digest")) == 1 and len(notifier.of_kind("card")) == 5

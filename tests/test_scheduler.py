@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date, datetime, time, timezone
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.domain import RepoRef, Subscription
+from bot.service.delivery import Deliverer
+from bot.service.digest import DigestService
 from bot.service.scheduler import Scheduler, last_digest_time, missed_digest_day
-from tests.fakes import FakeClock
+from tests.fakes import FakeAnalyser, FakeClock, FakeNotifier, make_commit
 
 REPO = RepoRef.parse("octo/widgets")
 
@@ -62,7 +65,11 @@ def test_sync_schedules_a_catch_up_for_a_digest_missed_while_down(store):
                                         created_at=datetime(2026, 1, 1, tzinfo=timezone.utc)))
     scheduler.sync()
     assert backend.get_job(f"catch-up:{s.id}").args == (s.id, date(2026, 1, 7))
-    store.deliveries.claim(s.id, "digest", "2026-01-07", "slack", "C1")
+    claim, _ = store.deliveries.claim(s.id, "digest", "2026-01-07", "slack", "C1")
+    backend.remove_job(f"catch-up:{s.id}")
+    scheduler.sync()
+    assert backend.get_job(f"catch-up:{s.id}") is not None  # a pending claim is not a delivered digest
+    store.deliveries.mark_sent(claim.id, "1.0")
     backend.remove_job(f"catch-up:{s.id}")
     scheduler.sync()
     assert backend.get_job(f"catch-up:{s.id}") is None
@@ -94,3 +101,65 @@ def test_a_subscription_created_after_the_due_time_does_not_catch_up():
     assert missed_digest_day(s, datetime(2026, 1, 8, 10, 0, tzinfo=timezone.utc), delivered=False) is None
     older = s.model_copy(update={"created_at": datetime(2026, 1, 1, 9, 30)})  # naive, as SQLite returns it
     assert missed_digest_day(older, datetime(2026, 1, 8, 10, 0, tzinfo=timezone.utc), delivered=False) == date(2026, 1, 7)
+
+
+def test_an_unfinished_digest_is_caught_up_until_settled_but_not_after_the_window(store):
+    clock = FakeClock(datetime(2026, 1, 8, 9, 1, tzinfo=timezone.utc))
+    backend = BackgroundScheduler()
+    scheduler = Scheduler(store, watcher=None, digests=None, clock=clock, poll_interval=60, scheduler=backend)
+    s, _ = store.subscriptions.save(sub(timezone="UTC", digest_time=time(9, 0),
+                                        created_at=datetime(2026, 1, 1, tzinfo=timezone.utc)))
+    parent, _ = store.deliveries.claim(s.id, "digest", "2026-01-07", "slack", "C1")
+    store.deliveries.mark_sent(parent.id, "1.0")
+    reply, _ = store.deliveries.claim(s.id, "digest-entry", f"2026-01-07:{'a' * 40}", "slack", "C1")
+    store.deliveries.claim(s.id, "digest-entry", f"2026-01-06:{'b' * 40}", "slack", "C1")  # another day's
+    scheduler.sync()
+    assert backend.get_job(f"catch-up:{s.id}") is not None  # a reply was never posted
+    backend.remove_job(f"catch-up:{s.id}")
+    clock.advance(hours=6, minutes=1)
+    scheduler.sync()
+    assert backend.get_job(f"catch-up:{s.id}") is None  # too late now: re-runs are bounded
+    clock.advance(hours=-6)
+    store.deliveries.mark_failed(reply.id)
+    scheduler.sync()
+    assert backend.get_job(f"catch-up:{s.id}") is None  # every reply reached a final status
+
+
+class GatedAnalyser(FakeAnalyser):
+    """Analyses (a slow LLM) only once released."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def analyse(self, commit, language):
+        self.entered.set()
+        assert self.release.wait(5), "the test never released the analyser"
+        return super().analyse(commit, language)
+
+
+def test_a_running_digest_job_gets_no_catch_up_and_a_racing_one_posts_nothing_twice(store):
+    clock = FakeClock(datetime(2026, 1, 8, 9, 0, 20, tzinfo=timezone.utc))
+    notifier, analyser = FakeNotifier(), GatedAnalyser()
+    digests = DigestService(store, analyser, Deliverer(store, {"slack": notifier}, clock), clock)
+    backend = BackgroundScheduler()
+    scheduler = Scheduler(store, watcher=None, digests=digests, clock=clock, poll_interval=60, scheduler=backend)
+    s, _ = store.subscriptions.save(sub(timezone="UTC", digest_time=time(9, 0),
+                                        created_at=datetime(2026, 1, 1, tzinfo=timezone.utc)))
+    for n in (1, 2):
+        store.commits.save(make_commit(n=n, when=datetime(2026, 1, 7, 10, n, tzinfo=timezone.utc)), branch="main")
+    cron = threading.Thread(target=scheduler._digest_job, args=[s.id])  # fired at 09:00, still building
+    cron.start()
+    assert analyser.entered.wait(5)
+    scheduler.sync()  # the minutely sync
+    assert backend.get_job(f"catch-up:{s.id}") is None
+    # A catch-up queued just before the cron job started must not post the digest again either.
+    catch_up = threading.Thread(target=scheduler._digest_job, args=[s.id, date(2026, 1, 7)])
+    catch_up.start()
+    analyser.release.set()
+    cron.join(5)
+    catch_up.join(5)
+    assert len(notifier.of_kind("digest")) == 1 and len(notifier.of_kind("card")) == 2
+    scheduler.sync()
+    assert backend.get_job(f"catch-up:{s.id}") is None  # settled

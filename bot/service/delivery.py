@@ -1,9 +1,16 @@
-"""Delivery with a unique key per (subscription, kind, item): claim, post, record — never twice."""
+"""Delivery with a unique key per (subscription, kind, item): claim, post, record — never twice.
+
+A pending claim is either being posted right now (by a thread here or by another live process:
+leave it) or left over from a run that died or was deferred (recover it: look, then post).
+"""
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
 
 from bot.chat.port import ChannelUnavailable, DeliveryError, Notifier, TransientDeliveryError
 from bot.clock import Clock
@@ -11,7 +18,7 @@ from bot.domain import Analysis, Commit, Digest, Subscription
 from bot.render.card import build_card
 from bot.service.metrics import Metrics
 from bot.store import Store
-from bot.store.deliveries import PENDING
+from bot.store.deliveries import PENDING, Delivery
 
 log = logging.getLogger(__name__)
 
@@ -23,16 +30,33 @@ PAUSED = "paused"  # the channel is gone: the subscription is paused
 FAILED = "failed"  # refused for good (recorded, not retried)
 NO_PLATFORM = "no_platform"
 
+# A pending claim of another process younger than this is taken to be in progress there; an
+# older one is taken to be abandoned (that process died or gave up) and is recovered here.
+LEASE = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class _Hold:
+    maybe_posted: bool  # an earlier attempt may have reached the platform: look before posting
+    nested: bool  # the calling thread already held the claim (a digest reserves before building)
+
 
 class Deliverer:
     """Posts cards, digests and notices to subscriptions' channels exactly once each."""
 
     def __init__(self, store: Store, notifiers: Mapping[str, Notifier], clock: Clock,
-                 metrics: Metrics | None = None) -> None:
+                 metrics: Metrics | None = None, lease: timedelta = LEASE) -> None:
         self._store = store
         self._notifiers = dict(notifiers)
         self._clock = clock
         self._metrics = metrics or Metrics()
+        self._lease = lease
+        # Claims up to this id existed before this process: a pending one is a crash leftover. Ids,
+        # not timestamps, so a restart recovers at once whatever the clocks of the two processes say.
+        self._started_after = store.deliveries.last_id()
+        self._lock = threading.Lock()
+        self._holders: dict[int, int] = {}  # claim id -> the thread posting (or about to post) it
+        self._mine: dict[int, bool] = {}  # pending claims this process owns -> a post may have gone out
 
     def register(self, platform: str, notifier: Notifier) -> None:
         """Add a platform adapter (the composition root builds them after the services)."""
@@ -66,22 +90,77 @@ class Deliverer:
         record = self._store.deliveries.get(sub.id, "digest", item)
         return record.message_id if record and record.status == "sent" else None
 
+    def hold(self, sub: Subscription, kind: str, item: str) -> bool:
+        """Claim a delivery for the calling thread before its content is built; False while another run has it."""
+        if self.notifier_for(sub) is None or sub.id is None:
+            return True  # nothing is claimed: delivering reports NO_PLATFORM
+        record, created = self._claim(sub, kind, item)
+        return record.status != PENDING or self._take(record, created) is not None
+
+    def release_held(self) -> None:
+        """Let go of the calling thread's claims; pending ones stay this process's to resume."""
+        me = threading.get_ident()
+        with self._lock:
+            for claim_id in [claim_id for claim_id, holder in self._holders.items() if holder == me]:
+                del self._holders[claim_id]
+
+    def _claim(self, sub: Subscription, kind: str, item: str) -> tuple[Delivery, bool]:
+        assert sub.id is not None
+        return self._store.deliveries.claim_at(sub.id, kind, item, sub.platform, sub.channel, self._clock())
+
+    def _take(self, record: Delivery, created: bool) -> _Hold | None:
+        """Make the calling thread the claim's holder, unless another run is delivering it."""
+        me = threading.get_ident()
+        with self._lock:
+            holder = self._holders.get(record.id)
+            if holder is not None and holder != me:
+                return None  # another thread of this process is on it right now
+            if holder is None and not created and record.id not in self._mine and not self._abandoned(record):
+                return None  # a fresh claim of another live process
+            maybe_posted = self._mine.setdefault(record.id, not created)
+            self._holders[record.id] = me
+            return _Hold(maybe_posted=maybe_posted, nested=holder == me)
+
+    def _abandoned(self, record: Delivery) -> bool:
+        return record.id <= self._started_after or self._clock() - record.created_at >= self._lease
+
+    def _settled(self, claim_id: int) -> None:
+        with self._lock:
+            self._mine.pop(claim_id, None)
+
     def _deliver(self, sub: Subscription, kind: str, item: str, post: Callable[[Notifier, str], str]) -> str:
         notifier = self.notifier_for(sub)
         if notifier is None or sub.id is None:
             log.warning("no notifier for platform", extra={"platform": sub.platform, "subscription": sub.id})
             return NO_PLATFORM
-        record, created = self._store.deliveries.claim(sub.id, kind, item, sub.platform, sub.channel)
+        record, created = self._claim(sub, kind, item)
         if record.status != PENDING:
+            self._settled(record.id)
             return ALREADY
+        hold = self._take(record, created)
+        if hold is None:
+            log.info("delivery in progress elsewhere", extra={"subscription": sub.id, "kind": kind, "item": item})
+            return DEFERRED
+        try:
+            return self._attempt(notifier, sub, kind, item, record, hold.maybe_posted, post)
+        finally:
+            if not hold.nested:
+                with self._lock:
+                    self._holders.pop(record.id, None)
+
+    def _attempt(self, notifier: Notifier, sub: Subscription, kind: str, item: str, record: Delivery,
+                 maybe_posted: bool, post: Callable[[Notifier, str], str]) -> str:
         key = f"{kind}:{sub.id}:{item}"
-        if not created:
-            # A claim left pending: an earlier run crashed between posting and recording.
+        if maybe_posted:
+            # An earlier attempt died or timed out between posting and recording: look first.
             found = notifier.find_delivered(sub.channel, key, since=record.created_at)
             if found:
                 self._store.deliveries.mark_sent(record.id, found)
+                self._settled(record.id)
                 log.info("delivery recovered after crash", extra={"subscription": sub.id, "kind": kind, "item": item})
                 return ALREADY
+        with self._lock:
+            self._mine[record.id] = True
         context = {"subscription": sub.id, "platform": sub.platform, "kind": kind, "item": item}
         try:
             message_id = post(notifier, key)
@@ -97,10 +176,12 @@ class Deliverer:
             return DEFERRED
         except DeliveryError as exc:
             self._store.deliveries.mark_failed(record.id)
+            self._settled(record.id)
             self._metrics.errors.labels("delivery_failed").inc()
             log.error("delivery failed", extra={**context, "error": str(exc)[:200]})
             return FAILED
         self._store.deliveries.mark_sent(record.id, message_id)
+        self._settled(record.id)
         self._metrics.deliveries.labels(sub.platform, kind).inc()
         log.info("delivered", extra={**context, "message_id": message_id})
         return SENT

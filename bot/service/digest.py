@@ -14,10 +14,9 @@ from bot.domain import Digest, DigestEntry, RepoRef, Subscription
 from bot.service.delivery import DEFERRED, Deliverer
 from bot.service.filters import wants
 from bot.store import Store
+from bot.store.deliveries import FAILED, PENDING, SENT
 
 log = logging.getLogger(__name__)
-
-
 
 @dataclass(frozen=True)
 class DigestOutcome:
@@ -39,6 +38,16 @@ def day_window(day: date, timezone: str) -> tuple[datetime, datetime]:
 def previous_local_day(now: datetime, timezone: str) -> date:
     """Yesterday in `timezone` as seen at `now`."""
     return now.astimezone(ZoneInfo(timezone)).date() - timedelta(days=1)
+
+
+def digest_settled(store: Store, subscription_id: int, day: date) -> bool:
+    """Whether the scheduled digest of `day` is done: its parent and every reply sent, failed or skipped."""
+    parent = store.deliveries.get(subscription_id, "digest", day.isoformat())
+    if parent is None or parent.status == PENDING:
+        return False
+    # Replies are claimed before the parent is posted, so a run cut short leaves some pending.
+    return parent.status != SENT or store.deliveries.unfinished(subscription_id, "digest-entry",
+                                                                  f"{day.isoformat()}:") == 0
 
 
 class DigestService:
@@ -63,23 +72,47 @@ class DigestService:
         return Digest(repo=repo, branch=branch or "", day=day, timezone=timezone, language=language, entries=entries)
 
     def deliver(self, sub: Subscription, day: date, force: bool = False) -> DigestOutcome:
-        """Post the digest of `day`; a scheduled one posts once ever, a forced (on-demand) one each time."""
-        digest = self.build(sub.repo, sub.branch, day, sub.timezone, sub.language, sub)
-        if not digest.entries and sub.empty_digest == "skip" and not force:
-            self._store.deliveries.record_skipped(sub.id, "digest", day.isoformat(), sub.platform, sub.channel)
-            return DigestOutcome(False, 0, "no commits; empty digests are skipped for this subscription")
+        """Post the digest of `day`; a scheduled one posts once ever, a forced (on-demand) one each time.
+
+        A re-run of a scheduled digest posts only what an earlier, interrupted run did not.
+        """
         item = day.isoformat()
         if force:
             item = f"{item}@{self._clock().strftime('%Y%m%d%H%M%S%f')}"
+        # Claim before building: building can take minutes of LLM calls, and another run started
+        # meanwhile (a catch-up) must find this one at work rather than post the digest again.
+        if not self._deliverer.hold(sub, "digest", item):
+            return DigestOutcome(False, 0, "this digest is being delivered by another run")
+        try:
+            return self._deliver(sub, day, item, force)
+        finally:
+            self._deliverer.release_held()
+
+    def _deliver(self, sub: Subscription, day: date, item: str, force: bool) -> DigestOutcome:
+        digest = self.build(sub.repo, sub.branch, day, sub.timezone, sub.language, sub)
+        if not digest.entries and sub.empty_digest == "skip" and not force:
+            self._store.deliveries.record_skipped(sub.id, "digest", item, sub.platform, sub.channel)
+            return DigestOutcome(False, 0, "no commits; empty digests are skipped for this subscription")
+        entry_items = [f"{item}:{entry.commit.sha}" for entry in digest.entries]
+        for entry_item in entry_items:
+            self._deliverer.hold(sub, "digest-entry", entry_item)
         parent = self._deliverer.deliver_digest_parent(sub, digest, item)
         if parent is None:
+            self._give_up_replies_if_parent_failed(sub, item, entry_items)
             return DigestOutcome(False, len(digest.entries), "the digest message could not be posted")
         deferred = 0
-        for entry in digest.entries:
+        for entry, entry_item in zip(digest.entries, entry_items):
             outcome = self._deliverer.deliver_card(sub, entry.commit, entry.analysis, thread_id=parent,
-                                                   kind="digest-entry", item=f"{item}:{entry.commit.sha}")
+                                                   kind="digest-entry", item=entry_item)
             deferred += outcome == DEFERRED
         log.info("digest delivered", extra={"subscription": sub.id, "repo": str(sub.repo), "day": item,
                                             "entries": len(digest.entries), "deferred": deferred})
         reason = "posted" if not deferred else f"posted; {deferred} replies deferred"
         return DigestOutcome(True, len(digest.entries), reason)
+
+    def _give_up_replies_if_parent_failed(self, sub: Subscription, item: str, entry_items: list[str]) -> None:
+        # Without a parent there is no thread to reply in; a deferred parent keeps them for the retry.
+        parent = self._store.deliveries.get(sub.id, "digest", item)
+        if parent is not None and parent.status == FAILED:
+            for entry_item in entry_items:
+                self._store.deliveries.record_skipped(sub.id, "digest-entry", entry_item, sub.platform, sub.channel)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -12,7 +13,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.clock import Clock
 from bot.domain import Subscription
-from bot.service.digest import DigestService
+from bot.service.digest import DigestService, digest_settled
 from bot.service.watcher import Watcher
 from bot.store import Store
 
@@ -22,7 +23,7 @@ SYNC_JOB = "sync-subscriptions"
 REQUESTS_JOB = "poll-requests"
 # How often the worker looks for polls requested by push webhooks (possibly in a web process).
 REQUEST_CHECK_SECONDS = 5
-# A digest missed while the process was down is still posted if it is at most this late.
+# A digest missed while the process was down (or left unfinished) is still posted if at most this late.
 CATCH_UP = timedelta(hours=6)
 
 
@@ -62,6 +63,9 @@ class Scheduler:
         self._poll_interval = poll_interval
         self._scheduler = scheduler or BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1,
                                                                          "misfire_grace_time": 3600})
+        # The cron job and a catch-up are separate jobs: one lock per subscription keeps them apart.
+        self._digest_locks: dict[int, threading.Lock] = {}
+        self._digest_locks_guard = threading.Lock()
 
     def start(self) -> None:
         """Start polling now and every POLL_INTERVAL (jittered), and schedule every digest."""
@@ -106,17 +110,24 @@ class Scheduler:
                 existing = None
             if existing is None:
                 self._scheduler.add_job(self._digest_job, trigger, args=[sub.id], id=job_id)
-            day = last_digest_time(sub, now).date() - timedelta(days=1)
-            delivered = self._store.deliveries.get(sub.id, "digest", day.isoformat()) is not None
-            catch_up = f"catch-up:{sub.id}"
-            if missed_digest_day(sub, now, delivered) is not None and self._scheduler.get_job(catch_up) is None:
-                self._scheduler.add_job(self._digest_job, args=[sub.id, day], id=catch_up)
+            self._schedule_catch_up(sub, now)
+
+    def _schedule_catch_up(self, sub: Subscription, now: datetime) -> None:
+        # Re-running an unfinished digest is safe (its delivery keys post only what is missing) and
+        # stops by itself once the digest is settled or CATCH_UP has passed.
+        catch_up = f"catch-up:{sub.id}"
+        if self._scheduler.get_job(catch_up) is not None or self._digest_lock(sub.id).locked():
+            return  # already queued, or this subscription's digest is being delivered right now
+        day = missed_digest_day(sub, now, delivered=False)
+        if day is not None and not digest_settled(self._store, sub.id, day):
+            self._scheduler.add_job(self._digest_job, args=[sub.id, day], id=catch_up)
 
     def poll_requested(self) -> int:
         """Poll the branches a push webhook asked for (in this or a web process); returns how many."""
-        pairs = self._store.cursors.take_poll_requests()
-        watched = set(self._store.subscriptions.watched())
-        pairs = [pair for pair in pairs if pair in watched]
+        requested = {(repo.full_name.lower(), branch) for repo, branch in self._store.cursors.take_poll_requests()}
+        # GitHub names are case-insensitive: poll under the spelling the subscriptions use.
+        pairs = [(repo, branch) for repo, branch in self._store.subscriptions.watched()
+                 if (repo.full_name.lower(), branch) in requested]
         if pairs:
             try:
                 self._watcher.run_cycle(pairs)
@@ -132,13 +143,20 @@ class Scheduler:
         except Exception:  # the schedule must survive any one cycle's failure
             log.exception("poll cycle failed")
 
+    def _digest_lock(self, subscription_id: int) -> threading.Lock:
+        with self._digest_locks_guard:
+            return self._digest_locks.setdefault(subscription_id, threading.Lock())
+
     def _digest_job(self, subscription_id: int, day: date | None = None) -> None:
-        sub = self._store.subscriptions.get(subscription_id)
-        if sub is None or sub.paused:
-            return
-        day = day or (last_digest_time(sub, self._clock()).date() - timedelta(days=1))
-        try:
-            outcome = self._digests.deliver(sub, day)
-            log.info("digest job done", extra={"subscription": sub.id, "day": day.isoformat(), "reason": outcome.reason})
-        except Exception:  # one subscription's digest must not stop the others
-            log.exception("digest job failed", extra={"subscription": sub.id})
+        # Waits for a running digest of the same subscription; its own run then posts only what is missing.
+        with self._digest_lock(subscription_id):
+            sub = self._store.subscriptions.get(subscription_id)
+            if sub is None or sub.paused:
+                return
+            day = day or (last_digest_time(sub, self._clock()).date() - timedelta(days=1))
+            try:
+                outcome = self._digests.deliver(sub, day)
+                log.info("digest job done", extra={"subscription": sub.id, "day": day.isoformat(),
+                                                   "reason": outcome.reason})
+            except Exception:  # one subscription's digest must not stop the others
+                log.exception("digest job failed", extra={"subscription": sub.id})

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from pydantic import BaseModel
-from sqlalchemy import Engine, and_, select, update
+from pydantic import BaseModel, field_validator
+from sqlalchemy import Engine, and_, func, select, update
 
 from bot.store.db import insert_ignore
 from bot.store.schema import deliveries as table
@@ -30,6 +30,14 @@ class Delivery(BaseModel):
     created_at: datetime
     sent_at: datetime | None = None
 
+    @field_validator("created_at", "sent_at")
+    @classmethod
+    def _as_utc(cls, value: datetime | None) -> datetime | None:
+        # SQLite hands back naive datetimes (stored as UTC), PostgreSQL aware ones in the session's zone.
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
 
 class DeliveryStore:
     """Claims, completes and looks up deliveries."""
@@ -47,6 +55,30 @@ class DeliveryStore:
         delivery = self.get(subscription_id, kind, item)
         assert delivery is not None
         return delivery, created
+
+    def claim_at(self, subscription_id: int, kind: str, item: str, platform: str, channel: str,
+                 now: datetime) -> tuple[Delivery, bool]:
+        """`claim` stamped with the caller's clock (claims are aged against that clock)."""
+        with self._engine.begin() as conn:
+            created = insert_ignore(conn, table, {
+                "subscription_id": subscription_id, "kind": kind, "item": item, "platform": platform,
+                "channel": channel, "status": PENDING, "created_at": now.astimezone(timezone.utc),
+            })
+        delivery = self.get(subscription_id, kind, item)
+        assert delivery is not None
+        return delivery, created
+
+    def last_id(self) -> int:
+        """The newest record's id (0 when there is none): claims up to it existed before this moment."""
+        with self._engine.connect() as conn:
+            return conn.execute(select(func.max(table.c.id))).scalar() or 0
+
+    def unfinished(self, subscription_id: int, kind: str, item_prefix: str) -> int:
+        """How many of a subscription's records of `kind` whose item starts with `item_prefix` are still pending."""
+        condition = and_(table.c.subscription_id == subscription_id, table.c.kind == kind,
+                         table.c.item.startswith(item_prefix, autoescape=True), table.c.status == PENDING)
+        with self._engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(table).where(condition)).scalar() or 0
 
     def mark_sent(self, delivery_id: int, message_id: str | None) -> None:
         """The platform accepted the message; remember its id (Slack ts, Feishu message_id)."""

@@ -1,0 +1,138 @@
+"""Delivery claims: in progress elsewhere is left alone, a crash leftover is recovered, timestamps are UTC."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta, timezone
+
+from bot.domain import RepoRef, Subscription
+from bot.service.delivery import ALREADY, DEFERRED, SENT, Deliverer
+from tests.fakes import FakeAnalyser, FakeClock, FakeNotifier, make_commit, rate_limited
+
+REPO = RepoRef.parse("octo/widgets")
+
+
+def subscribe(store) -> Subscription:
+    sub, _ = store.subscriptions.save(Subscription(platform="slack", channel="C1", repo=REPO))
+    return sub
+
+
+def card(n: int = 1):
+    commit = make_commit(n=n)
+    return commit, FakeAnalyser().analyse(commit, "en")
+
+
+class GatedNotifier(FakeNotifier):
+    """Signals when a post starts and holds it until released (a slow platform)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def post_card(self, channel, card, thread_id=None, key=None):
+        self.entered.set()
+        assert self.release.wait(5), "the test never released the post"
+        return super().post_card(channel, card, thread_id=thread_id, key=key)
+
+
+def test_a_claim_another_thread_is_posting_is_left_to_it(store):
+    sub = subscribe(store)
+    notifier = GatedNotifier()
+    deliverer = Deliverer(store, {"slack": notifier}, FakeClock())
+    commit, analysis = card()
+    outcomes = []
+    first = threading.Thread(target=lambda: outcomes.append(deliverer.deliver_card(sub, commit, analysis)))
+    first.start()
+    assert notifier.entered.wait(5)
+    assert deliverer.deliver_card(sub, commit, analysis) == DEFERRED  # posting right now in the other thread
+    notifier.release.set()
+    first.join(5)
+    assert outcomes == [SENT]
+    assert deliverer.deliver_card(sub, commit, analysis) == ALREADY
+    assert len(notifier.sent) == 1
+
+
+def test_a_fresh_claim_of_another_live_process_waits_for_the_lease(store):
+    sub = subscribe(store)
+    clock = FakeClock()
+    notifier = FakeNotifier()
+    deliverer = Deliverer(store, {"slack": notifier}, clock)
+    commit, analysis = card()
+    # Another process (started earlier, sharing the database) claims and is still posting.
+    store.deliveries.claim_at(sub.id, "card", commit.sha, "slack", "C1", clock())
+    clock.advance(minutes=9)
+    assert deliverer.deliver_card(sub, commit, analysis) == DEFERRED
+    assert notifier.sent == []
+    clock.advance(minutes=1)  # the lease ran out: that process died
+    assert deliverer.deliver_card(sub, commit, analysis) == SENT
+    assert len(notifier.sent) == 1
+    assert store.deliveries.pending() == []
+
+
+def test_a_claim_left_by_a_killed_process_is_recovered_at_once_after_restart(store):
+    sub = subscribe(store)
+    clock = FakeClock()
+    notifier = FakeNotifier()
+    posted, unposted = card(1), card(2)
+    store.deliveries.claim_at(sub.id, "card", posted[0].sha, "slack", "C1", clock())
+    notifier.post_card("C1", None, key=f"card:{sub.id}:{posted[0].sha}")  # reached Slack, then kill -9
+    store.deliveries.claim_at(sub.id, "card", unposted[0].sha, "slack", "C1", clock())  # killed before posting
+    restarted = Deliverer(store, {"slack": notifier}, clock)  # no time passes: the lease does not matter
+    assert restarted.deliver_card(sub, *posted) == ALREADY
+    assert restarted.deliver_card(sub, *unposted) == SENT
+    assert len(notifier.sent) == 2 and store.deliveries.pending() == []
+    assert store.deliveries.get(sub.id, "card", posted[0].sha).message_id == "m1"
+
+
+def test_own_deferred_claim_is_retried_by_the_next_cycle_without_waiting(store):
+    sub = subscribe(store)
+    notifier = FakeNotifier(fail_with=[rate_limited()])
+    deliverer = Deliverer(store, {"slack": notifier}, FakeClock())
+    commit, analysis = card()
+    assert deliverer.deliver_card(sub, commit, analysis) == DEFERRED
+    assert deliverer.deliver_card(sub, commit, analysis) == SENT
+    assert len(notifier.sent) == 1
+
+
+def test_hold_reserves_a_delivery_for_the_holding_thread(store):
+    sub = subscribe(store)
+    notifier = FakeNotifier()
+    deliverer = Deliverer(store, {"slack": notifier}, FakeClock())
+    commit, analysis = card()
+    assert deliverer.hold(sub, "card", commit.sha)
+    other = []
+    thread = threading.Thread(target=lambda: other.append((deliverer.hold(sub, "card", commit.sha),
+                                                           deliverer.deliver_card(sub, commit, analysis))))
+    thread.start()
+    thread.join(5)
+    assert other == [(False, DEFERRED)] and notifier.sent == []
+    assert deliverer.deliver_card(sub, commit, analysis) == SENT  # the holder posts it
+    deliverer.release_held()
+    assert deliverer.hold(sub, "card", commit.sha)  # sent: nothing left to hold against anyone
+    assert len(notifier.sent) == 1
+
+
+class RecordingSince(FakeNotifier):
+    def __init__(self) -> None:
+        super().__init__()
+        self.since: list[datetime] = []
+
+    def find_delivered(self, channel, key, since):
+        self.since.append(since)
+        return super().find_delivered(channel, key, since)
+
+
+def test_timestamps_come_back_as_aware_utc(any_store):
+    store = any_store
+    sub = subscribe(store)
+    clock = FakeClock(datetime(2026, 1, 8, 20, 0, tzinfo=timezone(timedelta(hours=8))))
+    commit, analysis = card()
+    record, _ = store.deliveries.claim_at(sub.id, "card", commit.sha, "slack", "C1", clock())
+    assert record.created_at == datetime(2026, 1, 8, 12, 0, tzinfo=timezone.utc)
+    assert record.created_at.utcoffset() == timedelta(0)
+    notifier = RecordingSince()
+    assert Deliverer(store, {"slack": notifier}, clock).deliver_card(sub, commit, analysis) == SENT
+    assert notifier.since == [datetime(2026, 1, 8, 12, 0, tzinfo=timezone.utc)]
+    sent = store.deliveries.get(sub.id, "card", commit.sha)
+    assert sent.sent_at is not None and sent.sent_at.utcoffset() == timedelta(0)
