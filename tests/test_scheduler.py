@@ -89,7 +89,8 @@ def test_push_requests_poll_only_watched_branches(store):
                           scheduler=BackgroundScheduler())
     store.subscriptions.save(sub())
     now = datetime(2026, 1, 8, tzinfo=timezone.utc)
-    store.cursors.request_poll(REPO, "main", now)
+    store.cursors.take_poll_requests()  # the one saving the subscription asked for
+    store.cursors.request_poll(RepoRef.parse("OCTO/Widgets"), "main", now)  # a push names it differently
     store.cursors.request_poll(REPO, "unwatched", now)
     assert scheduler.poll_requested() == 1
     assert watcher.cycles == [[(REPO, "main")]]
