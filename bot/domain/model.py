@@ -1,9 +1,9 @@
-"""The bot's vocabulary as pydantic models; imports nothing else of the bot."""
+"""The bot's vocabulary: repositories, commits, analyses, subscriptions."""
 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
+from datetime import datetime, time
 from enum import Enum
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -271,79 +271,3 @@ class Subscription(BaseModel):
     def tz(self) -> ZoneInfo:
         """The subscription's timezone."""
         return ZoneInfo(self.timezone)
-
-
-# --- what is shown: a platform-neutral card and digest ---
-
-
-class CardField(_Frozen):
-    """A label and its value, both plain (untrusted) text; renderers escape them. The label may be empty."""
-
-    label: str = ""
-    value: str
-
-
-class CardSection(_Frozen):
-    """One titled section of a card; every card has the same sections in the same order."""
-
-    key: str
-    title: str
-    items: tuple[CardField, ...] = ()
-    style: Literal["text", "bullets", "numbered"] = "bullets"
-    empty_note: str = ""
-
-
-class CardLink(_Frozen):
-    """A button or link on a card (http/https URLs only; renderers drop anything else)."""
-
-    label: str
-    url: str
-
-
-class Card(_Frozen):
-    """What one commit looks like in chat, before any platform renders it; all text is plain and untrusted."""
-
-    language: Literal["zh", "en"]
-    title: str
-    importance: Importance
-    badge: str
-    repo: str
-    sha: str
-    subtitle: str = ""
-    fields: tuple[CardField, ...] = ()
-    sections: tuple[CardSection, ...] = ()
-    links: tuple[CardLink, ...] = ()
-    notice: str = ""
-    footer: str = ""
-    fallback_text: str = ""
-    full_url: str = ""
-
-    @property
-    def short_sha(self) -> str:
-        """First seven hex digits."""
-        return self.sha[:7]
-
-
-class DigestEntry(_Frozen):
-    """One commit of a digest with its analysis."""
-
-    commit: Commit
-    analysis: Analysis
-
-
-class Digest(_Frozen):
-    """One repository's commits over one local calendar day."""
-
-    repo: RepoRef
-    branch: str
-    day: date
-    timezone: str
-    language: Literal["zh", "en"]
-    entries: tuple[DigestEntry, ...] = ()
-
-    def counts(self) -> dict[Importance, int]:
-        """Number of entries per importance."""
-        result = {level: 0 for level in Importance}
-        for entry in self.entries:
-            result[entry.analysis.importance] += 1
-        return result
