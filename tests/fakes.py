@@ -101,6 +101,20 @@ class FakeAnalyser:
         return None
 
 
+class GatedAnalyser(FakeAnalyser):
+    """Analyses (a slow LLM) only once released."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def analyse(self, commit, language):
+        self.entered.set()
+        assert self.release.wait(5), "the test never released the analyser"
+        return super().analyse(commit, language)
+
+
 # --- added for the command layer (issue 6) ---
 
 from bot.domain import RepoRef  # noqa: E402

@@ -11,7 +11,7 @@ from bot.chat.port import DeliveryError
 from bot.domain import Commit, Importance, RepoRef, Subscription
 from bot.service.delivery import Deliverer
 from bot.service.digest import DigestService, day_window, digest_settled, previous_local_day
-from tests.fakes import FakeAnalyser, FakeClock, FakeNotifier, rate_limited
+from tests.fakes import FakeAnalyser, FakeClock, FakeNotifier, GatedAnalyser, rate_limited
 
 REPO = RepoRef.parse("octo/widgets")
 
@@ -166,20 +166,6 @@ def test_a_parent_refused_for_good_settles_the_digest_and_its_replies(store):
     assert digest_settled(store, sub.id, DAY) and store.deliveries.pending() == []
     service.deliver(sub, DAY)
     assert notifier.sent == []
-
-
-class GatedAnalyser(FakeAnalyser):
-    """Analyses (a slow LLM) only once released."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entered = threading.Event()
-        self.release = threading.Event()
-
-    def analyse(self, commit, language):
-        self.entered.set()
-        assert self.release.wait(5), "the test never released the analyser"
-        return super().analyse(commit, language)
 
 
 def test_the_digest_is_claimed_before_it_is_built(store):

@@ -11,7 +11,7 @@ from bot.domain import RepoRef, Subscription
 from bot.service.delivery import Deliverer
 from bot.service.digest import DigestService
 from bot.service.scheduler import Scheduler, last_digest_time, missed_digest_day
-from tests.fakes import FakeAnalyser, FakeClock, FakeNotifier, make_commit
+from tests.fakes import FakeClock, FakeNotifier, GatedAnalyser, make_commit
 
 REPO = RepoRef.parse("octo/widgets")
 
@@ -124,20 +124,6 @@ def test_an_unfinished_digest_is_caught_up_until_settled_but_not_after_the_windo
     store.deliveries.mark_failed(reply.id)
     scheduler.sync()
     assert backend.get_job(f"catch-up:{s.id}") is None  # every reply reached a final status
-
-
-class GatedAnalyser(FakeAnalyser):
-    """Analyses (a slow LLM) only once released."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entered = threading.Event()
-        self.release = threading.Event()
-
-    def analyse(self, commit, language):
-        self.entered.set()
-        assert self.release.wait(5), "the test never released the analyser"
-        return super().analyse(commit, language)
 
 
 def test_a_running_digest_job_gets_no_catch_up_and_a_racing_one_posts_nothing_twice(store):

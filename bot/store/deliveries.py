@@ -47,14 +47,7 @@ class DeliveryStore:
 
     def claim(self, subscription_id: int, kind: str, item: str, platform: str, channel: str) -> tuple[Delivery, bool]:
         """Create the pending record for a delivery; False when a record already existed."""
-        with self._engine.begin() as conn:
-            created = insert_ignore(conn, table, {
-                "subscription_id": subscription_id, "kind": kind, "item": item, "platform": platform,
-                "channel": channel, "status": PENDING, "created_at": datetime.now(timezone.utc),
-            })
-        delivery = self.get(subscription_id, kind, item)
-        assert delivery is not None
-        return delivery, created
+        return self.claim_at(subscription_id, kind, item, platform, channel, datetime.now(timezone.utc))
 
     def claim_at(self, subscription_id: int, kind: str, item: str, platform: str, channel: str,
                  now: datetime) -> tuple[Delivery, bool]:
