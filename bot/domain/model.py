@@ -33,6 +33,14 @@ class RepoRef(_Frozen):
         owner, name = text.split("/")
         return cls(owner=owner, name=name)
 
+    @classmethod
+    def parse_or_none(cls, text: str) -> "RepoRef | None":
+        """`parse`, with None instead of an error (for names picked out of URLs)."""
+        try:
+            return cls.parse(text)
+        except ValueError:
+            return None
+
     @property
     def full_name(self) -> str:
         """`owner/name`."""

@@ -25,10 +25,7 @@ def repo_in_url(url: str | None) -> RepoRef | None:
     match = _REPO_IN_URL_RE.search(urllib.parse.urlsplit(url or "").path + "/")
     if not match:
         return None
-    try:
-        return RepoRef.parse(f"{match.group(1)}/{match.group(2)}")
-    except ValueError:
-        return None
+    return RepoRef.parse_or_none(f"{match.group(1)}/{match.group(2)}")
 
 
 def same_repo(left: RepoRef, right: RepoRef) -> bool:

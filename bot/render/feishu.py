@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 import re
 
-from bot.domain import Card, CardSection, Digest, Importance
+from bot.domain import Card, Digest, Importance
 from bot.render import digest as D
 from bot.render import labels as L
 from bot.render.escape import feishu_link, feishu_markdown, feishu_plain, safe_url, clean, WORD_JOINER
 from bot.render.fit import shorten, shrink
+from bot.render.sections import Dialect, section_lines
 
 WEBHOOK_LIMIT_BYTES = 20 * 1024
 # Room for the webhook envelope around the card: msg_type, timestamp and signature.
@@ -45,6 +46,9 @@ def _grey(escaped: str) -> str:
     return f"<font color='grey'>{escaped}</font>"
 
 
+FEISHU = Dialect(escape=feishu_markdown, bold="**", bullet="-", quiet=_grey)
+
+
 def _button(label: str, url: str, primary: bool) -> dict:
     return {
         "tag": "button",
@@ -63,23 +67,6 @@ def _card(header: dict | None, elements: list[dict], summary: str) -> dict:
     if header:
         card["header"] = header
     return card
-
-
-def _section_lines(section: CardSection, language: str) -> list[str]:
-    if not section.items:
-        return [_grey(feishu_markdown(section.empty_note))] if section.empty_note else []
-    colon = L.text(language, "colon")
-    lines = []
-    for index, item in enumerate(section.items, start=1):
-        value = feishu_markdown(item.value)
-        label = feishu_markdown(" ".join(item.label.split()))
-        if section.style == "text":
-            lines.append(value)
-        elif section.style == "numbered":
-            lines.append(f"{index}. **[{label}]** {value}" if label else f"{index}. {value}")
-        else:
-            lines.append(f"- **{label}**{colon}{value}" if label else f"- {value}")
-    return lines
 
 
 def _build(card: Card, groups: list[list[str]], trimmed: bool) -> dict:
@@ -114,7 +101,7 @@ def _build(card: Card, groups: list[list[str]], trimmed: bool) -> dict:
 
 def card_json(card: Card, budget: int = CARD_BUDGET_BYTES) -> dict:
     """The card as Feishu card JSON 2.0, trimmed (with a link to the full text) to stay under `budget` bytes."""
-    groups = [_section_lines(section, card.language) for section in card.sections]
+    groups = [section_lines(section, card.language, FEISHU) for section in card.sections]
     built = _build(card, groups, trimmed=False)
     trimmed = False
     for _ in range(50):

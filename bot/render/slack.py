@@ -11,11 +11,12 @@ URL buttons still send an interaction payload: the Bolt app must ack action ids 
 
 from __future__ import annotations
 
-from bot.domain import Card, CardSection, Digest
+from bot.domain import Card, Digest
 from bot.render import digest as D
 from bot.render import labels as L
 from bot.render.escape import safe_url, slack_link, slack_mrkdwn, slack_plain
 from bot.render.fit import shorten, shrink, split
+from bot.render.sections import Dialect, section_lines
 
 HEADER_LIMIT = 150
 SECTION_LIMIT = 3000
@@ -32,6 +33,7 @@ DIGEST_TITLE_LIMIT = 120
 DIGEST_AUTHOR_LIMIT = 60
 
 
+SLACK = Dialect(escape=slack_mrkdwn, bold="*", bullet="•", quiet=lambda text: f"_{text}_")
 def _mrkdwn(text: str) -> dict:
     # verbatim: no automatic link/mention parsing of the (already escaped) text
     return {"type": "mrkdwn", "text": text, "verbatim": True}
@@ -81,23 +83,6 @@ def text_length(blocks: list[dict]) -> int:
     return total
 
 
-def _section_lines(section: CardSection, language: str) -> list[str]:
-    if not section.items:
-        return [f"_{slack_mrkdwn(section.empty_note)}_"] if section.empty_note else []
-    colon = L.text(language, "colon")
-    lines = []
-    for index, item in enumerate(section.items, start=1):
-        value = slack_mrkdwn(item.value)
-        label = slack_mrkdwn(" ".join(item.label.split()))
-        if section.style == "text":
-            lines.append(value)
-        elif section.style == "numbered":
-            lines.append(f"{index}. *[{label}]* {value}" if label else f"{index}. {value}")
-        else:
-            lines.append(f"• *{label}*{colon}{value}" if label else f"• {value}")
-    return lines
-
-
 def _buttons(card: Card) -> dict | None:
     elements = []
     for index, link in enumerate(card.links):
@@ -143,7 +128,7 @@ def card_blocks(card: Card, budget: int = TEXT_BUDGET) -> list[dict]:
         bottom.append(_context(shorten(slack_mrkdwn(card.footer), FACT_LIMIT)))
 
     titles = [f"*{slack_mrkdwn(section.title)}*" for section in card.sections]
-    groups = [_section_lines(section, language) for section in card.sections]
+    groups = [section_lines(section, language, SLACK) for section in card.sections]
     trimmed_note = f"_{slack_mrkdwn(L.text(language, 'trimmed'))}_" + slack_link(
         card.full_url, L.text(language, "full_analysis")
     )

@@ -46,10 +46,7 @@ def parse_repo_url(text: str) -> RepoRef | None:
     match = _REPO_PATH.match(parts.path) if parts is not None else None
     if not match:
         return None
-    try:
-        return RepoRef.parse(f"{match.group(1)}/{match.group(2)}")
-    except ValueError:
-        return None
+    return RepoRef.parse_or_none(f"{match.group(1)}/{match.group(2)}")
 
 
 def _split(text: str) -> SplitResult | None:
