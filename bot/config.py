@@ -12,8 +12,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 DEFAULT_DATABASE_URL = "sqlite:///data/commit-radar.db"
 SECRET_FIELDS = (
@@ -100,6 +98,8 @@ class Settings(BaseSettings):
         env_file_encoding="utf-8",
         extra="ignore",
         frozen=True,
+        # `.env.example` lists every variable with an empty value: empty means "unset".
+        env_ignore_empty=True,
         case_sensitive=False,
     )
 
@@ -116,6 +116,8 @@ class Settings(BaseSettings):
     llm_output_token_budget: int = Field(2000, ge=200, le=100_000)
     llm_concurrency: int = Field(4, ge=1, le=64)
     llm_timeout: float = Field(60.0, gt=0, le=600)
+    # A custom prompt set: a folder holding `<version>/` subfolders; unset = the set shipped in the package.
+    prompts_dir: Path | None = None
 
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
@@ -163,6 +165,10 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str) -> str:
+        # Imported here: `commit-radar --help` must not pay for SQLAlchemy.
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
         try:
             url = make_url(value)
         except (ArgumentError, ValueError):
@@ -196,6 +202,8 @@ class Settings(BaseSettings):
 
     def secret_values(self) -> list[str]:
         """Every secret string in use, for the log scrubber."""
+        from sqlalchemy.engine import make_url
+
         values = [getattr(self, name).get_secret_value() for name in SECRET_FIELDS if getattr(self, name)]
         password = make_url(self.database_url).password
         values += [str(password)] if password else []
