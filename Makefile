@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test serve worker doctor bench clean
+.PHONY: run test test-fast serve worker doctor bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ doctor: $(VENV)/.stamp-runtime
 
 test: $(VENV)/.stamp-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The quick loop: everything but the tests that start the real process.
+test-fast: $(VENV)/.stamp-dev
+	$(BIN)/python -m pytest -m "not e2e" $(PYTEST_ARGS)
 
 bench: $(VENV)/.stamp-dev
 	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
