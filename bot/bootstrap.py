@@ -51,6 +51,22 @@ class Bot:
         self.store.close()
 
 
+def platform_warnings(settings: Settings) -> list[str]:
+    """One line per chat platform that is half configured (and so not started)."""
+    warnings = []
+    slack_parts = [name for name in ("slack_signing_secret", "slack_app_token") if getattr(settings, name)]
+    if slack_parts and not settings.slack_bot_token:
+        named = " and ".join(name.upper() for name in slack_parts)
+        warnings.append(f"Slack is off: {named} set but SLACK_BOT_TOKEN is not")
+    feishu_parts = [name for name in ("feishu_app_id", "feishu_app_secret", "feishu_verification_token",
+                                      "feishu_encrypt_key") if getattr(settings, name)]
+    missing = [name.upper() for name in ("feishu_app_id", "feishu_app_secret") if not getattr(settings, name)]
+    if feishu_parts and missing:
+        warnings.append(f"Feishu app bot is off: {' and '.join(name.upper() for name in feishu_parts)} set "
+                        f"but {' and '.join(missing)} not")
+    return warnings
+
+
 def build_store_only(settings: Settings, migrate: bool = True) -> Bot:
     """Just the store (for terminal commands that need nothing else)."""
     return Bot(settings=settings, store=open_store(settings.database_url, run_migrations=migrate))

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fake_github import fake_github, fake_github_server  # noqa: F401
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -65,9 +67,11 @@ def test_help_lists_commands(tmp_path):
         assert command in result.stdout
 
 
-def test_subscriptions_add_list_remove(tmp_path):
+def test_subscriptions_add_list_remove(tmp_path, fake_github):
+    fake_github.add_repo("octo/widgets").commit("On dev", branch="dev")
     added = cli(tmp_path, "subscriptions", "add", "octo/widgets", "--branch", "dev", "--min", "medium",
-                "--tz", "Asia/Shanghai", "--paths", "src/**,lib/*", "--no-merges")
+                "--tz", "Asia/Shanghai", "--paths", "src/**,lib/*", "--no-merges",
+                env={"GITHUB_API_URL": fake_github.api_url})
     assert added.returncode == 0, added.stderr
     assert "added #1 octo/widgets@dev" in added.stdout
     assert (tmp_path / "data" / "commit-radar.db").exists()
@@ -113,7 +117,7 @@ def _free_port() -> int:
 def test_run_migrates_serves_healthz_and_stops_on_sigterm(tmp_path):
     port = _free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith(("SLACK_", "FEISHU_"))}
-    env.update({"PORT": str(port), "HOST": "127.0.0.1", "GITHUB_TOKEN": "ghp_never_logged_123"})
+    env.update({"PORT": str(port), "HOST": "127.0.0.1", "GITHUB_TOKEN": "ghp_never_logged_123", "LOG_LEVEL": "DEBUG"})
     process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env,
                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -150,10 +154,11 @@ def test_run_on_a_port_in_use_says_so_in_one_line(tmp_path):
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr.splitlines()[-1]
 
 
-def test_webhook_subscriptions_print_only_a_redacted_url(tmp_path):
+def test_webhook_subscriptions_print_only_a_redacted_url(tmp_path, fake_github):
+    fake_github.add_repo("octo/widgets")
     hook = "https://open.feishu.cn/open-apis/bot/v2/hook/2f7a-very-secret-token"
     added = cli(tmp_path, "subscriptions", "add", "octo/widgets", "--platform", "feishu_webhook",
-                "--channel", hook, "--secret", "s3cr3t")
+                "--channel", hook, "--secret", "s3cr3t", env={"GITHUB_API_URL": fake_github.api_url})
     listed = cli(tmp_path, "subscriptions", "list")
     missing = cli(tmp_path, "subscriptions", "remove", "octo/other", "--platform", "feishu_webhook", "--channel", hook)
 

@@ -34,3 +34,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args, settings)
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        # Start-up failures (database, prompts) are one line and exit 1; anything else is a bug and keeps its traceback.
+        line = _startup_failure(exc)
+        if line is None:
+            raise
+        print(f"commit-radar: {line}", file=sys.stderr)
+        return 1
+
+
+def _startup_failure(exc: Exception) -> str | None:
+    from bot.analysis.prompts import PromptError
+    from bot.store.errors import StoreUnavailable
+
+    if isinstance(exc, StoreUnavailable):
+        return str(exc)
+    if isinstance(exc, PromptError):
+        return f"prompts: {exc}"
+    return None

@@ -13,22 +13,28 @@ log = logging.getLogger("bot.cli")
 
 
 def _log_config(settings: Settings) -> None:
+    # At DEBUG: a person at the console should see the prompt, not 30 lines; `doctor` prints the same.
     for key, value in settings.masked().items():
-        log.info("config", extra={"key": key, "value": value})
+        log.debug("config", extra={"key": key, "value": value})
 
 
 def run(args, settings: Settings, http: bool = True, scheduler: bool = True) -> int:
     """The whole bot (HTTP and scheduler; the console when no chat platform is set) until SIGTERM."""
-    from bot.bootstrap import build
+    from bot.bootstrap import build, platform_warnings
     from bot.service.process import serve_forever
 
     _log_config(settings)
+    for warning in platform_warnings(settings):
+        log.warning(warning)
+    console = http and scheduler and not settings.chat_platforms
+    if console and "host" not in settings.model_fields_set:
+        # Nothing but health, metrics and the GitHub webhook to serve: stay off the network unless HOST says so.
+        settings = settings.model_copy(update={"host": "127.0.0.1"})
     try:
         bot = build(settings)
     except ConfigError as exc:
         print(f"commit-radar: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    console = http and scheduler and not settings.chat_platforms
     try:
         serve_forever(bot, http=http, scheduler=scheduler, console=console)
     except PortUnavailable as exc:

@@ -13,27 +13,13 @@ def manage(args, settings: Settings) -> int:
     """List, add or remove subscriptions in the store."""
     from bot.bootstrap import build_store_only as build
 
-    if args.action == "add":
-        try:
-            sub = Subscription(
-                platform=args.platform, channel=args.channel, repo=args.repo, branch=args.branch,
-                threshold=args.threshold, digest_time=args.digest or settings.digest_clock,
-                timezone=args.tz or settings.timezone, language=args.lang or settings.language,
-                paths=args.paths, ignore_authors=args.ignore_authors, include_merges=not args.no_merges,
-                empty_digest="skip" if args.skip_empty_digest else "note", webhook_secret=args.secret,
-            )
-        except ValueError as exc:
-            print(f"commit-radar: error: {' '.join(str(exc).split())}", file=sys.stderr)
-            return EXIT_USAGE
     bot = build(settings)
     try:
         store = bot.store.subscriptions
         if args.action == "list":
             _print_subscriptions(store.list(platform=args.platform, channel=args.channel))
         elif args.action == "add":
-            saved, created = store.save(sub)
-            print(f"{'added' if created else 'updated'} #{saved.id} {saved.repo}@{saved.branch} "
-                  f"-> {saved.platform}:{shown_channel(saved.platform, saved.channel)} (min {saved.threshold.value})")
+            return _add(args, settings, bot.store)
         else:
             removed = store.remove(args.platform, args.channel, args.repo, args.branch)
             if not removed:
@@ -43,6 +29,36 @@ def manage(args, settings: Settings) -> int:
             print(f"removed {removed} subscription(s) to {args.repo}")
     finally:
         bot.close()
+    return 0
+
+
+def _add(args, settings: Settings, store) -> int:
+    from bot.github.source import GitHubSource
+    from bot.service.subscribe import (InvalidOptions, NewSubscriptionDefaults, SubscribeRefused, SubscribeRequest,
+                                       subscribe)
+
+    request = SubscribeRequest(
+        platform=args.platform, channel=args.channel, repo=args.repo, branch=args.branch,
+        threshold=args.threshold, digest_time=args.digest, timezone=args.tz, language=args.lang,
+        paths=args.paths, ignore_authors=args.ignore_authors, include_merges=False if args.no_merges else None,
+        empty_digest="skip" if args.skip_empty_digest else None, webhook_secret=args.secret)
+    source = GitHubSource.from_settings(settings)
+    try:
+        done = subscribe(request, source, store.subscriptions,
+                         NewSubscriptionDefaults(settings.digest_clock, settings.timezone, settings.language))
+    except SubscribeRefused as exc:
+        print(f"commit-radar: cannot subscribe to {exc.what}: {exc.error}", file=sys.stderr)
+        return 1
+    except InvalidOptions as exc:
+        print(f"commit-radar: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        source.close()
+    saved = done.subscription
+    print(f"{'added' if done.created else 'updated'} #{saved.id} {saved.repo}@{saved.branch} "
+          f"-> {saved.platform}:{shown_channel(saved.platform, saved.channel)} (min {saved.threshold.value})")
+    if done.was_paused:
+        print(f"resumed; it was paused: {done.resumed_from or 'no reason recorded'}")
     return 0
 
 

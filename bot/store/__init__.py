@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from alembic.util import CommandError
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.store.analyses import AnalysisStore
 from bot.store.commits import CommitStore
 from bot.store.cursors import Cursor, CursorStore
 from bot.store.db import make_engine, migrate, ping
 from bot.store.deliveries import Delivery, DeliveryStore
+from bot.store.errors import StoreUnavailable, explain
 from bot.store.events import EventStore
 from bot.store.subscriptions import SubscriptionStore
 
-__all__ = ["Store", "Cursor", "Delivery", "open_store"]
+__all__ = ["Store", "Cursor", "Delivery", "StoreUnavailable", "open_store"]
 
 
 class Store:
@@ -37,8 +40,20 @@ class Store:
 
 
 def open_store(database_url: str, run_migrations: bool = True) -> Store:
-    """Connect and (by default) migrate to the newest schema."""
-    engine = make_engine(database_url)
+    """Connect and (by default) migrate to the newest schema; StoreUnavailable names the cause in one line."""
+    try:
+        engine = make_engine(database_url)
+    except OSError as exc:
+        raise explain(exc, database_url, "create") from None
+    try:
+        ping(engine)
+    except (SQLAlchemyError, OSError) as exc:
+        engine.dispose()
+        raise explain(exc, database_url, "open") from None
     if run_migrations:
-        migrate(engine)
+        try:
+            migrate(engine)
+        except (SQLAlchemyError, CommandError, OSError) as exc:
+            engine.dispose()
+            raise explain(exc, database_url, "migrate") from None
     return Store(engine)

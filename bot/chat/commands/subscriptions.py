@@ -6,14 +6,14 @@ import logging
 from dataclasses import dataclass
 from datetime import time
 
-from pydantic import ValidationError
-
 from bot.chat.commands import arguments
 from bot.chat.commands.describe import subscription_line
 from bot.chat.commands.grammar import Parsed, UsageError
 from bot.chat.commands.model import CommandContext, CommandServices, Reply
-from bot.domain import Importance, RepoRef, Subscription
+from bot.domain import Importance, RepoRef
 from bot.github.errors import BadCredentials, EmptyRepository, Forbidden, GitHubError, NotFound, RateLimited
+from bot.service.subscribe import (InvalidOptions, NewSubscriptionDefaults, SubscribeRefused, SubscribeRequest,
+                                   subscribe)
 
 log = logging.getLogger(__name__)
 
@@ -77,47 +77,38 @@ def github_problem(exc: GitHubError, what: str) -> str:
 
 def run_subscribe(args: SubscribeArgs, ctx: CommandContext, services: CommandServices) -> Reply:
     """Check the repo and branch on GitHub, then create or update the channel's subscription."""
-    what = f"{args.repo}" + (f" (branch {args.branch})" if args.branch else "")
     if args.feishu_webhook:
         # The subscription belongs to the webhook, not to the chat the command was typed in.
         ctx = ctx.model_copy(update={"platform": "feishu_webhook", "channel": args.feishu_webhook})
-    try:
-        info = services.source.fetch_repo_info(args.repo, args.branch)
-    except GitHubError as exc:
-        log.info("subscribe refused", extra={"repo": str(args.repo), "error": exc.kind})
-        return Reply(text=f"Cannot subscribe: {github_problem(exc, what)}.")
-    existing = services.subscriptions_of(ctx, info.repo, info.branch)
+    request = SubscribeRequest(
+        platform=ctx.platform, channel=ctx.channel, repo=args.repo, branch=args.branch, threshold=args.threshold,
+        digest_time=args.digest_time, timezone=args.timezone, language=args.language, paths=args.paths,
+        ignore_authors=args.ignore_authors, include_merges=args.include_merges,
+        empty_digest="skip" if args.skip_empty else None, webhook_secret=args.webhook_secret)
     defaults = services.defaults
-    base = existing[0] if existing else Subscription(
-        platform=ctx.platform, channel=ctx.channel, repo=info.repo, branch=info.branch,
-        digest_time=defaults.digest_time, timezone=defaults.timezone, language=defaults.language)
-    changes = {key: value for key, value in {
-        "threshold": args.threshold, "digest_time": args.digest_time, "timezone": args.timezone,
-        "language": args.language, "paths": args.paths, "ignore_authors": args.ignore_authors,
-        "include_merges": args.include_merges, "empty_digest": "skip" if args.skip_empty else None,
-        "webhook_secret": args.webhook_secret,
-    }.items() if value is not None}
     try:
-        wanted = Subscription.model_validate({**base.model_dump(), **changes,
-                                              "paused": False, "paused_reason": None})
-    except ValidationError as exc:
-        raise UsageError("subscribe", exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
-    # Saving a subscription to an unwatched branch resets its cursor and asks for a poll within seconds.
-    saved, created = services.store.subscriptions.save(wanted)
+        done = subscribe(request, services.source, services.store.subscriptions,
+                         NewSubscriptionDefaults(defaults.digest_time, defaults.timezone, defaults.language))
+    except SubscribeRefused as exc:
+        log.info("subscribe refused", extra={"repo": str(args.repo), "error": exc.error.kind})
+        return Reply(text=f"Cannot subscribe: {github_problem(exc.error, exc.what)}.")
+    except InvalidOptions as exc:
+        raise UsageError("subscribe", str(exc)) from None
     services.on_subscriptions_changed()
+    saved = done.subscription
     shown_channel = "(custom-bot webhook)" if args.feishu_webhook else ctx.channel  # a webhook URL is a secret
     log.info("subscription saved", extra={"platform": ctx.platform, "channel": shown_channel, "repo": str(saved.repo),
-                                          "branch": saved.branch, "new": created, "user": ctx.user_id})
-    verb = "Subscribed this channel to" if created else "Updated this channel's subscription to"
+                                          "branch": saved.branch, "new": done.created, "user": ctx.user_id})
+    verb = "Subscribed this channel to" if done.created else "Updated this channel's subscription to"
     if args.feishu_webhook:
-        verb = ("Subscribed the Feishu custom-bot webhook to" if created
+        verb = ("Subscribed the Feishu custom-bot webhook to" if done.created
                 else "Updated the Feishu custom-bot webhook's subscription to")
     lines = [f"{verb} {subscription_line(saved)}"]
-    if info.repo != args.repo:
-        lines.append(f"(GitHub names the repository {info.repo}.)")
-    if existing and existing[0].paused:
-        lines.append(f"Resumed; it was paused: {existing[0].paused_reason or 'no reason recorded'}.")
-    if info.private:
+    if done.renamed:
+        lines.append(f"(GitHub names the repository {saved.repo}.)")
+    if done.was_paused:
+        lines.append(f"Resumed; it was paused: {done.resumed_from or 'no reason recorded'}.")
+    if done.private:
         lines.append("Note: the repository is private; its commits will be shown in this channel.")
     # A webhook subscription's reply stays with whoever typed it: the command line held the URL and secret.
     return Reply(text="\n".join(lines), public=not args.feishu_webhook)

@@ -1,0 +1,113 @@
+"""The subscribe use case, shared by chat `/subscribe` and `commit-radar subscriptions add`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import time
+from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
+
+from bot.domain import Importance, RepoRef, Subscription
+
+if TYPE_CHECKING:
+    from bot.github.errors import GitHubError
+    from bot.github.port import CommitSource
+    from bot.store.subscriptions import SubscriptionStore
+
+
+@dataclass(frozen=True)
+class NewSubscriptionDefaults:
+    """Options a new subscription gets when the request leaves them out."""
+
+    digest_time: time
+    timezone: str
+    language: str
+
+
+@dataclass(frozen=True)
+class SubscribeRequest:
+    """Who wants what; every option left as None keeps the current value (or the default when new)."""
+
+    platform: str
+    channel: str
+    repo: RepoRef
+    branch: str | None = None  # None: the repository's default branch
+    threshold: Importance | None = None
+    digest_time: time | None = None
+    timezone: str | None = None
+    language: str | None = None
+    paths: list[str] | None = None
+    ignore_authors: list[str] | None = None
+    include_merges: bool | None = None
+    empty_digest: str | None = None
+    webhook_secret: str | None = None
+
+
+@dataclass(frozen=True)
+class Subscribed:
+    """What a successful subscribe did."""
+
+    subscription: Subscription
+    created: bool
+    renamed: bool  # GitHub spells or names the repository differently from the request
+    resumed_from: str | None  # the pause reason when a paused subscription was resumed
+    was_paused: bool
+    private: bool
+
+
+class SubscribeRefused(Exception):
+    """GitHub does not confirm the repository (or branch); nothing was saved."""
+
+    def __init__(self, what: str, error: "GitHubError") -> None:
+        super().__init__(f"{what}: {error}")
+        self.what = what
+        self.error = error
+
+
+class InvalidOptions(ValueError):
+    """The combined options do not make a valid subscription (one readable line)."""
+
+
+def subscriptions_of(store: "SubscriptionStore", platform: str, channel: str, repo: RepoRef | None = None,
+                     branch: str | None = None) -> list[Subscription]:
+    """A channel's subscriptions, optionally to one repo (matched case-insensitively, as GitHub does)."""
+    subs = store.list(platform=platform, channel=channel)
+    if repo is not None:
+        subs = [sub for sub in subs if sub.repo.full_name.lower() == repo.full_name.lower()]
+    if branch is not None:
+        subs = [sub for sub in subs if sub.branch == branch]
+    return subs
+
+
+def subscribe(request: SubscribeRequest, source: "CommitSource", store: "SubscriptionStore",
+              defaults: NewSubscriptionDefaults) -> Subscribed:
+    """Confirm the repository and branch on GitHub, then create the subscription or update its given options."""
+    from bot.github.errors import GitHubError
+
+    what = f"{request.repo}" + (f" (branch {request.branch})" if request.branch else "")
+    try:
+        info = source.fetch_repo_info(request.repo, request.branch)
+    except GitHubError as exc:
+        raise SubscribeRefused(what, exc) from None
+    existing = subscriptions_of(store, request.platform, request.channel, info.repo, info.branch)
+    base = existing[0] if existing else Subscription(
+        platform=request.platform, channel=request.channel, repo=info.repo, branch=info.branch,
+        digest_time=defaults.digest_time, timezone=defaults.timezone, language=defaults.language)
+    changes = {key: value for key, value in {
+        "threshold": request.threshold, "digest_time": request.digest_time, "timezone": request.timezone,
+        "language": request.language, "paths": request.paths, "ignore_authors": request.ignore_authors,
+        "include_merges": request.include_merges, "empty_digest": request.empty_digest,
+        "webhook_secret": request.webhook_secret,
+    }.items() if value is not None}
+    try:
+        wanted = Subscription.model_validate({**base.model_dump(), **changes,
+                                              "paused": False, "paused_reason": None})
+    except ValidationError as exc:
+        raise InvalidOptions(" ".join(exc.errors()[0]["msg"].removeprefix("Value error, ").split())) from None
+    # Saving a subscription to an unwatched branch resets its cursor and asks for a poll within seconds.
+    saved, created = store.save(wanted)
+    was_paused = bool(existing and existing[0].paused)
+    return Subscribed(subscription=saved, created=created, renamed=info.repo != request.repo,
+                      resumed_from=existing[0].paused_reason if was_paused else None, was_paused=was_paused,
+                      private=info.private)

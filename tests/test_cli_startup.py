@@ -1,0 +1,77 @@
+"""Start-up failures are one line and an exit code; half-configured platforms are warned about."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.bootstrap import platform_warnings
+from bot.config import load_settings
+from tests.test_cli import cli
+
+BROKEN_DATABASES = {
+    "postgres-refused": ("postgresql://nobody@127.0.0.1:1/x", "127.0.0.1:1", "connection refused"),
+    "sqlite-uncreatable": ("sqlite:////proc/nope/x.db", "/proc/nope", "no such file or directory"),
+}
+
+
+@pytest.mark.parametrize("command", [["subscriptions", "list"], ["analyze", "octo/widgets@abc1234"],
+                                     ["digest", "octo/widgets", "--date", "2026-01-08"], ["worker"]])
+@pytest.mark.parametrize("case", BROKEN_DATABASES)
+def test_an_unusable_database_is_one_line_exit_1(tmp_path, command, case):
+    url, where, cause = BROKEN_DATABASES[case]
+    result = cli(tmp_path, *command, env={"DATABASE_URL": url, "GITHUB_API_URL": "http://127.0.0.1:1"})
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("commit-radar: database: cannot ")
+    assert where in last and cause in last.lower() and "DATABASE_URL" in last
+    # Nothing but warnings comes before the one line.
+    assert all(" WARNING " in line or "level=WARNING" in line for line in result.stderr.strip().splitlines()[:-1])
+
+
+def test_a_database_password_never_appears_in_the_failure(tmp_path):
+    result = cli(tmp_path, "subscriptions", "list",
+                 env={"DATABASE_URL": "postgresql://radar:hunter2pw@127.0.0.1:1/x"})
+    assert result.returncode == 1 and "hunter2pw" not in result.stderr
+
+
+def test_a_missing_prompts_dir_is_one_line_exit_1(tmp_path):
+    result = cli(tmp_path, "analyze", "octo/widgets@abc1234",
+                 env={"PROMPTS_DIR": str(tmp_path / "no-such-prompts"), "OPENAI_API_KEY": "sk-test",
+                      "OPENAI_BASE_URL": "http://127.0.0.1:1/v1", "GITHUB_API_URL": "http://127.0.0.1:1"})
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("commit-radar: prompts: ")
+    assert "PROMPTS_DIR" in result.stderr
+
+
+@pytest.mark.parametrize("env, named", [
+    ({"SLACK_SIGNING_SECRET": "s"}, ["Slack", "SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN"]),
+    ({"SLACK_APP_TOKEN": "xapp-1"}, ["Slack", "SLACK_APP_TOKEN", "SLACK_BOT_TOKEN"]),
+    ({"FEISHU_APP_ID": "cli_x"}, ["Feishu", "FEISHU_APP_ID", "FEISHU_APP_SECRET"]),
+    ({"FEISHU_APP_SECRET": "s"}, ["Feishu", "FEISHU_APP_ID"]),
+])
+def test_half_configured_platforms_are_warned_about(monkeypatch, env, named):
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    warnings = platform_warnings(load_settings(None))
+    assert len(warnings) == 1 and all(word in warnings[0] for word in named)
+
+
+def test_a_complete_or_absent_platform_gives_no_warning(monkeypatch):
+    assert platform_warnings(load_settings(None)) == []
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "s")
+    assert platform_warnings(load_settings(None)) == []
+
+
+def test_run_warns_at_start_about_a_half_configured_platform(tmp_path):
+    # The warning comes before anything can fail: a port in use makes the process stop at once.
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = cli(tmp_path, "run", env={"HOST": "127.0.0.1", "PORT": str(port), "SLACK_SIGNING_SECRET": "s"})
+    assert "Slack is off: SLACK_SIGNING_SECRET set but SLACK_BOT_TOKEN is not" in result.stderr
