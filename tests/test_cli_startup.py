@@ -75,3 +75,30 @@ def test_run_warns_at_start_about_a_half_configured_platform(tmp_path):
         port = taken.getsockname()[1]
         result = cli(tmp_path, "run", env={"HOST": "127.0.0.1", "PORT": str(port), "SLACK_SIGNING_SECRET": "s"})
     assert "Slack is off: SLACK_SIGNING_SECRET set but SLACK_BOT_TOKEN is not" in result.stderr
+
+
+def _listening_host(tmp_path, env: dict) -> str:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tests.e2e_stack import free_port
+
+    full = {key: value for key, value in os.environ.items() if not key.startswith(("SLACK_", "FEISHU_", "HOST"))}
+    full.update({"PORT": str(free_port()), **env})
+    process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=full, stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for line in process.stderr:
+            if "http server listening" in line:
+                return line
+        raise AssertionError("the process ended before listening")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+
+
+def test_console_only_mode_listens_on_loopback_unless_host_is_set(tmp_path):
+    assert "host=127.0.0.1" in _listening_host(tmp_path, {})
+    assert "host=0.0.0.0" in _listening_host(tmp_path, {"HOST": "0.0.0.0"})

@@ -101,7 +101,7 @@ class HttpServer:
     def start(self) -> None:
         """Begin serving in the background."""
         self._thread.start()
-        log.info("http server listening", extra={"port": self.port})
+        log.info("http server listening", extra={"host": self._server.effective_host, "port": self.port})
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop accepting, let in-flight requests finish and flush, then close every connection."""
