@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-fast serve worker doctor bench clean
+.PHONY: run test test-fast demo serve worker doctor bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ test: $(VENV)/.stamp-dev
 # The quick loop: everything but the tests that start the real process.
 test-fast: $(VENV)/.stamp-dev
 	$(BIN)/python -m pytest -m "not e2e" $(PYTEST_ARGS)
+
+# The bot against a local fake GitHub, with this terminal as its chat: no network, no accounts.
+demo: $(VENV)/.stamp-dev
+	$(BIN)/python demo/offline.py
 
 bench: $(VENV)/.stamp-dev
 	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
