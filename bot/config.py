@@ -8,10 +8,12 @@ from datetime import time
 from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, unquote_plus
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Re-exported: the checks live with the other typed values, where the parser can reach them without pydantic.
+from bot.domain.values import check_timezone, parse_hhmm  # noqa: F401
 
 DEFAULT_DATABASE_URL = "sqlite:///data/commit-radar.db"
 SECRET_FIELDS = (
@@ -67,27 +69,6 @@ def url_secret_values(url: str) -> list[str]:
 
 class ConfigError(Exception):
     """A configuration value is unusable; the message names the variable in one line."""
-
-
-def parse_hhmm(value: str) -> time:
-    """Parse a 24-hour `HH:MM` string; raise ValueError with a readable reason."""
-    if not re.fullmatch(r"\d{1,2}:\d{2}", value or ""):
-        raise ValueError(f"expected HH:MM, got {value!r}")
-    hours, minutes = (int(part) for part in value.split(":"))
-    if hours > 23 or minutes > 59:
-        raise ValueError(f"expected HH:MM between 00:00 and 23:59, got {value!r}")
-    return time(hours, minutes)
-
-
-def check_timezone(value: str) -> str:
-    """Return `value` if it names a real IANA timezone, else raise ValueError."""
-    if not value or "/" not in value and value != "UTC":
-        raise ValueError(f"not an IANA timezone (Area/City): {value!r}")
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown IANA timezone: {value!r}") from None
-    return value
 
 
 class Settings(BaseSettings):

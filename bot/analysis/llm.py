@@ -4,6 +4,9 @@ Modes, best first: `json_schema` (structured output via `chat.completions.parse`
 pydantic model), `json_object` (JSON mode, schema in the prompt), `text` (JSON extracted
 from the reply). The library's own retries are off (`max_retries=0`): the runner retries
 through one bounded policy.
+
+`openai` is imported only by the functions that talk to a server: the composition root imports
+this module even when no LLM is configured, and importing openai costs about half a second.
 """
 
 from __future__ import annotations
@@ -12,13 +15,15 @@ import json
 import re
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import openai
 import pydantic
 
 from bot.analysis.retry import parse_retry_after
 from bot.domain import AnalysisContent
+
+if TYPE_CHECKING:
+    import openai
 
 
 class Mode(str, Enum):
@@ -87,6 +92,8 @@ class Fatal(LLMError):
 
 def make_client(base_url: str | None, api_key: str, timeout: float) -> openai.OpenAI:
     """An OpenAI client with an explicit timeout and no retries of its own."""
+    import openai
+
     return openai.OpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=0)
 
 
@@ -102,6 +109,8 @@ class OpenAIChat:
 
     def complete(self, messages: list[dict[str, str]], mode: Mode, max_output_tokens: int) -> Reply:
         """One request; a validated analysis or an LLMError subclass saying what went wrong."""
+        import openai
+
         # No temperature: reasoning models reject any but the default, and a 400 would read as a format rejection.
         params: dict[str, Any] = {"model": self.model, "messages": messages, self._limit_param: max_output_tokens}
         try:
@@ -122,6 +131,8 @@ class OpenAIChat:
             raise Fatal(f"{type(exc).__name__}: {str(exc)[:200]}") from None
 
     def _structured(self, params: dict[str, Any]) -> Reply:
+        import openai
+
         raw = self._client.chat.completions.with_raw_response.parse(response_format=AnalysisContent, **params)
         usage = _usage(raw.http_response)
         try:

@@ -1,4 +1,8 @@
-"""The argument parser: every subcommand, its options, and one-line argument errors."""
+"""The argument parser: every subcommand, its options, and one-line argument errors.
+
+Building it imports only the standard library and `bot.domain.values`: `commit-radar --help`
+must not pay for pydantic, SQLAlchemy or any service library.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,12 @@ import argparse
 from datetime import date
 
 from bot import __version__
-from bot.config import check_timezone, parse_hhmm
-from bot.domain import RepoRef, check_sha
+from bot.domain.values import check_sha, check_timezone, parse_hhmm, split_repo_name
 
 EXIT_USAGE = 2
+PLATFORMS = ["slack", "feishu", "feishu_webhook", "console"]
+ENVIRONMENT = ("Settings come from environment variables and .env (or `commit-radar --env-file FILE COMMAND`); "
+               ".env.example lists them.")
 
 
 class UsageError(Exception):
@@ -37,11 +43,19 @@ def _argtype(check):
     return convert
 
 
-def _repo_at_sha(text: str) -> tuple[RepoRef, str]:
+def _repo(text: str):
+    owner, name = split_repo_name(text)
+    # Imported only once an argument is converted: a real command loads pydantic anyway, --help does not.
+    from bot.domain.model import RepoRef
+
+    return RepoRef(owner=owner, name=name)
+
+
+def _repo_at_sha(text: str):
     repo, at, sha = text.partition("@")
     if not at:
         raise ValueError(f"expected owner/repo@sha, got {text!r}")
-    return RepoRef.parse(repo), check_sha(sha)
+    return _repo(repo), check_sha(sha)
 
 
 def _day(text: str) -> date:
@@ -51,56 +65,98 @@ def _day(text: str) -> date:
         raise ValueError(f"expected a date YYYY-MM-DD, got {text!r}") from None
 
 
+def _command(commands, name: str, summary: str, description: str) -> argparse.ArgumentParser:
+    return commands.add_parser(name, help=summary, description=description)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser."""
-    parser = _Parser(prog="commit-radar", description="Watch GitHub repositories; post LLM-analysed commits to chat.")
+    parser = _Parser(prog="commit-radar", description="Watch GitHub repositories; post LLM-analysed commits to chat.",
+                     epilog=f"{ENVIRONMENT} Each command has --help.")
     parser.add_argument("--version", action="version", version=f"commit-radar {__version__}")
-    parser.add_argument("--env-file", default=".env", help="dotenv file to read (default: .env)")
+    parser.add_argument("--env-file", default=".env", metavar="FILE", help="dotenv file to read (default: .env)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
 
-    commands.add_parser("run", help="HTTP server and scheduler in one process (the default deployment)")
-    commands.add_parser("serve", help="HTTP server only (Slack/Feishu events, GitHub webhook, health, metrics)")
-    commands.add_parser("worker", help="scheduler only: polling and digests (run exactly one)")
-    commands.add_parser("doctor", help="print the effective configuration and check each configured service")
+    _command(commands, "run", "HTTP server and scheduler in one process (the default deployment)",
+             "Run the whole bot in one process until SIGTERM: the HTTP server (chat events, GitHub webhook, "
+             "/healthz, /metrics on HOST:PORT) and the scheduler (polling every POLL_INTERVAL, daily digests). "
+             "With no chat platform configured, commands are read from stdin and cards printed to stdout. "
+             + ENVIRONMENT)
+    _command(commands, "serve", "HTTP server only (Slack/Feishu events, GitHub webhook, health, metrics)",
+             "Run the web role: serve /slack/events, /feishu/events, /github/webhook, /healthz and /metrics on "
+             "HOST:PORT, without polling or digests (run `commit-radar worker` beside it, sharing DATABASE_URL). "
+             + ENVIRONMENT)
+    _command(commands, "worker", "scheduler only: polling and digests (run exactly one)",
+             "Run the worker role: poll the watched repositories every POLL_INTERVAL, deliver cards and post the "
+             "daily digests; /healthz and /metrics are served on HOST:PORT. Run exactly one. " + ENVIRONMENT)
+    _command(commands, "doctor", "print the effective configuration and check each configured service",
+             "Print the effective configuration (secrets masked), then check the database, GitHub, Slack, Feishu "
+             "and the LLM, one line each. Exits 1 when a check fails. " + ENVIRONMENT)
 
-    analyze = commands.add_parser("analyze", help="analyse one commit and print it")
+    analyze = _command(commands, "analyze", "analyse one commit and print it",
+                       "Analyse one commit (with the LLM when one is configured, else the heuristic) and print the "
+                       "analysis. A commit analysed before is read from the database, not analysed again.")
     analyze.add_argument("target", type=_argtype(_repo_at_sha), help="owner/repo@sha (4-40 hex digits)")
-    analyze.add_argument("--lang", choices=["zh", "en"])
-    analyze.add_argument("--tz", type=_argtype(check_timezone), help="timezone for times (default TIMEZONE)")
-    analyze.add_argument("--format", choices=["md", "json"], default="md")
+    analyze.add_argument("--lang", choices=["zh", "en"], help="language of the analysis (default: LANGUAGE)")
+    analyze.add_argument("--tz", type=_argtype(check_timezone), metavar="AREA/CITY",
+                         help="IANA timezone for times (default: TIMEZONE)")
+    analyze.add_argument("--format", choices=["md", "json"], default="md",
+                         help="md: the card as Markdown; json: the stored analysis (default: md)")
 
-    digest = commands.add_parser("digest", help="write the daily report of one or more repositories as Markdown")
-    digest.add_argument("repos", nargs="+", type=_argtype(RepoRef.parse), metavar="owner/repo")
-    digest.add_argument("--date", required=True, type=_argtype(_day), help="YYYY-MM-DD, a local day in --tz")
-    digest.add_argument("--tz", type=_argtype(check_timezone), help="IANA timezone (default TIMEZONE)")
-    digest.add_argument("--lang", choices=["zh", "en"])
+    digest = _command(commands, "digest", "write the daily report of one or more repositories as Markdown",
+                      "Write one local day's report of one or more repositories as Markdown: a commit table and "
+                      "statistics per repository, then each commit's analysis, by importance.")
+    digest.add_argument("repos", nargs="+", type=_argtype(_repo), metavar="owner/repo",
+                        help="the repositories to report on")
+    digest.add_argument("--date", required=True, type=_argtype(_day), metavar="YYYY-MM-DD",
+                        help="the local day in --tz to report (required)")
+    digest.add_argument("--tz", type=_argtype(check_timezone), metavar="AREA/CITY",
+                        help="IANA timezone of the day (default: TIMEZONE)")
+    digest.add_argument("--lang", choices=["zh", "en"], help="language of the report (default: LANGUAGE)")
     digest.add_argument("--branch", help="branch (default: each repository's default branch)")
-    digest.add_argument("-o", "--output", help="file to write (default: stdout)")
+    digest.add_argument("-o", "--output", metavar="FILE", help="file to write (default: stdout)")
 
-    subs = commands.add_parser("subscriptions", help="list, add or remove subscriptions from a terminal")
+    subs = _command(commands, "subscriptions", "list, add or remove subscriptions from a terminal",
+                    "Manage subscriptions in the database from a terminal, as /subscribe, /unsubscribe and "
+                    "/subscriptions do from chat.")
     actions = subs.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
     actions.required = True
-    listing = actions.add_parser("list", help="list subscriptions")
-    listing.add_argument("--platform", choices=["slack", "feishu", "feishu_webhook", "console"])
-    listing.add_argument("--channel")
-    add = actions.add_parser("add", help="add or update a subscription")
-    add.add_argument("repo", type=_argtype(RepoRef.parse), help="owner/name")
-    add.add_argument("--branch", default="main")
-    add.add_argument("--platform", default="console", choices=["slack", "feishu", "feishu_webhook", "console"])
-    add.add_argument("--channel", default="console", help="Slack channel id, Feishu chat id, or webhook URL")
-    add.add_argument("--secret", help="signing secret of a Feishu custom-bot webhook")
-    add.add_argument("--min", dest="threshold", choices=["high", "medium", "low"], default="high")
-    add.add_argument("--digest", type=_argtype(parse_hhmm), help="daily digest time HH:MM")
-    add.add_argument("--tz", type=_argtype(check_timezone), help="IANA timezone, e.g. Asia/Shanghai")
-    add.add_argument("--lang", choices=["zh", "en"])
-    add.add_argument("--paths", type=_csv, default=[], help="comma-separated globs the changed files must match")
-    add.add_argument("--ignore-authors", type=_csv, default=[], help="comma-separated logins or names to skip")
-    add.add_argument("--no-merges", action="store_true", help="skip merge commits")
-    add.add_argument("--skip-empty-digest", action="store_true", help="post nothing on days without commits")
-    remove = actions.add_parser("remove", help="remove a subscription")
-    remove.add_argument("repo", type=_argtype(RepoRef.parse), help="owner/name")
+    listing = _command(actions, "list", "list subscriptions",
+                       "List subscriptions with their branch, channel, threshold, digest time and state.")
+    listing.add_argument("--platform", choices=PLATFORMS, help="only this platform (default: every platform)")
+    listing.add_argument("--channel", help="only this channel (default: every channel)")
+    add = _command(actions, "add", "add or update a subscription",
+                   "Subscribe a channel to a branch of a repository, or update that subscription. Options not given "
+                   "keep their current values when the subscription exists; a new one takes the defaults below.")
+    add.add_argument("repo", type=_argtype(_repo), help="owner/name")
+    add.add_argument("--branch", default=None, help="branch to watch (default: the repository's default branch)")
+    add.add_argument("--platform", default="console", choices=PLATFORMS, help="where cards go (default: console)")
+    add.add_argument("--channel", default="console",
+                     help="Slack channel id, Feishu chat id, or webhook URL (default: console)")
+    add.add_argument("--secret", metavar="SECRET", help="signing secret of a Feishu custom-bot webhook (default: none)")
+    add.add_argument("--min", dest="threshold", choices=["high", "medium", "low"], default=None,
+                     help="lowest importance posted as a card (default: keep the current threshold; "
+                          "high for a new subscription)")
+    add.add_argument("--digest", type=_argtype(parse_hhmm), metavar="HH:MM",
+                     help="daily digest time HH:MM (default: DIGEST_TIME for a new subscription)")
+    add.add_argument("--tz", type=_argtype(check_timezone), metavar="AREA/CITY",
+                     help="IANA timezone, e.g. Asia/Shanghai (default: TIMEZONE for a new subscription)")
+    add.add_argument("--lang", choices=["zh", "en"],
+                     help="language of cards (default: LANGUAGE for a new subscription)")
+    add.add_argument("--paths", type=_csv, metavar="GLOB,…",
+                     help="comma-separated globs the changed files must match (default: every path for a new "
+                          "subscription)")
+    add.add_argument("--ignore-authors", type=_csv, metavar="NAME,…",
+                     help="comma-separated logins or names to skip (default: none for a new subscription)")
+    add.add_argument("--no-merges", action="store_true", help="skip merge commits (default: merges included)")
+    add.add_argument("--skip-empty-digest", action="store_true",
+                     help="post nothing on days without commits (default: a one-line note on such days)")
+    remove = _command(actions, "remove", "remove a subscription",
+                      "Remove a channel's subscription to a repository (every branch unless --branch is given).")
+    remove.add_argument("repo", type=_argtype(_repo), help="owner/name")
     remove.add_argument("--branch", help="only this branch (default: every branch)")
-    remove.add_argument("--platform", default="console", choices=["slack", "feishu", "feishu_webhook", "console"])
-    remove.add_argument("--channel", default="console")
+    remove.add_argument("--platform", default="console", choices=PLATFORMS,
+                        help="the channel's platform (default: console)")
+    remove.add_argument("--channel", default="console", help="the channel (default: console)")
     return parser

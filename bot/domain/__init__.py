@@ -1,28 +1,39 @@
-"""The bot's vocabulary as pydantic models; imports nothing else of the bot."""
+"""The bot's vocabulary as pydantic models; imports nothing else of the bot.
 
-from bot.domain.model import (
-    REPO_RE,
-    SHA_RE,
-    Analysis,
-    AnalysisContent,
-    ChangeType,
-    Commit,
-    FileChange,
-    ImpactItem,
-    Importance,
-    Insights,
-    Platform,
-    PullRequest,
-    RepoRef,
-    Risk,
-    Severity,
-    Subscription,
-    check_sha,
-)
-from bot.domain.view import Card, CardField, CardLink, CardSection, Digest, DigestEntry
+The models load on first use (PEP 562 module `__getattr__`): the argument parser needs only
+`bot.domain.values`, and `commit-radar --help` must not pay for importing pydantic.
+"""
 
-__all__ = [
-    "REPO_RE", "SHA_RE", "Analysis", "AnalysisContent", "ChangeType", "Commit", "FileChange", "ImpactItem",
-    "Importance", "Insights", "Platform", "PullRequest", "RepoRef", "Risk", "Severity", "Subscription",
-    "check_sha", "Card", "CardField", "CardLink", "CardSection", "Digest", "DigestEntry",
-]
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+from bot.domain.values import REPO_RE, SHA_RE, check_sha
+
+if TYPE_CHECKING:
+    from bot.domain.model import (Analysis, AnalysisContent, ChangeType, Commit, FileChange, ImpactItem, Importance,
+                                  Insights, Platform, PullRequest, RepoRef, Risk, Severity, Subscription)
+    from bot.domain.view import Card, CardField, CardLink, CardSection, Digest, DigestEntry
+
+_HOME = {
+    **dict.fromkeys(("Analysis", "AnalysisContent", "ChangeType", "Commit", "FileChange", "ImpactItem", "Importance",
+                     "Insights", "Platform", "PullRequest", "RepoRef", "Risk", "Severity", "Subscription"),
+                    "bot.domain.model"),
+    **dict.fromkeys(("Card", "CardField", "CardLink", "CardSection", "Digest", "DigestEntry"), "bot.domain.view"),
+}
+
+__all__ = ["REPO_RE", "SHA_RE", "check_sha", *_HOME]
+
+
+def __getattr__(name: str) -> object:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HOME))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, time
 from enum import Enum
 from typing import Literal
@@ -10,8 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-REPO_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
-SHA_RE = re.compile(r"^[0-9a-fA-F]{4,40}$")
+# REPO_RE, SHA_RE and check_sha are re-exported: callers import them from here and from bot.domain.
+from bot.domain.values import REPO_RE, SHA_RE, check_sha, split_repo_name  # noqa: F401
 
 
 class _Frozen(BaseModel):
@@ -27,10 +26,7 @@ class RepoRef(_Frozen):
     @classmethod
     def parse(cls, text: str) -> "RepoRef":
         """Parse `owner/name` (a trailing `.git` or github URL prefix is not accepted)."""
-        text = (text or "").strip()
-        if not REPO_RE.match(text) or text.endswith((".", "/")) or text.split("/")[1] in (".", ".."):
-            raise ValueError(f"repository must be owner/name, got {text!r}")
-        owner, name = text.split("/")
+        owner, name = split_repo_name(text)
         return cls(owner=owner, name=name)
 
     @classmethod
@@ -48,14 +44,6 @@ class RepoRef(_Frozen):
 
     def __str__(self) -> str:
         return self.full_name
-
-
-def check_sha(text: str) -> str:
-    """Return a lower-case SHA prefix of 4-40 hex digits, or raise ValueError."""
-    text = (text or "").strip()
-    if not SHA_RE.match(text):
-        raise ValueError(f"SHA must be 4-40 hex digits, got {text!r}")
-    return text.lower()
 
 
 class Importance(str, Enum):

@@ -1,0 +1,52 @@
+"""Values people type — repository names, SHAs, times of day, timezones — checked without pydantic.
+
+The argument parser needs these, and `commit-radar --help` must not pay for importing pydantic,
+so this module imports only the standard library.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+REPO_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
+SHA_RE = re.compile(r"^[0-9a-fA-F]{4,40}$")
+
+
+def split_repo_name(text: str) -> tuple[str, str]:
+    """`(owner, name)` of an `owner/name` string, or ValueError (a `.git` suffix or URL is not accepted)."""
+    text = (text or "").strip()
+    if not REPO_RE.match(text) or text.endswith((".", "/")) or text.split("/")[1] in (".", ".."):
+        raise ValueError(f"repository must be owner/name, got {text!r}")
+    owner, name = text.split("/")
+    return owner, name
+
+
+def check_sha(text: str) -> str:
+    """Return a lower-case SHA prefix of 4-40 hex digits, or raise ValueError."""
+    text = (text or "").strip()
+    if not SHA_RE.match(text):
+        raise ValueError(f"SHA must be 4-40 hex digits, got {text!r}")
+    return text.lower()
+
+
+def parse_hhmm(value: str) -> time:
+    """Parse a 24-hour `HH:MM` string; raise ValueError with a readable reason."""
+    if not re.fullmatch(r"\d{1,2}:\d{2}", value or ""):
+        raise ValueError(f"expected HH:MM, got {value!r}")
+    hours, minutes = (int(part) for part in value.split(":"))
+    if hours > 23 or minutes > 59:
+        raise ValueError(f"expected HH:MM between 00:00 and 23:59, got {value!r}")
+    return time(hours, minutes)
+
+
+def check_timezone(value: str) -> str:
+    """Return `value` if it names a real IANA timezone, else raise ValueError."""
+    if not value or "/" not in value and value != "UTC":
+        raise ValueError(f"not an IANA timezone (Area/City): {value!r}")
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown IANA timezone: {value!r}") from None
+    return value
