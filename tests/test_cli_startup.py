@@ -102,3 +102,17 @@ def _listening_host(tmp_path, env: dict) -> str:
 def test_console_only_mode_listens_on_loopback_unless_host_is_set(tmp_path):
     assert "host=127.0.0.1" in _listening_host(tmp_path, {})
     assert "host=0.0.0.0" in _listening_host(tmp_path, {"HOST": "0.0.0.0"})
+
+
+def test_a_copy_of_env_example_starts_with_every_value_unset(tmp_path):
+    import shutil
+
+    from tests.test_cli import ROOT
+
+    shutil.copy(ROOT / ".env.example", tmp_path / ".env")
+    result = cli(tmp_path, "subscriptions", "list")
+    assert result.returncode == 0, result.stderr
+    assert "no subscriptions" in result.stdout
+    settings = load_settings(tmp_path / ".env")
+    assert settings.openai_base_url is None and settings.github_token is None
+    assert settings.github_api_url == "https://api.github.com"  # an empty line means the default
