@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import io
 import logging
+import socket
+import threading
 
-from bot.chat.commands import CommandHandler, CommandServices
+import pytest
+
+from bot.chat.commands import CommandHandler, CommandServices, Defaults
 from bot.chat.console import ConsoleNotifier, ConsoleSession
 from bot.domain import Importance
 from bot.logs import KeyValueFormatter
@@ -13,21 +17,87 @@ from bot.service.delivery import SENT, Deliverer
 from tests.fakes import FakeAnalyser, FakeClock, FakeDigests, FakeSource, make_commit
 
 
-def session(store, lines: str):
+class Terminal(io.StringIO):
+    """Typed input: a StringIO that says it is a TTY, as stdin at a terminal does."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def make_handler(store, language: str = "zh"):
     source = FakeSource()
     source.add_repo("octo/widgets")
+    handler = CommandHandler(CommandServices(store=store, source=source, analyser=FakeAnalyser(),
+                                             digests=FakeDigests(), clock=FakeClock(),
+                                             defaults=Defaults(language=language)))
+    return handler, source
+
+
+def session(store, lines: str, tty: bool = False, language: str = "zh", stop: threading.Event | None = None):
+    handler, source = make_handler(store, language)
     commit = source.add_commit(make_commit(message="feat: <!channel> add console\n\nbody"))
     out = io.StringIO()
     notifier = ConsoleNotifier(out)
-    handler = CommandHandler(CommandServices(store=store, source=source, analyser=FakeAnalyser(),
-                                             digests=FakeDigests(), clock=FakeClock()))
-    ConsoleSession(handler, notifier, stdin=io.StringIO(lines)).run()
+    stdin = Terminal(lines) if tty else io.StringIO(lines)
+    ConsoleSession(handler, notifier, stdin=stdin, stop=stop).run()
     return out.getvalue(), commit
 
 
-def test_welcome_names_the_help_command(store):
-    output, _ = session(store, "")
-    assert "/help" in output.splitlines()[0] + output.splitlines()[1]
+def test_welcome_names_the_help_and_quit_commands(store):
+    output, _ = session(store, "", tty=True, language="en")
+    first_lines = "\n".join(output.splitlines()[:2])
+    assert "/help" in first_lines and "/quit" in first_lines
+
+
+@pytest.mark.parametrize("typed", ["/quit", "/exit", "quit", "exit", "  QUIT  "])
+def test_quit_words_stop_the_bot_and_nothing_after_them_runs(store, typed):
+    stop = threading.Event()
+    output, _ = session(store, f"{typed}\n/subscribe octo/widgets\n", tty=True, language="en", stop=stop)
+    assert stop.is_set()
+    assert output.rstrip().endswith("commit-radar> Stopping commit-radar. Bye.")
+    assert store.subscriptions.list() == []
+
+
+def test_ctrl_d_at_a_terminal_stops_the_bot_on_a_fresh_line(store):
+    stop = threading.Event()
+    output, _ = session(store, "/subscriptions\n", tty=True, language="en", stop=stop)
+    assert stop.is_set()
+    assert output.endswith("commit-radar> \nStopping commit-radar. Bye.\n\n")
+
+
+def test_end_of_piped_commands_stops_the_bot(store):
+    stop = threading.Event()
+    output, _ = session(store, "/subscribe octo/widgets\n", language="en", stop=stop)
+    assert stop.is_set() and len(store.subscriptions.list()) == 1
+    assert "commit-radar> " not in output  # no prompt when nobody is typing
+    assert output.rstrip().endswith("Stopping commit-radar. Bye.")
+
+
+def test_stdin_closed_from_the_start_turns_the_console_off_but_not_the_bot(store, caplog):
+    # `commit-radar run < /dev/null`, docker without -i, systemd: a service, not someone who typed Ctrl-D.
+    stop = threading.Event()
+    with caplog.at_level("INFO", logger="bot.chat.console"):
+        output, _ = session(store, "", stop=stop)
+    assert not stop.is_set()
+    assert output == ""
+    assert [r.getMessage() for r in caplog.records if r.name == "bot.chat.console"] == [
+        "console off: stdin is closed, so no commands are read; the bot keeps running"]
+
+
+def test_console_help_lists_quit(store):
+    output, _ = session(store, "/help\nhelp commit\n", language="en")
+    overview, details = output.split("Usage: /commit", 1)
+    assert "/quit (or exit, Ctrl-D)" in overview and "/subscribe" in overview
+    assert "/quit" not in details.split("Stopping")[0]  # a command's own help stays about that command
+
+
+def test_console_speaks_the_configured_language(store):
+    zh, _ = session(store, "/commit xyz\n/help\n", tty=True, language="zh")
+    en, _ = session(store, "/commit xyz\n/help\n", tty=True, language="en")
+    assert zh.startswith("commit-radar 控制台") and "用法：/commit" in zh and "/quit（或 exit、Ctrl-D）" in zh
+    assert zh.rstrip().endswith("正在停止 commit-radar，再见。")
+    assert en.startswith("commit-radar console") and "Usage: /commit" in en and "Bye." in en
+    assert "用法" not in en and "Usage:" not in zh
 
 
 def test_commands_work_with_or_without_the_slash(store):
@@ -94,3 +164,120 @@ def test_log_lines_show_control_characters_as_escapes():
     line = stream.getvalue()
     assert line.count("\n") == 1 and not any(ch in line for ch in "\x1b\x07\u202e\t")
     assert "title \\x1b[31mred\\x07" in line and "\\u202e" in line and "\\x09" in line
+
+
+# --- the console inside the running process ---
+
+
+class Screen:
+    """One terminal: stdout (cards, prompt) and stderr (log lines) interleaved in the order written."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.lock = threading.Lock()
+
+    def write(self, text: str) -> int:
+        with self.lock:
+            self.parts.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def text(self) -> str:
+        with self.lock:
+            return "".join(self.parts)
+
+
+def test_quit_in_the_console_stops_the_whole_process_after_a_ready_line_of_its_own(tmp_path):
+    from bot.bootstrap import build
+    from bot.config import Settings
+    from bot.service.process import serve_forever
+    from tests.e2e_stack import free_port
+
+    screen = Screen()
+    port = free_port()
+    settings = Settings(_env_file=None, database_url=f"sqlite:///{tmp_path}/bot.db", host="127.0.0.1", port=port,
+                        language="en")
+    bot = build(settings, console_out=screen)
+    log_handler = logging.StreamHandler(screen)
+    log_handler.setFormatter(KeyValueFormatter())
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(log_handler)
+    root.setLevel(logging.INFO)
+    stop = threading.Event()
+    runner = threading.Thread(target=serve_forever, args=(bot,),
+                              kwargs={"console": True, "stop": stop, "console_input": Terminal("/quit\n")})
+    try:
+        runner.start()
+        runner.join(30)
+    finally:
+        root.removeHandler(log_handler)
+        root.setLevel(old_level)
+        bot.close()
+    assert not runner.is_alive() and stop.is_set()
+    text = screen.text()
+    ready = text.index(" ready ")
+    assert text.index("commit-radar console") > ready and text.index("commit-radar> ") > ready
+    assert text[:text.index("commit-radar console")].endswith("\n")  # the ready line ended before the banner
+    assert text.index("Stopping commit-radar. Bye.") < text.index(" shutting down") < text.index(" stopped")
+    with pytest.raises(OSError):  # the HTTP server is gone with the process's main loop
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+
+def _run_process(tmp_path, stdin):
+    """`commit-radar run` with no chat platform: the console mode."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.e2e_stack import free_port
+
+    keep = {key: value for key, value in os.environ.items()
+            if not key.startswith(("GITHUB_", "SLACK_", "OPENAI_", "FEISHU_", "DATABASE_", "LLM_", "LANGUAGE"))}
+    env = {**keep, "HOST": "127.0.0.1", "PORT": str(free_port()), "LANGUAGE": "en", "LOG_LEVEL": "INFO",
+           "DATABASE_URL": f"sqlite:///{tmp_path}/bot.db"}
+    return subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env, stdin=stdin,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_process_with_stdin_closed_keeps_running_until_sigterm(tmp_path):
+    import signal
+    import subprocess
+
+    process = _run_process(tmp_path, subprocess.DEVNULL)
+    watchdog = threading.Timer(60, process.kill)  # a hung start must fail the test, not block it
+    watchdog.start()
+    try:
+        lines = []
+        for line in process.stderr:  # the log, line by line, until the console says it is off
+            lines.append(line)
+            if "console off" in line:
+                break
+        assert any(" ready " in line for line in lines) and "console off" in lines[-1]
+        assert process.poll() is None  # still serving
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=30)
+    finally:
+        watchdog.cancel()
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+    assert process.returncode == 0 and " stopped" in err
+    assert "Bye" not in out and "commit-radar> " not in out
+
+
+def test_process_quits_on_a_typed_quit(tmp_path):
+    import subprocess
+
+    process = _run_process(tmp_path, subprocess.PIPE)
+    try:
+        out, err = process.communicate("/subscriptions\nquit\n", timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+    assert process.returncode == 0, err[-2000:]
+    assert "no subscriptions" in out and out.rstrip().endswith("Stopping commit-radar. Bye.")
+    assert err.index(" ready ") < err.index("console quit") < err.index(" stopped")

@@ -9,6 +9,7 @@ import threading
 from datetime import datetime
 from typing import IO
 
+from bot.chat.commands.messages import say
 from bot.domain import Card, Digest
 from bot.render.console import card_text, digest_text
 from bot.render.escape import console_text
@@ -16,8 +17,7 @@ from bot.render.escape import console_text
 log = logging.getLogger(__name__)
 CHANNEL = "console"
 PROMPT = "commit-radar> "
-WELCOME = ("commit-radar console — no chat platform configured, so cards print here.\n"
-           "Type /help for commands, e.g. /subscribe owner/repo --min medium, /commit <sha> owner/repo.")
+QUIT_WORDS = ("/quit", "/exit")
 
 
 class ConsoleNotifier:
@@ -39,6 +39,12 @@ class ConsoleNotifier:
             self._out.flush()
         return message_id
 
+    def prompt(self, text: str) -> None:
+        """Write `text` with no line end (the prompt), in turn with cards printed by other threads."""
+        with self._lock:
+            self._out.write(text)
+            self._out.flush()
+
     def post_card(self, channel: str, card: Card, thread_id: str | None = None, key: str | None = None) -> str:
         """Print one card."""
         return self._print(card_text(card), thread_id)
@@ -57,7 +63,7 @@ class ConsoleNotifier:
 
 
 class ConsoleSession:
-    """Reads command lines and prints replies until stdin closes or `stop` is set."""
+    """Reads command lines and prints replies; `/quit`, `exit` or Ctrl-D stop the whole bot through `stop`."""
 
     def __init__(self, handler, notifier: ConsoleNotifier, stdin: IO[str] | None = None,
                  stop: threading.Event | None = None) -> None:
@@ -65,34 +71,60 @@ class ConsoleSession:
         self._notifier = notifier
         self._in = stdin or sys.stdin
         self._stop = stop or threading.Event()
+        self._lang = getattr(handler, "language", "en")
 
     def run(self) -> None:
-        """The read-eval-print loop; EOF ends the loop but not the bot."""
+        """The read-eval-print loop, until a quit command, the end of input or `stop`."""
         from bot.chat.commands import CommandContext
 
         interactive = self._in.isatty()
-        self._notifier.post_text(CHANNEL, WELCOME)
+        if interactive:
+            self._notifier.post_text(CHANNEL, say(self._lang, "console.welcome"))
         context = CommandContext(platform="console", channel=CHANNEL, user_id="console", is_direct=True)
+        lines_read = 0
         while not self._stop.is_set():
             if interactive:
-                sys.stdout.write(PROMPT)
-                sys.stdout.flush()
+                self._notifier.prompt(PROMPT)
             line = self._in.readline()
             if not line:
-                log.info("console input closed; the bot keeps running")
+                # Ctrl-D at a terminal, or the end of piped commands, means "done"; a process started
+                # with stdin already closed (docker without -i, systemd) is a service and keeps running.
+                if interactive or lines_read:
+                    self._quit(newline=interactive)
+                else:
+                    log.info("console off: stdin is closed, so no commands are read; the bot keeps running")
                 return
+            if not interactive and not lines_read:
+                self._notifier.post_text(CHANNEL, say(self._lang, "console.welcome"))
+            lines_read += 1
             line = line.strip()
             if not line:
                 continue
             if not line.startswith("/"):
                 line = "/" + line  # at a terminal, "commit abc123" means "/commit abc123"
-            try:
-                reply = self._handler.handle(line, context)
-            except Exception:  # a bad command must never end the session
-                log.exception("console command failed")
-                self._notifier.post_text(CHANNEL, "Something went wrong; see the log.")
-                continue
-            for card in reply.cards:
-                self._notifier.post_card(CHANNEL, card)
-            if reply.text:
-                self._notifier.post_text(CHANNEL, reply.text)
+            if line.lower() in QUIT_WORDS:
+                self._quit()
+                return
+            self._answer(line, context)
+
+    def _answer(self, line: str, context) -> None:
+        try:
+            reply = self._handler.handle(line, context)
+        except Exception:  # a bad command must never end the session
+            log.exception("console command failed")
+            self._notifier.post_text(CHANNEL, say(self._lang, "console.failed"))
+            return
+        for card in reply.cards:
+            self._notifier.post_card(CHANNEL, card)
+        text = reply.text
+        if text and line.split()[0].lower() == "/help" and len(line.split()) == 1:
+            text += "\n" + say(self._lang, "console.help_quit")  # only the console can be quit from
+        if text:
+            self._notifier.post_text(CHANNEL, text)
+
+    def _quit(self, newline: bool = False) -> None:
+        if newline:
+            self._notifier.prompt("\n")  # Ctrl-D leaves the cursor on the prompt line
+        self._notifier.post_text(CHANNEL, say(self._lang, "console.goodbye"))
+        log.info("console quit: stopping")
+        self._stop.set()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from typing import IO
 
 from bot.bootstrap import Bot
 from bot.domain import RepoRef
@@ -44,8 +45,8 @@ def build_router(bot: Bot, scheduler=None) -> Router:
 
 
 def serve_forever(bot: Bot, http: bool = True, scheduler: bool = True, console: bool = False,
-                  stop: threading.Event | None = None) -> None:
-    """Run until a signal (or `stop`) arrives, then finish in-flight work and return."""
+                  stop: threading.Event | None = None, console_input: IO[str] | None = None) -> None:
+    """Run until a signal, `stop` or the console's /quit arrives, then finish in-flight work and return."""
     from bot.service.scheduler import Scheduler
 
     stop = stop or threading.Event()
@@ -67,13 +68,10 @@ def serve_forever(bot: Bot, http: bool = True, scheduler: bool = True, console: 
         bot.slack.start_socket_mode()
     if http and bot.feishu is not None:
         bot.feishu.start_long_connection()
-    if console:
-        from bot.chat.console import ConsoleSession
-
-        threading.Thread(target=ConsoleSession(bot.handler, bot.console, stop=stop).run, name="console",
-                         daemon=True).start()
     log.info("ready", extra={"http": http, "scheduler": scheduler, "console": console,
                              "platforms": ",".join(bot.deliverer.platforms) if bot.deliverer else ""})
+    if console:
+        _start_console(bot, stop, console_input)
     stop.wait()
     log.info("shutting down")
     if server is not None:
@@ -81,3 +79,14 @@ def serve_forever(bot: Bot, http: bool = True, scheduler: bool = True, console: 
     if jobs is not None:
         jobs.stop()  # waits for running polls and deliveries
     log.info("stopped")
+
+
+def _start_console(bot: Bot, stop: threading.Event, console_input: IO[str] | None) -> None:
+    """Read commands on a thread; its /quit sets `stop`, which shuts down like SIGTERM."""
+    from bot.chat.console import ConsoleSession
+
+    # Logs go to stderr, the prompt to stdout: flush the log first so "ready" never lands on the prompt line.
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    session = ConsoleSession(bot.handler, bot.console, stdin=console_input, stop=stop)
+    threading.Thread(target=session.run, name="console", daemon=True).start()
