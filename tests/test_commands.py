@@ -16,7 +16,7 @@ CTX = CommandContext(platform="slack", channel="C1", user_id="U1")
 
 
 class Env:
-    def __init__(self, store) -> None:
+    def __init__(self, store, language: str = "en") -> None:
         self.store = store
         self.source = FakeSource()
         self.analyser = FakeAnalyser()
@@ -25,7 +25,7 @@ class Env:
         self.changed = 0
         self.handler = CommandHandler(CommandServices(
             store=store, source=self.source, analyser=self.analyser, digests=self.digests,
-            defaults=Defaults(time(9, 0), "UTC", "zh"), clock=self.clock, on_subscriptions_changed=self._changed))
+            defaults=Defaults(time(9, 0), "UTC", language), clock=self.clock, on_subscriptions_changed=self._changed))
 
     def _changed(self) -> None:
         self.changed += 1
@@ -41,7 +41,14 @@ class Env:
 
 @pytest.fixture
 def env(store) -> Env:
+    """Commands with LANGUAGE=en: replies and new subscriptions in English."""
     return Env(store)
+
+
+@pytest.fixture
+def zh_env(store) -> Env:
+    """Commands with LANGUAGE=zh (the default setting)."""
+    return Env(store, "zh")
 
 
 # --- grammar ---
@@ -109,8 +116,8 @@ def test_help_details_each_command(env):
     ("/subscribe octo", "repository must be owner/name, got 'octo'"),
     ("/subscribe octo/widgets --digest 25:00", "--digest: expected HH:MM between 00:00 and 23:59"),
     ("/subscribe octo/widgets --digest 9am", "--digest: expected HH:MM"),
-    ("/subscribe octo/widgets --tz Mars/Olympus", "--tz: unknown IANA timezone: 'Mars/Olympus'"),
-    ("/subscribe octo/widgets --tz CEST", "--tz: not an IANA timezone"),
+    ("/subscribe octo/widgets --tz Mars/Olympus", "--tz: not a known IANA timezone: 'Mars/Olympus'"),
+    ("/subscribe octo/widgets --tz CEST", "--tz: not a known IANA timezone: 'CEST' (use Area/City"),
     ("/subscribe octo/widgets --lang fr", "--lang must be zh or en, got 'fr'"),
     ("/subscribe octo/widgets --min urgent", "--min must be high, medium or low, got 'urgent'"),
     ("/subscribe octo/widgets --paths ' , '", "--paths needs at least one"),
@@ -145,7 +152,7 @@ def test_subscribe_checks_github_then_saves_with_defaults(env):
     assert env.source.calls == [("fetch_repo_info", "octo/widgets", "")]
     [sub] = env.store.subscriptions.list(platform="slack", channel="C1")
     assert (sub.repo.full_name, sub.branch, sub.threshold, sub.digest_time, sub.timezone, sub.language) == (
-        "Octo/Widgets", "trunk", Importance.HIGH, time(9, 0), "UTC", "zh")
+        "Octo/Widgets", "trunk", Importance.HIGH, time(9, 0), "UTC", "en")
     assert env.changed == 1
     # The worker is asked to record the head now, so nothing landing before its next cycle is lost.
     assert env.store.cursors.take_poll_requests() == [(RepoRef.parse("Octo/Widgets"), "trunk")]
@@ -238,7 +245,7 @@ def test_digest_defaults_to_yesterday_in_the_subscription_timezone(env):
     sub = env.subscribe(timezone="Asia/Shanghai")  # 2026-01-08 20:00 UTC is already the 9th in Shanghai
     reply = env.run("/digest octo/widgets")
     assert env.digests.calls == [(sub.id, date(2026, 1, 8), True)]
-    assert reply.text == "Posted the digest of octo/widgets@main for 2026-01-08 (3 commits; posted)."
+    assert reply.text == "Posted the digest of octo/widgets@main for 2026-01-08 (3 commits)."
 
 
 def test_digest_for_a_given_day_and_branch(env):
@@ -275,7 +282,7 @@ def test_malformed_bracketed_links_are_usage_errors_not_exceptions(env, text, pr
 def test_a_check_that_breaks_becomes_a_polite_logged_reply(store, caplog):
     # A misconfigured composition root (webhook_hosts not a tuple) makes the --feishu-webhook check itself fail.
     handler = CommandHandler(CommandServices(store=store, source=FakeSource(), analyser=FakeAnalyser(),
-                                             digests=FakeDigests(), defaults=Defaults(webhook_hosts=None)))
+                                             digests=FakeDigests(), defaults=Defaults(language="en", webhook_hosts=None)))
     text = "/subscribe o/r --feishu-webhook https://open.feishu.cn/open-apis/bot/v2/hook/x"
 
     with caplog.at_level("ERROR"):

@@ -51,7 +51,7 @@ def test_explicit_repo_and_commit_url(env):
     env.source.calls.clear()
     reply = env.run(f"/commit https://github.com/octo/gears/commit/{SHA}")
     assert reply.cards and env.source.calls == []  # stored by the first lookup
-    assert env.analyser.calls == [(SHA, "zh"), (SHA, "zh")]  # channel defaults: no subscription to this repo
+    assert env.analyser.calls == [(SHA, "en"), (SHA, "en")]  # channel defaults: no subscription to this repo
 
 
 def test_ambiguous_prefix_lists_candidates(env, store):

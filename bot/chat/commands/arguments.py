@@ -10,6 +10,7 @@ from urllib3.util import parse_url
 
 from bot.chat.commands.grammar import UsageError
 from bot.chat.commands.links import parse_commit_url, parse_repo_url
+from bot.chat.commands.messages import Message
 from bot.config import check_timezone, parse_hhmm
 from bot.domain import Importance, RepoRef, check_sha
 
@@ -27,15 +28,15 @@ def repo(command: str, text: str) -> RepoRef:
         from_url = parse_repo_url(text)
         if from_url is not None:
             return from_url
-        raise UsageError(command, f"repository must be owner/name, got {text!r}") from None
+        raise UsageError(command, Message("arg.repo", value=text.strip())) from None
 
 
 def sha(command: str, text: str) -> str:
     """A SHA prefix of 4-40 hex digits, lower-cased."""
     try:
         return check_sha(text)
-    except ValueError as exc:
-        raise UsageError(command, str(exc)) from None
+    except ValueError:
+        raise UsageError(command, Message("arg.sha", value=(text or "").strip())) from None
 
 
 def commit_target(command: str, text: str) -> tuple[RepoRef | None, str]:
@@ -49,7 +50,7 @@ def commit_target(command: str, text: str) -> tuple[RepoRef | None, str]:
 def branch(command: str, text: str) -> str:
     """A git branch name (no spaces, `..`, control or glob characters)."""
     if len(text) > 255 or _BRANCH_BAD.search(text) or any(ord(ch) < 32 for ch in text):
-        raise UsageError(command, f"not a valid branch name: {text!r}")
+        raise UsageError(command, Message("arg.branch", value=text))
     return text
 
 
@@ -57,23 +58,23 @@ def hhmm(command: str, text: str) -> time:
     """`HH:MM`, 24-hour."""
     try:
         return parse_hhmm(text)
-    except ValueError as exc:
-        raise UsageError(command, f"--digest: {exc}") from None
+    except ValueError:
+        raise UsageError(command, Message("arg.hhmm", value=text)) from None
 
 
 def timezone(command: str, text: str) -> str:
     """A real IANA timezone such as `Asia/Shanghai` or `UTC`."""
     try:
         return check_timezone(text)
-    except ValueError as exc:
-        raise UsageError(command, f"--tz: {exc}") from None
+    except ValueError:
+        raise UsageError(command, Message("arg.timezone", value=text)) from None
 
 
 def language(command: str, text: str) -> str:
     """`zh` or `en`."""
     value = text.strip().lower()
     if value not in ("zh", "en"):
-        raise UsageError(command, f"--lang must be zh or en, got {text!r}")
+        raise UsageError(command, Message("arg.language", value=text))
     return value
 
 
@@ -82,19 +83,19 @@ def threshold(command: str, text: str) -> Importance:
     try:
         return Importance(text.strip().lower())
     except ValueError:
-        raise UsageError(command, f"--min must be high, medium or low, got {text!r}") from None
+        raise UsageError(command, Message("arg.threshold", value=text)) from None
 
 
 def name_list(command: str, option: str, text: str) -> list[str]:
     """Comma-separated words (globs or author names), blanks dropped."""
     items = [part.strip() for part in text.split(",") if part.strip()]
     if not items:
-        raise UsageError(command, f"{option} needs at least one comma-separated value")
+        raise UsageError(command, Message("arg.list_empty", option=option))
     if len(items) > MAX_LIST_ITEMS:
-        raise UsageError(command, f"{option} takes at most {MAX_LIST_ITEMS} values, got {len(items)}")
+        raise UsageError(command, Message("arg.list_long", option=option, limit=MAX_LIST_ITEMS, count=len(items)))
     for item in items:
         if len(item) > 200 or any(ord(ch) < 32 for ch in item):
-            raise UsageError(command, f"{option}: not a usable value: {item[:60]!r}")
+            raise UsageError(command, Message("arg.list_item", option=option, value=item[:60]))
     return items
 
 
@@ -110,8 +111,7 @@ def feishu_webhook(command: str, text: str, extra_hosts: tuple[str, ...] = ()) -
     allowed = {*WEBHOOK_HOSTS, *(host.lower() for host in extra_hosts)}
     match = _WEBHOOK_URL.fullmatch(value)
     if match is None or match.group(1).lower() not in allowed or not _connects_to(value, match.group(1)):
-        raise UsageError(command, "--feishu-webhook must be a custom-bot webhook URL "
-                                  "(https://open.feishu.cn/open-apis/bot/v2/hook/… or open.larksuite.com)")
+        raise UsageError(command, Message("arg.webhook"))
     return value
 
 
@@ -128,11 +128,11 @@ def _connects_to(url: str, netloc: str) -> bool:
 def day(command: str, text: str) -> date:
     """A calendar date `YYYY-MM-DD`."""
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        raise UsageError(command, f"date must be YYYY-MM-DD, got {text!r}")
+        raise UsageError(command, Message("arg.day", value=text))
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise UsageError(command, f"not a real date: {text!r}") from None
+        raise UsageError(command, Message("arg.not_a_day", value=text)) from None
 
 
 def looks_like_day(text: str) -> bool:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from bot.chat.commands import arguments
 from bot.chat.commands.grammar import Parsed, UsageError
+from bot.chat.commands.messages import Message, say
 from bot.chat.commands.model import CommandContext, CommandServices, Reply
 from bot.domain import RepoRef
 from bot.service.lookup import CommitLookup, LookupResult
@@ -28,7 +29,8 @@ def check_commit(parsed: Parsed) -> CommitArgs:
     return CommitArgs(prefix, repo)
 
 
-def run_commit(args: CommitArgs, ctx: CommandContext, services: CommandServices, lookup: CommitLookup) -> Reply:
+def run_commit(args: CommitArgs, ctx: CommandContext, services: CommandServices, lookup: CommitLookup,
+               lang: str = "en") -> Reply:
     """Find the commit, analyse it (cached analyses cost nothing) and answer with its card for everyone."""
     subs = services.subscriptions_of(ctx)
     if args.repo is not None:
@@ -38,11 +40,10 @@ def run_commit(args: CommitArgs, ctx: CommandContext, services: CommandServices,
     else:
         repos = list(dict.fromkeys(sub.repo for sub in subs))
         if not repos:
-            raise UsageError("commit", "this channel subscribes to no repositories to search; "
-                                       "name one: /commit <sha> owner/repo")
+            raise UsageError("commit", Message("commit.no_repos"))
     result = lookup.find(args.prefix, repos)
     if result.status != "found" or result.commit is None:
-        return Reply(text=_not_found_text(args.prefix, result))
+        return Reply(text=_not_found_text(args.prefix, result, lang))
     commit = result.commit
     settings = next((sub for sub in subs if sub.repo.full_name.lower() == commit.repo.full_name.lower()), None)
     language = settings.language if settings else services.defaults.language
@@ -50,18 +51,21 @@ def run_commit(args: CommitArgs, ctx: CommandContext, services: CommandServices,
     return Reply(cards=[lookup.card(commit, language, timezone)], public=True)
 
 
-def _not_found_text(prefix: str, result: LookupResult) -> str:
-    where = ", ".join(str(repo) for repo in result.searched) or "no repository"
+def _not_found_text(prefix: str, result: LookupResult, lang: str) -> str:
     if result.status == "ambiguous":
-        lines = [f"{prefix} matches {len(result.candidates)} commits; add more digits or name the repository:"]
+        lines = [say(lang, "commit.ambiguous", prefix=prefix, count=len(result.candidates))]
         lines += [f"• {c.repo} {c.sha[:12]}" + (f" {c.title}" if c.title else "") for c in result.candidates]
         return "\n".join(lines)
     if result.status == "failed":
-        return f"Could not look up {prefix}: " + "; ".join(result.failures) + ". Try again later."
-    lines = [f"No commit {prefix} in {where}."]
+        # The failures quote GitHub's own words, which stay as GitHub wrote them.
+        return say(lang, "commit.failed", prefix=prefix, failures="; ".join(result.failures))
+    if result.searched:
+        repos = say(lang, "list.separator").join(str(repo) for repo in result.searched)
+        lines = [say(lang, "commit.not_found", prefix=prefix, repos=repos)]
+    else:
+        lines = [say(lang, "commit.not_searched", prefix=prefix)]
     if result.skipped:
-        lines.append(f"Not searched ({len(result.skipped)} more repositories): "
-                     f"name one with /commit {prefix} owner/repo")
+        lines.append(say(lang, "commit.skipped", count=len(result.skipped), prefix=prefix))
     if len(prefix) < SHORT_PREFIX:
-        lines.append("A short prefix may match several commits on GitHub; try 7 or more digits.")
+        lines.append(say(lang, "commit.short_prefix"))
     return "\n".join(lines)

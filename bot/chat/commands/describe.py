@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+from bot.chat.commands.messages import say
 from bot.domain import Subscription
 
 
-def subscription_line(sub: Subscription) -> str:
-    """`owner/repo@branch — cards at high and above, digest 09:00 UTC (zh), …`."""
-    parts = [f"cards at {sub.threshold.value} importance and above",
-             f"digest {sub.digest_time.strftime('%H:%M')} {sub.timezone} ({sub.language})"]
+def subscription_line(sub: Subscription, lang: str = "en") -> str:
+    """`owner/repo@branch — cards at high importance and above; digest 09:00 UTC (zh); …`."""
+    listed = say(lang, "list.separator")
+    parts = [say(lang, "sub.threshold", level=say(lang, f"level.{sub.threshold.value}")),
+             say(lang, "sub.digest", time=sub.digest_time.strftime("%H:%M"), timezone=sub.timezone,
+                 language=sub.language)]
     if sub.paths:
-        parts.append("paths " + ", ".join(sub.paths))
+        parts.append(say(lang, "sub.paths", paths=listed.join(sub.paths)))
     if sub.ignore_authors:
-        parts.append("ignoring " + ", ".join(sub.ignore_authors))
+        parts.append(say(lang, "sub.ignoring", authors=listed.join(sub.ignore_authors)))
     if not sub.include_merges:
-        parts.append("no merge commits")
+        parts.append(say(lang, "sub.no_merges"))
     if sub.empty_digest == "skip":
-        parts.append("no digest on empty days")
-    line = f"{sub.repo}@{sub.branch} — " + "; ".join(parts)
+        parts.append(say(lang, "sub.skip_empty"))
+    line = f"{sub.repo}@{sub.branch} — " + say(lang, "sub.separator").join(parts)
     if sub.paused:
-        line += (f"\n    paused: {sub.paused_reason or 'no reason recorded'}"
-                 f" (fix it, then /subscribe {sub.repo} {sub.branch} to resume)")
+        reason = sub.paused_reason or say(lang, "sub.no_reason")
+        line += "\n    " + say(lang, "sub.paused", reason=reason, repo=sub.repo, branch=sub.branch)
     return line

@@ -6,6 +6,8 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
+from bot.chat.commands.messages import Message
+
 # Option name -> True when it takes a value, False for a flag.
 SUBSCRIBE_OPTIONS: dict[str, bool] = {
     "--min": True, "--digest": True, "--tz": True, "--lang": True, "--paths": True,
@@ -46,12 +48,20 @@ _SLACK_LINK = re.compile(r"^<([^|<>]+)(?:\|[^<>]*)?>$")
 
 
 class UsageError(ValueError):
-    """A command that cannot run as typed; `problem` says what is wrong, `command` which usage to show."""
+    """A command that cannot run as typed; `problem` says what is wrong, `command` which usage to show.
 
-    def __init__(self, command: str | None, problem: str) -> None:
-        super().__init__(problem)
+    `problem` is a catalog Message (shown in the reply's language) or plain text shown as is.
+    """
+
+    def __init__(self, command: str | None, problem: str | Message) -> None:
+        super().__init__(str(problem))
         self.command = command
-        self.problem = problem
+        self.message = problem if isinstance(problem, Message) else None
+        self.problem = str(problem)
+
+    def text(self, language: str) -> str:
+        """What is wrong, in `language` when the problem came from the catalog."""
+        return self.message.render(language) if self.message is not None else self.problem
 
 
 @dataclass(frozen=True)
@@ -82,7 +92,7 @@ def tokenise(text: str) -> list[str]:
     try:
         words = shlex.split(text.translate(_TRANSLATE))
     except ValueError:
-        raise UsageError(None, "unbalanced quote in the command") from None
+        raise UsageError(None, Message("grammar.unbalanced_quote")) from None
     tokens = []
     for word in words:
         word = _DASHED.sub("--", word)
@@ -95,10 +105,10 @@ def parse(text: str) -> Parsed:
     """Parse a whole command line such as `/subscribe owner/repo main --min medium`."""
     tokens = tokenise(text)
     if not tokens:
-        raise UsageError("help", "empty command")
+        raise UsageError("help", Message("grammar.empty"))
     head = tokens[0].lower().lstrip("/")
     if head not in SPECS:
-        raise UsageError("help", f"unknown command {tokens[0]!r}")
+        raise UsageError("help", Message("grammar.unknown_command", name=tokens[0]))
     spec = SPECS[head]
     rest = tokens[1:]
     if head != "help" and rest and rest[0].lower() in HELP_WORDS:
@@ -117,11 +127,12 @@ def parse(text: str) -> Parsed:
         name, has_inline, inline = word.partition("=")
         name = name.lower()
         if name not in spec.options:
-            known = ", ".join(spec.options) or "none"
-            raise UsageError(head, f"unknown option {name!r} (options: {known})")
+            if not spec.options:
+                raise UsageError(head, Message("grammar.no_options", name=name, command=head))
+            raise UsageError(head, Message("grammar.unknown_option", name=name, known=", ".join(spec.options)))
         if not spec.options[name]:
             if has_inline:
-                raise UsageError(head, f"option {name} takes no value")
+                raise UsageError(head, Message("grammar.flag_with_value", name=name))
             options[name] = True
             continue
         if has_inline:
@@ -130,12 +141,28 @@ def parse(text: str) -> Parsed:
             value = rest[index]
             index += 1
         else:
-            raise UsageError(head, f"option {name} needs a value")
+            raise UsageError(head, Message("grammar.needs_value", name=name))
         if not value.strip():
-            raise UsageError(head, f"option {name} needs a value")
+            raise UsageError(head, Message("grammar.needs_value", name=name))
         options[name] = value
     if len(args) < spec.min_args:
-        raise UsageError(head, f"missing argument: {spec.usage.split()[len(args) + 1]}")
+        raise UsageError(head, Message("grammar.missing", name=spec.usage.split()[len(args) + 1]))
     if len(args) > spec.max_args:
-        raise UsageError(head, f"unexpected argument {args[spec.max_args]!r}")
+        raise UsageError(head, Message("grammar.unexpected", value=args[spec.max_args]))
     return Parsed(head, tuple(args), options)
+
+
+def requested_language(text: str) -> str | None:
+    """The `--lang zh|en` a command line names (even one that fails its checks), else None."""
+    try:
+        words = tokenise(text)
+    except UsageError:
+        return None
+    for index, word in enumerate(words):
+        name, has_inline, inline = word.partition("=")
+        if name.lower() != "--lang":
+            continue
+        value = inline if has_inline else (words[index + 1] if index + 1 < len(words) else "")
+        if value.strip().lower() in ("zh", "en"):
+            return value.strip().lower()
+    return None

@@ -9,8 +9,9 @@ from typing import Any
 
 from bot.chat.commands.commit import check_commit, run_commit
 from bot.chat.commands.digest import check_digest, run_digest
-from bot.chat.commands.grammar import Parsed, UsageError, command_name, parse
-from bot.chat.commands.help import command_help, overview, usage
+from bot.chat.commands.grammar import Parsed, UsageError, command_name, parse, requested_language
+from bot.chat.commands.help import COMMANDS, command_help, overview, usage
+from bot.chat.commands.messages import Message, say
 from bot.chat.commands.model import CommandContext, CommandServices, Reply
 from bot.chat.commands.subscriptions import (check_subscribe, check_unsubscribe, run_list, run_subscribe,
                                              run_unsubscribe)
@@ -38,29 +39,39 @@ class CommandHandler:
     def __init__(self, services: CommandServices) -> None:
         self.services = services
         self.lookup = services.lookup or CommitLookup(services.store, services.source, services.analyser)
-        self._runners: dict[str, Callable[[Any, CommandContext], Reply]] = {
-            "commit": lambda args, ctx: run_commit(args, ctx, self.services, self.lookup),
-            "subscribe": lambda args, ctx: run_subscribe(args, ctx, self.services),
-            "unsubscribe": lambda args, ctx: run_unsubscribe(args, ctx, self.services),
-            "subscriptions": lambda args, ctx: run_list(ctx, self.services),
-            "digest": lambda args, ctx: run_digest(args, ctx, self.services),
+        self._runners: dict[str, Callable[[Any, CommandContext, str], Reply]] = {
+            "commit": lambda args, ctx, lang: run_commit(args, ctx, self.services, self.lookup, lang),
+            "subscribe": lambda args, ctx, lang: run_subscribe(args, ctx, self.services),
+            "unsubscribe": lambda args, ctx, lang: run_unsubscribe(args, ctx, self.services),
+            "subscriptions": lambda args, ctx, lang: run_list(ctx, self.services),
+            "digest": lambda args, ctx, lang: run_digest(args, ctx, self.services, lang),
         }
+
+    @property
+    def language(self) -> str:
+        """The language replies take when the command does not name one (LANGUAGE, like the cards)."""
+        return self.services.defaults.language
+
+    def reply_language(self, text: str) -> str:
+        """`--lang` when the command line names it, else the configured language."""
+        return requested_language(text) or self.language
 
     def handle(self, text: str, ctx: CommandContext) -> Reply:
         """Answer one command line as typed, e.g. `/commit abc1234 owner/repo`."""
-        prepared = self._checked(text)
+        lang = self.reply_language(text)
+        prepared = self._checked(text, lang)
         if isinstance(prepared, Reply):
             return prepared
         if prepared.name == "help":
             return Reply(text=prepared.args)
         try:
-            return self._runners[prepared.name](prepared.args, ctx)
+            return self._runners[prepared.name](prepared.args, ctx, lang)
         except UsageError as exc:
-            return usage_reply(exc)
+            return usage_reply(exc, lang)
         except Exception as exc:  # one failing command must not take the chat listener down; logged in full
             log.exception("command failed", extra={"command": prepared.name, "platform": ctx.platform,
                                                    "channel": ctx.channel})
-            return Reply(text=f"/{prepared.name} failed: {type(exc).__name__}. The bot's log has the details.")
+            return Reply(text=say(lang, "failed.command", command=prepared.name, error=type(exc).__name__))
 
     def quick(self, text: str) -> Reply | None:
         """The answer when no service is needed (help, or arguments that fail their checks), else None.
@@ -68,29 +79,29 @@ class CommandHandler:
         Chat adapters call this inside the platform's acknowledgement deadline and run `handle`
         later (Slack lazy listeners) only when this returns None.
         """
-        prepared = self._checked(text)
+        prepared = self._checked(text, self.reply_language(text))
         if isinstance(prepared, Reply):
             return prepared
         if prepared.name == "help":
             return Reply(text=prepared.args)
         return None
 
-    def _checked(self, text: str) -> Prepared | Reply:
+    def _checked(self, text: str, lang: str) -> Prepared | Reply:
         """The prepared command, or the Reply saying why it cannot run (a bug in a check included)."""
         try:
-            return self._prepare(text)
+            return self._prepare(text, lang)
         except UsageError as exc:
-            return usage_reply(exc)
+            return usage_reply(exc, lang)
         except Exception as exc:  # a check that breaks must not take the chat listener down; logged in full
             log.exception("command check failed", extra={"command": command_name(text)})
-            return Reply(text=f"That command could not be read ({type(exc).__name__}). The bot's log has the details.")
+            return Reply(text=say(lang, "failed.check", error=type(exc).__name__))
 
-    def _prepare(self, text: str) -> Prepared:
+    def _prepare(self, text: str, lang: str) -> Prepared:
         parsed = parse(text)
         if parsed.wants_help:
-            return Prepared("help", command_help(parsed.name))
+            return Prepared("help", command_help(parsed.name, lang))
         if parsed.name == "help":
-            return Prepared("help", _help_topic(parsed))
+            return Prepared("help", _help_topic(parsed, lang))
         checks: dict[str, Callable[[Parsed], Any]] = {
             "commit": check_commit, "unsubscribe": check_unsubscribe,
             "subscribe": lambda p: check_subscribe(p, self.services.defaults.webhook_hosts),
@@ -99,18 +110,19 @@ class CommandHandler:
         return Prepared(parsed.name, checks[parsed.name](parsed))
 
 
-def _help_topic(parsed: Parsed) -> str:
+def _help_topic(parsed: Parsed, lang: str) -> str:
     if not parsed.args:
-        return overview()
+        return overview(lang)
     topic = parsed.args[0].lower().lstrip("/")
-    if topic not in ("commit", "subscribe", "unsubscribe", "subscriptions", "digest"):
-        raise UsageError("help", f"no command named {parsed.args[0]!r}")
-    return command_help(topic)
+    if topic not in COMMANDS:
+        raise UsageError("help", Message("help.no_such_command", name=parsed.args[0]))
+    return command_help(topic, lang)
 
 
-def usage_reply(exc: UsageError) -> Reply:
-    """An only-to-you reply naming what is wrong, with the usage line."""
+def usage_reply(exc: UsageError, lang: str = "en") -> Reply:
+    """An only-to-you reply naming what is wrong, with the usage line, in `lang`."""
+    problem = exc.text(lang)
+    first = say(lang, "usage.end", problem=problem[:1].upper() + problem[1:])
     if exc.command is None or exc.command == "help":
-        return Reply(text=f"{exc.problem[:1].upper()}{exc.problem[1:]}.\n{overview()}")
-    return Reply(text=f"{exc.problem[:1].upper()}{exc.problem[1:]}.\n{usage(exc.command)}\n"
-                      f"(/{exc.command} help for details)")
+        return Reply(text=f"{first}\n{overview(lang)}")
+    return Reply(text=f"{first}\n{usage(exc.command, lang)}\n{say(lang, 'usage.more', command=exc.command)}")

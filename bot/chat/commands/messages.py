@@ -1,0 +1,191 @@
+"""Every text a chat command answers with, in English and Simplified Chinese, keyed by message id."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Language = Literal["zh", "en"]
+LANGUAGES: tuple[Language, ...] = ("en", "zh")
+
+# id -> (English, Chinese). Both sides take the same str.format placeholders (a test checks it).
+# Values typed by the user are shown with !r so invisible characters cannot hide in a reply.
+_TEXTS: dict[str, tuple[str, str]] = {
+    # --- usage replies: "<problem>.\n<usage line>\n<pointer to help>" ---
+    "usage.line": ("Usage: {usage}", "用法：{usage}"),
+    "usage.more": ("(/{command} help for details)", "（输入 /{command} help 查看详细说明）"),
+    "usage.end": ("{problem}.", "{problem}。"),
+    # --- grammar ---
+    "grammar.unbalanced_quote": ("unbalanced quote in the command", "命令中的引号不成对"),
+    "grammar.empty": ("empty command", "命令为空"),
+    "grammar.unknown_command": ("unknown command {name!r}", "没有 {name!r} 这个命令"),
+    "grammar.unknown_option": ("unknown option {name!r} (options: {known})", "未知选项 {name!r}（可用选项：{known}）"),
+    "grammar.no_options": ("unknown option {name!r} (/{command} takes no options)",
+                           "未知选项 {name!r}（/{command} 不接受任何选项）"),
+    "grammar.flag_with_value": ("option {name} takes no value", "选项 {name} 不接受取值"),
+    "grammar.needs_value": ("option {name} needs a value", "选项 {name} 需要一个值"),
+    "grammar.missing": ("missing argument: {name}", "缺少参数：{name}"),
+    "grammar.unexpected": ("unexpected argument {value!r}", "多余的参数：{value!r}"),
+    "help.no_such_command": ("no command named {name!r}", "没有名为 {name!r} 的命令"),
+    # --- argument checks ---
+    "arg.repo": ("repository must be owner/name, got {value!r}", "仓库须写成 owner/name，收到的是 {value!r}"),
+    "arg.sha": ("SHA must be 4-40 hex digits, got {value!r}", "SHA 须为 4–40 位十六进制数字，收到的是 {value!r}"),
+    "arg.branch": ("not a valid branch name: {value!r}", "不是有效的分支名：{value!r}"),
+    "arg.hhmm": ("--digest: expected HH:MM between 00:00 and 23:59, got {value!r}",
+                 "--digest 须为 00:00–23:59 之间的 HH:MM，收到的是 {value!r}"),
+    "arg.timezone": ("--tz: not a known IANA timezone: {value!r} (use Area/City such as Asia/Shanghai, or UTC)",
+                     "--tz：{value!r} 不是已知的 IANA 时区（请用 Area/City 形式，如 Asia/Shanghai，或 UTC）"),
+    "arg.language": ("--lang must be zh or en, got {value!r}", "--lang 只能是 zh 或 en，收到的是 {value!r}"),
+    "arg.threshold": ("--min must be high, medium or low, got {value!r}",
+                      "--min 只能是 high、medium 或 low，收到的是 {value!r}"),
+    "arg.list_empty": ("{option} needs at least one comma-separated value", "{option} 至少需要一个值（多个值用逗号分隔）"),
+    "arg.list_long": ("{option} takes at most {limit} values, got {count}", "{option} 最多 {limit} 个值，收到 {count} 个"),
+    "arg.list_item": ("{option}: not a usable value: {value!r}", "{option}：无法使用的值 {value!r}"),
+    "arg.webhook": ("--feishu-webhook must be a custom-bot webhook URL "
+                    "(https://open.feishu.cn/open-apis/bot/v2/hook/… or open.larksuite.com)",
+                    "--feishu-webhook 须为自定义机器人的 webhook 地址"
+                    "（https://open.feishu.cn/open-apis/bot/v2/hook/… 或 open.larksuite.com）"),
+    "arg.day": ("date must be YYYY-MM-DD, got {value!r}", "日期须写成 YYYY-MM-DD，收到的是 {value!r}"),
+    "arg.not_a_day": ("not a real date: {value!r}", "不存在的日期：{value!r}"),
+    # --- failures ---
+    "failed.command": ("/{command} failed: {error}. The bot's log has the details.",
+                       "/{command} 执行失败：{error}。详情见机器人日志。"),
+    "failed.check": ("That command could not be read ({error}). The bot's log has the details.",
+                     "无法解析这条命令（{error}）。详情见机器人日志。"),
+    # --- /commit ---
+    "commit.no_repos": ("this channel subscribes to no repositories to search; name one: /commit <sha> owner/repo",
+                        "当前会话没有订阅任何仓库可供查找；请指定仓库：/commit <sha> owner/repo"),
+    "commit.ambiguous": ("{prefix} matches {count} commits; add more digits or name the repository:",
+                         "{prefix} 匹配到 {count} 个提交；请多输入几位，或指定仓库："),
+    "commit.failed": ("Could not look up {prefix}: {failures}. Try again later.",
+                      "查找 {prefix} 失败：{failures}。请稍后再试。"),
+    "commit.not_found": ("No commit {prefix} in {repos}.", "在 {repos} 中没有找到提交 {prefix}。"),
+    "commit.not_searched": ("No repository was searched for {prefix}.", "没有可供查找 {prefix} 的仓库。"),
+    "commit.skipped": ("Not searched ({count} more repositories): name one with /commit {prefix} owner/repo",
+                       "另有 {count} 个仓库未查找：可用 /commit {prefix} owner/repo 指定仓库"),
+    "commit.short_prefix": ("A short prefix may match several commits on GitHub; try 7 or more digits.",
+                            "前缀太短，在 GitHub 上可能匹配到多个提交；请至少输入 7 位。"),
+    # --- /digest ---
+    "digest.two_dates": ("two dates given: {value!r}", "给出了两个日期：{value!r}"),
+    "digest.not_subscribed": ("this channel does not subscribe to {what}; /subscribe to it first",
+                              "当前会话没有订阅 {what}，请先用 /subscribe 订阅"),
+    "digest.future": ("{day} is in the future in {timezone}", "按 {timezone} 时区，{day} 还没有到"),
+    "digest.posted": ("Posted the digest of {name} for {day} ({count} commits).",
+                      "已发布 {name} {day} 的日报（{count} 个提交）。"),
+    "digest.posted_deferred": ("Posted the digest of {name} for {day} ({count} commits; {deferred} replies deferred).",
+                               "已发布 {name} {day} 的日报（{count} 个提交；{deferred} 条回复稍后补发）。"),
+    "digest.not_posted": ("The digest of {name} for {day} was not posted: {reason}.",
+                          "{name} {day} 的日报未发布：{reason}。"),
+    "digest.reason.busy": ("this digest is being delivered by another run", "另一个任务正在发布这份日报"),
+    "digest.reason.empty": ("no commits; empty digests are skipped for this subscription",
+                            "当天没有提交，此订阅设置为无提交时不发日报"),
+    "digest.reason.post_failed": ("the digest message could not be posted", "日报消息发送失败"),
+    # --- subscription lines (/subscribe, /subscriptions) ---
+    "sub.threshold": ("cards at {level} importance and above", "推送重要度为{level}及以上的卡片"),
+    "sub.digest": ("digest {time} {timezone} ({language})", "日报 {time} {timezone}（{language}）"),
+    "sub.paths": ("paths {paths}", "路径 {paths}"),
+    "sub.ignoring": ("ignoring {authors}", "忽略作者 {authors}"),
+    "sub.no_merges": ("no merge commits", "不含合并提交"),
+    "sub.skip_empty": ("no digest on empty days", "无提交时不发日报"),
+    "sub.separator": ("; ", "；"),
+    "list.separator": (", ", "、"),
+    "sub.paused": ("paused: {reason} (fix it, then /subscribe {repo} {branch} to resume)",
+                   "已暂停：{reason}（解决后用 /subscribe {repo} {branch} 恢复）"),
+    "sub.no_reason": ("no reason recorded", "未记录原因"),
+    "level.high": ("high", "高"),
+    "level.medium": ("medium", "中"),
+    "level.low": ("low", "低"),
+    # --- help ---
+    "help.overview": ("commit-radar commands (add `help` after any of them for details):",
+                      "commit-radar 命令（在任一命令后加 `help` 查看详细说明）："),
+    "help.commit": (
+        "Show the full analysis card of one commit, visible to the channel.\n"
+        "<sha> is 4-40 hex digits (or paste the commit's GitHub URL). Without owner/repo, the repositories "
+        "this channel subscribes to are searched: stored commits first, then GitHub.\n"
+        "Examples: /commit 3f2a9c1   /commit 3f2a9c1 golang/go",
+        "显示某个提交的完整分析卡片，会话中所有人可见。\n"
+        "<sha> 为 4–40 位十六进制数字（也可直接粘贴该提交的 GitHub 链接）。不指定 owner/repo 时，"
+        "在当前会话订阅的仓库中查找：先查已保存的提交，再查 GitHub。\n"
+        "示例：/commit 3f2a9c1   /commit 3f2a9c1 golang/go",
+    ),
+    "help.subscribe": (
+        "Follow a branch of a repository in this channel (default: the repository's default branch). "
+        "The repository and branch are checked on GitHub first. Run it again to change options.\n"
+        "--min high|medium|low   post live cards at or above this importance (default high)\n"
+        "--digest HH:MM          daily digest time; --tz Area/City its timezone; --lang zh|en\n"
+        "--paths 'glob,…'        only commits touching these paths; --ignore-authors 'name,…'\n"
+        "--no-merges             skip merge commits; --skip-empty: no digest on days without commits\n"
+        "--feishu-webhook URL    post to a Feishu custom-bot webhook instead (outbound only); "
+        "--secret S its signing secret\n"
+        "Example: /subscribe golang/go master --min medium --digest 09:30 --tz Asia/Shanghai",
+        "在当前会话关注某个仓库的一个分支（默认为仓库的默认分支）。"
+        "会先在 GitHub 上确认仓库和分支存在。再次执行可修改选项。\n"
+        "--min high|medium|low   重要度达到该级别才实时推送卡片（默认 high）\n"
+        "--digest HH:MM          每日日报时间；--tz Area/City 日报时区；--lang zh|en 语言\n"
+        "--paths 'glob,…'        只关注改动这些路径的提交；--ignore-authors 'name,…' 忽略这些作者\n"
+        "--no-merges             跳过合并提交；--skip-empty：无提交的日子不发日报\n"
+        "--feishu-webhook URL    改为发到飞书自定义机器人 webhook（只发不收）；"
+        "--secret S 为其签名密钥\n"
+        "示例：/subscribe golang/go master --min medium --digest 09:30 --tz Asia/Shanghai",
+    ),
+    "help.unsubscribe": (
+        "Stop following a repository in this channel (one branch, or every branch when none is given).\n"
+        "Example: /unsubscribe golang/go",
+        "在当前会话取消关注某个仓库（指定分支则只取消该分支，否则取消全部分支）。\n"
+        "示例：/unsubscribe golang/go",
+    ),
+    "help.subscriptions": ("List this channel's subscriptions with their options; paused ones say why.",
+                           "列出当前会话的订阅及其选项；已暂停的会注明原因。"),
+    "help.digest": (
+        "Post the daily digest of a subscribed repository now: one message plus the analyses in its thread.\n"
+        "The date defaults to yesterday in the subscription's timezone.\n"
+        "Example: /digest golang/go 2024-05-01",
+        "立即发布已订阅仓库的每日日报：一条汇总消息，各提交的分析在其话题回复中。\n"
+        "日期默认为订阅时区的昨天。\n"
+        "示例：/digest golang/go 2024-05-01",
+    ),
+    # --- the console ---
+    "console.welcome": (
+        "commit-radar console — no chat platform configured, so cards print here.\n"
+        "Type /help for commands, e.g. /subscribe owner/repo --min medium, /commit <sha> owner/repo; "
+        "/quit (or Ctrl-D) stops the bot.",
+        "commit-radar 控制台 —— 未配置聊天平台，卡片会打印在这里。\n"
+        "输入 /help 查看命令，例如 /subscribe owner/repo --min medium、/commit <sha> owner/repo；"
+        "/quit（或 Ctrl-D）停止机器人。",
+    ),
+    "console.help_quit": ("  /quit (or exit, Ctrl-D)   stop the bot and leave the console",
+                          "  /quit（或 exit、Ctrl-D）  停止机器人并退出控制台"),
+    "console.goodbye": ("Stopping commit-radar. Bye.", "正在停止 commit-radar，再见。"),
+    "console.failed": ("Something went wrong; see the log.", "出错了，详情见日志。"),
+}
+
+CATALOG: dict[str, dict[str, str]] = {
+    language: {key: pair[index] for key, pair in _TEXTS.items()} for index, language in enumerate(LANGUAGES)
+}
+
+
+def say(lang: str, key: str, /, **params: object) -> str:
+    """The text of message `key` in `lang` (English when the language is unknown), filled in."""
+    texts = CATALOG.get(lang, CATALOG["en"])
+    return texts[key].format(**params)
+
+
+class Message:
+    """A message id and its values, rendered in whichever language the reply ends up in."""
+
+    __slots__ = ("key", "params")
+
+    def __init__(self, key: str, /, **params: object) -> None:
+        if key not in CATALOG["en"]:
+            raise KeyError(f"no message {key!r}")
+        self.key = key
+        self.params = params
+
+    def render(self, lang: str) -> str:
+        """The filled-in text in `lang`."""
+        return say(lang, self.key, **self.params)
+
+    def __str__(self) -> str:
+        return self.render("en")
+
+    def __repr__(self) -> str:
+        return f"Message({self.key!r}, **{self.params!r})"
