@@ -41,9 +41,9 @@ class CommandHandler:
         self.lookup = services.lookup or CommitLookup(services.store, services.source, services.analyser)
         self._runners: dict[str, Callable[[Any, CommandContext, str], Reply]] = {
             "commit": lambda args, ctx, lang: run_commit(args, ctx, self.services, self.lookup, lang),
-            "subscribe": lambda args, ctx, lang: run_subscribe(args, ctx, self.services),
-            "unsubscribe": lambda args, ctx, lang: run_unsubscribe(args, ctx, self.services),
-            "subscriptions": lambda args, ctx, lang: run_list(ctx, self.services),
+            "subscribe": lambda args, ctx, lang: run_subscribe(args, ctx, self.services, lang),
+            "unsubscribe": lambda args, ctx, lang: run_unsubscribe(args, ctx, self.services, lang),
+            "subscriptions": lambda args, ctx, lang: run_list(ctx, self.services, lang),
             "digest": lambda args, ctx, lang: run_digest(args, ctx, self.services, lang),
         }
 

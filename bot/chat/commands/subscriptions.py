@@ -9,6 +9,7 @@ from datetime import time
 from bot.chat.commands import arguments
 from bot.chat.commands.describe import subscription_line
 from bot.chat.commands.grammar import Parsed, UsageError
+from bot.chat.commands.messages import Message, say
 from bot.chat.commands.model import CommandContext, CommandServices, Reply
 from bot.domain import Importance, RepoRef
 from bot.github.errors import BadCredentials, EmptyRepository, Forbidden, GitHubError, NotFound, RateLimited
@@ -40,9 +41,9 @@ def check_subscribe(parsed: Parsed, webhook_hosts: tuple[str, ...] = ()) -> Subs
     """Validate every argument before anything is asked of GitHub (`webhook_hosts`: extra allowed hook hosts)."""
     name, opts = "subscribe", parsed.options
     if opts.get("--merges") and opts.get("--no-merges"):
-        raise UsageError(name, "--merges and --no-merges contradict each other")
+        raise UsageError(name, Message("sub.merges_clash"))
     if "--secret" in opts and "--feishu-webhook" not in opts:
-        raise UsageError(name, "--secret goes with --feishu-webhook URL")
+        raise UsageError(name, Message("sub.secret_alone"))
     return SubscribeArgs(
         repo=arguments.repo(name, parsed.args[0]),
         branch=arguments.branch(name, parsed.args[1]) if len(parsed.args) > 1 else None,
@@ -61,21 +62,22 @@ def check_subscribe(parsed: Parsed, webhook_hosts: tuple[str, ...] = ()) -> Subs
     )
 
 
-def github_problem(exc: GitHubError, what: str) -> str:
-    """A sentence for the person who typed the command, naming what GitHub said."""
+def github_problem(exc: GitHubError, what: str, lang: str = "en") -> str:
+    """A sentence for the person who typed the command, naming what GitHub said (GitHub's words as they are)."""
     if isinstance(exc, NotFound):
-        return f"{what} was not found on GitHub, or the bot's token cannot read it"
+        return say(lang, "gh.not_found", what=what)
     if isinstance(exc, EmptyRepository):
-        return f"{what} has no commits yet; subscribe once something is pushed"
+        return say(lang, "gh.empty", what=what)
     if isinstance(exc, (BadCredentials, Forbidden)):
-        return f"GitHub refused the bot's token for {what} ({exc.message}); ask whoever runs the bot"
+        return say(lang, "gh.refused", what=what, error=exc.message)
     if isinstance(exc, RateLimited):
-        when = f" until {exc.reset_at:%H:%M} UTC" if exc.reset_at else ""
-        return f"GitHub's rate limit is used up{when}; try again later"
-    return f"GitHub could not answer about {what} ({exc.message}); try again later"
+        if exc.reset_at:
+            return say(lang, "gh.rate_limited_until", time=f"{exc.reset_at:%H:%M}")
+        return say(lang, "gh.rate_limited")
+    return say(lang, "gh.unavailable", what=what, error=exc.message)
 
 
-def run_subscribe(args: SubscribeArgs, ctx: CommandContext, services: CommandServices) -> Reply:
+def run_subscribe(args: SubscribeArgs, ctx: CommandContext, services: CommandServices, lang: str = "en") -> Reply:
     """Check the repo and branch on GitHub, then create or update the channel's subscription."""
     if args.feishu_webhook:
         # The subscription belongs to the webhook, not to the chat the command was typed in.
@@ -91,7 +93,8 @@ def run_subscribe(args: SubscribeArgs, ctx: CommandContext, services: CommandSer
                          NewSubscriptionDefaults(defaults.digest_time, defaults.timezone, defaults.language))
     except SubscribeRefused as exc:
         log.info("subscribe refused", extra={"repo": str(args.repo), "error": exc.error.kind})
-        return Reply(text=f"Cannot subscribe: {github_problem(exc.error, exc.what)}.")
+        what = say(lang, "sub.what_branch", repo=args.repo, branch=args.branch) if args.branch else str(args.repo)
+        return Reply(text=say(lang, "sub.refused", problem=github_problem(exc.error, what, lang)))
     except InvalidOptions as exc:
         raise UsageError("subscribe", str(exc)) from None
     services.on_subscriptions_changed()
@@ -99,17 +102,16 @@ def run_subscribe(args: SubscribeArgs, ctx: CommandContext, services: CommandSer
     shown_channel = "(custom-bot webhook)" if args.feishu_webhook else ctx.channel  # a webhook URL is a secret
     log.info("subscription saved", extra={"platform": ctx.platform, "channel": shown_channel, "repo": str(saved.repo),
                                           "branch": saved.branch, "new": done.created, "user": ctx.user_id})
-    verb = "Subscribed this channel to" if done.created else "Updated this channel's subscription to"
+    key = "sub.created" if done.created else "sub.updated"
     if args.feishu_webhook:
-        verb = ("Subscribed the Feishu custom-bot webhook to" if done.created
-                else "Updated the Feishu custom-bot webhook's subscription to")
-    lines = [f"{verb} {subscription_line(saved)}"]
+        key = "sub.webhook_created" if done.created else "sub.webhook_updated"
+    lines = [say(lang, key, line=subscription_line(saved, lang))]
     if done.renamed:
-        lines.append(f"(GitHub names the repository {saved.repo}.)")
+        lines.append(say(lang, "sub.renamed", repo=saved.repo))
     if done.was_paused:
-        lines.append(f"Resumed; it was paused: {done.resumed_from or 'no reason recorded'}.")
+        lines.append(say(lang, "sub.resumed", reason=done.resumed_from or say(lang, "sub.no_reason")))
     if done.private:
-        lines.append("Note: the repository is private; its commits will be shown in this channel.")
+        lines.append(say(lang, "sub.private"))
     # A webhook subscription's reply stays with whoever typed it: the command line held the URL and secret.
     return Reply(text="\n".join(lines), public=not args.feishu_webhook)
 
@@ -128,30 +130,31 @@ def check_unsubscribe(parsed: Parsed) -> UnsubscribeArgs:
                            arguments.branch("unsubscribe", parsed.args[1]) if len(parsed.args) > 1 else None)
 
 
-def run_unsubscribe(args: UnsubscribeArgs, ctx: CommandContext, services: CommandServices) -> Reply:
+def run_unsubscribe(args: UnsubscribeArgs, ctx: CommandContext, services: CommandServices,
+                    lang: str = "en") -> Reply:
     """Remove the channel's subscriptions to the repo (one branch or all)."""
     matching = services.subscriptions_of(ctx, args.repo)
     if not matching:
-        raise UsageError("unsubscribe", f"this channel does not subscribe to {args.repo}")
+        raise UsageError("unsubscribe", Message("unsub.not_subscribed", repo=args.repo))
     chosen = [sub for sub in matching if args.branch is None or sub.branch == args.branch]
     if not chosen:
-        branches = ", ".join(sub.branch for sub in matching)
-        raise UsageError("unsubscribe", f"this channel follows {matching[0].repo} on {branches}, not {args.branch}")
+        branches = say(lang, "list.separator").join(sub.branch for sub in matching)
+        raise UsageError("unsubscribe", Message("unsub.other_branches", repo=matching[0].repo, branches=branches,
+                                                branch=args.branch))
     for sub in chosen:
         services.store.subscriptions.remove(ctx.platform, ctx.channel, sub.repo, sub.branch)
     services.on_subscriptions_changed()
     log.info("subscription removed", extra={"platform": ctx.platform, "channel": ctx.channel,
                                             "repo": str(chosen[0].repo), "count": len(chosen), "user": ctx.user_id})
-    names = ", ".join(f"{sub.repo}@{sub.branch}" for sub in chosen)
-    return Reply(text=f"Unsubscribed this channel from {names}.", public=True)
+    names = say(lang, "list.separator").join(f"{sub.repo}@{sub.branch}" for sub in chosen)
+    return Reply(text=say(lang, "unsub.done", names=names), public=True)
 
 
-def run_list(ctx: CommandContext, services: CommandServices) -> Reply:
+def run_list(ctx: CommandContext, services: CommandServices, lang: str = "en") -> Reply:
     """This channel's subscriptions, paused ones with their reason."""
     subs = services.store.subscriptions.list(platform=ctx.platform, channel=ctx.channel)
     if not subs:
-        return Reply(text="This channel has no subscriptions. Add one with /subscribe owner/repo")
+        return Reply(text=say(lang, "list.empty"))
     paused = sum(sub.paused for sub in subs)
-    head = f"This channel follows {len(subs)} repository branch{'es' if len(subs) > 1 else ''}"
-    head += f" ({paused} paused):" if paused else ":"
-    return Reply(text="\n".join([head, *(f"• {subscription_line(sub)}" for sub in subs)]))
+    key = "list.head_" + ("one" if len(subs) == 1 else "many") + ("_paused" if paused else "")
+    return Reply(text="\n".join([say(lang, key, count=len(subs), paused=paused), *(f"• {subscription_line(sub, lang)}" for sub in subs)]))
