@@ -67,7 +67,8 @@ def test_fields_it_cannot_know_say_so_and_nothing_is_invented(language):
                                 language)
     assert set(content.insights.model_dump().values()) == {NOT_ANALYSED[language]}
     assert content.recommendations == [] and content.risks == []
-    assert "fix: handle empty list in parser" in content.summary and NOT_ANALYSED[language] in content.summary
+    # The summary states facts only; what the rules cannot judge is said once, by the card's note.
+    assert "fix: handle empty list in parser" in content.summary and NOT_ANALYSED[language] not in content.summary
     assert [item.component for item in content.impact] == ["src/parser.py", "tests/test_parser.py"]
     assert "+10 -0" in content.impact[0].note
 
@@ -105,3 +106,12 @@ def test_upgrade_pattern_has_no_unbounded_gap_and_a_hostile_title_is_quick():
     assert time.perf_counter() - started < 2  # took minutes before the cut; a generous guard only
     assert judge(commit("chore(deps): bump requests from 2.31.0 to 2.32.0", "requirements.txt")).change_type \
         is ChangeType.DEPENDENCY
+
+
+def test_impact_counts_are_singular_for_one():
+    files = [f"pkg{i}/sub/file.go" for i in range(7)] + ["README.md"]
+    content = heuristic_content(commit("feat: many places", *files), "en")
+    assert content.impact[0].note.startswith("1 file, ")
+    assert content.impact[-1].component == "…" and content.impact[-1].note == "2 more places"
+    content = heuristic_content(commit("feat: many places", *files[:7]), "en")
+    assert content.impact[-1].note == "1 more place"

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.analysis.heuristic import heuristic_content
+from bot.domain import Analysis
 from bot.render import console, feishu, slack
 from bot.render.card import build_card
 from bot.render.markdown import analysis_markdown, report
@@ -33,6 +35,11 @@ def _outputs(language: str) -> dict[str, str]:
     digest = sample_digest(language=language)
     heuristic = digest.entries[2]
     heuristic_card = build_card(heuristic.commit, heuristic.analysis, TZ, language)
+    # The same commit as the rules alone analyse it (no LLM configured), as a person at the console sees it.
+    rules = Analysis.model_validate({
+        **heuristic.analysis.model_dump(), **heuristic_content(heuristic.commit, language).model_dump(),
+        "model": "heuristic", "note": "规则分析：未配置 LLM。" if language == "zh" else "Rule analysis: no LLM configured."})
+    rules_card = build_card(heuristic.commit, rules, "UTC", language)
     return {
         f"slack_card_{language}.json": _json(slack.card_message(card)),
         f"slack_card_heuristic_{language}.json": _json(slack.card_message(heuristic_card)),
@@ -44,6 +51,7 @@ def _outputs(language: str) -> dict[str, str]:
         f"report_{language}.md": report([digest, second_digest(language=language)], DAY, language),
         f"analysis_{language}.md": analysis_markdown(commit, analysis, TZ, language),
         f"console_card_{language}.txt": console.card_text(card),
+        f"console_card_rules_{language}.txt": console.card_text(rules_card),
         f"console_digest_{language}.txt": console.digest_text(digest),
     }
 

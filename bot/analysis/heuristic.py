@@ -1,6 +1,8 @@
 """The no-network analysis: rules over the commit message, paths and size, following the
-DESIGN.md importance rubric. It states only what it can see; every judgement an LLM would
-make is left as "not analysed without an LLM", never filled with invented text."""
+DESIGN.md importance rubric. It states only what it can see: change type, importance, the
+breaking flag, a factual summary, the impact by path, and the risks a message declares. Every
+judgement an LLM would make (insights, recommendations) is stored as "not analysed without an
+LLM", never filled with invented text; cards leave those sections out and say an LLM would add them."""
 
 from __future__ import annotations
 
@@ -185,22 +187,23 @@ def _impact(commit: Commit, language: str) -> list[ImpactItem]:
         items.append(ImpactItem(component=component, note=note))
     if len(groups) > 6:
         rest = len(groups) - 6
-        items.append(ImpactItem(component="…", note=f"另有 {rest} 个位置" if language == "zh" else f"{rest} more places"))
+        items.append(ImpactItem(component="…", note=f"另有 {rest} 个位置" if language == "zh"
+                                else f"{rest} more place{'s' if rest != 1 else ''}"))
     return items
 
 
 def heuristic_content(commit: Commit, language: str) -> AnalysisContent:
-    """An AnalysisContent built from rules; judgements it cannot make say so."""
+    """An AnalysisContent built from rules; judgements it cannot make say so (in the insights, not the summary)."""
     verdict = judge(commit)
     unknown = NOT_ANALYSED[language]
     files = len(commit.files)
     if language == "zh":
         summary = (f"提交「{commit.title}」修改了 {files} 个文件（+{commit.additions} -{commit.deletions}）。"
-                   f"重要程度由规则判断（{'、'.join(_ZH_REASONS.get(r, r) for r in verdict.reasons) or '提交类型'}），{unknown}。")
+                   f"重要程度由规则判断（{'、'.join(_ZH_REASONS.get(r, r) for r in verdict.reasons) or '提交类型'}）。")
     else:
         summary = (f"Commit \"{commit.title}\" changes {files} file{'s' if files != 1 else ''} "
                    f"(+{commit.additions} -{commit.deletions}). Importance judged by rules "
-                   f"({', '.join(verdict.reasons) or 'commit type'}); {unknown}.")
+                   f"({', '.join(verdict.reasons) or 'commit type'}).")
     risks = []
     if verdict.breaking:
         risks.append(Risk(description="提交说明声明了破坏性变更（BREAKING CHANGE）。" if language == "zh"

@@ -17,7 +17,7 @@ class CardField(_Frozen):
 
 
 class CardSection(_Frozen):
-    """One titled section of a card; every card has the same sections in the same order."""
+    """One titled section of a card; sections come in one fixed order (a heuristic card has only those it fills)."""
 
     key: str
     title: str

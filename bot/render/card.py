@@ -28,9 +28,10 @@ def _author(commit: Commit) -> str:
 
 def _files(commit: Commit, language: str) -> str:
     key = "files_value_truncated" if commit.files_truncated else "files_value"
-    return L.text(
+    return L.counted(
         language,
         key,
+        len(commit.files),
         files=L.number(len(commit.files)),
         additions=L.number(commit.additions),
         deletions=L.number(commit.deletions),
@@ -53,6 +54,23 @@ def _fields(commit: Commit, analysis: Analysis, timezone: str, language: str) ->
 
 
 def _sections(analysis: Analysis, language: str) -> tuple[CardSection, ...]:
+    sections = _all_sections(analysis, language)
+    if analysis.source != "heuristic":
+        return sections
+    # The rules fill the summary and the impact, and flag the risks a message declares; insights and
+    # recommendations are judgements only an LLM makes, so a heuristic card leaves them out (see `notice`).
+    return tuple(s for s in sections if s.key in ("summary", "impact") or s.key == "risks" and s.items)
+
+
+def notice(analysis: Analysis, language: str) -> str:
+    """The card's one note: the analysis' own (why the LLM was not used) and, on a heuristic card, what it lacks."""
+    parts = [one_line(analysis.note)]
+    if analysis.source == "heuristic":
+        parts.append(L.text(language, "heuristic_omits"))
+    return L.text(language, "sentence_gap").join(part for part in parts if part)
+
+
+def _all_sections(analysis: Analysis, language: str) -> tuple[CardSection, ...]:
     summary = analysis.summary.strip()
     insights = []
     for key in ("architecture", "performance", "security"):
@@ -132,7 +150,7 @@ def build_card(commit: Commit, analysis: Analysis, timezone: str, language: str)
         fields=_fields(commit, analysis, timezone, language),
         sections=_sections(analysis, language),
         links=tuple(links),
-        notice=one_line(analysis.note),
+        notice=notice(analysis, language),
         footer=provenance(analysis, language),
         fallback_text=f"{badge} · {change_type} · {commit.repo.full_name} · {title} ({commit.short_sha})",
         full_url=commit.url,

@@ -58,9 +58,10 @@ def rows(digest: Digest) -> list[DigestRow]:
 def stats_line(digest: Digest, language: str | None = None) -> str:
     """`17 commits today | 🔴 High 7 | 🟡 Medium 10 | 🟢 Low 0` in the digest's (or the given) language."""
     counts = digest.counts()
-    return L.text(
+    return L.counted(
         language or digest.language,
         "stats_line",
+        len(digest.entries),
         total=len(digest.entries),
         high=counts[Importance.HIGH],
         medium=counts[Importance.MEDIUM],

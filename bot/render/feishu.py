@@ -142,7 +142,7 @@ def digest_card(digest: Digest, budget: int = CARD_BUDGET_BYTES) -> dict:
     while True:
         body = ["\n".join(lines[:shown])]
         if shown < len(lines):
-            more = L.text(language, "more_commits", count=len(lines) - shown)
+            more = L.counted(language, "more_commits", len(lines) - shown, count=len(lines) - shown)
             body.append(_grey(feishu_markdown(more)))
         card = _card(header, head + [_markdown("\n".join(body))] + tail, D.fallback(digest))
         if card_size(card) <= budget or shown == 0:

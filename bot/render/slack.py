@@ -202,7 +202,7 @@ def digest_message(digest: Digest) -> dict:
     hidden = len(lines) - len(shown)
     blocks.extend(_section(chunk) for chunk in chunks)
     if hidden:
-        blocks.append(_section(f"_{slack_mrkdwn(L.text(language, 'more_commits', count=hidden))}_"))
+        blocks.append(_section(f"_{slack_mrkdwn(L.counted(language, 'more_commits', hidden, count=hidden))}_"))
     return _payload(slack_mrkdwn(D.fallback(digest)), blocks + tail)
 
 
