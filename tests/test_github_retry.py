@@ -100,7 +100,9 @@ def test_refused_connection_is_retried_then_unavailable(clock):
     source = GitHubSource(GitHubClient(f"http://127.0.0.1:{port}", None, 2, policy))
     with pytest.raises(Unavailable) as caught:
         list_head(source)
-    assert "ConnectionError" in str(caught.value) and clock.sleeps == [1.0, 2.0]
+    assert str(caught.value) == (f"octo/hello@main: cannot reach 127.0.0.1:{port}: connection refused (tried 3 times); "
+                                 f"check GITHUB_API_URL and that the server is up")
+    assert clock.sleeps == [1.0, 2.0]
 
 
 def test_low_remaining_budget_spaces_requests_out(fake_github, source, clock):

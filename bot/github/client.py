@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 from github import Auth, Github
 
-from bot.github.errors import GitHubError
+from bot.github.errors import Endpoint, GitHubError
 from bot.github.retry import GitHubStats, Reply, RetryPolicy
 
 ACCEPT_JSON = "application/vnd.github+json"
@@ -31,7 +31,11 @@ class GitHubClient:
         parsed = urllib.parse.urlsplit(self.base_url)
         self._origin = (parsed.scheme, parsed.hostname, parsed.port)
         self._token = token
-        self._timeout = int(timeout)
+        self._timeout = int(timeout)  # PyGithub accepts whole seconds only
+        # Errors name the host as GITHUB_API_URL spells it (with its port), never the URL's userinfo.
+        host = parsed.hostname or self.base_url
+        self.endpoint = Endpoint(host=f"{host}:{parsed.port}" if parsed.port else host, timeout=self._timeout,
+                                 secrets=(token,) if token else ())
         self._user_agent = user_agent
         self.policy = policy or RetryPolicy()
         self._idle: queue.SimpleQueue[Github] = queue.SimpleQueue()
@@ -56,11 +60,12 @@ class GitHubClient:
                     status, answer_headers, body = client.requester.requestJson("GET", url, query or None,
                                                                                 request_headers)
                 except RuntimeError as exc:  # PyGithub refusing a redirect to another host or scheme
-                    raise GitHubError(f"{what or url}: {exc}") from exc
+                    raise GitHubError(f"{self.endpoint.host} redirected elsewhere ({exc}); check GITHUB_API_URL",
+                                      target=what or url) from exc
             self.stats.count_reply(status)
             return Reply(status, {key.lower(): value for key, value in answer_headers.items()}, body or "")
 
-        return self.policy.run(send, what or url)
+        return self.policy.run(send, what or url, self.endpoint)
 
     def close(self) -> None:
         """Close every pooled connection."""
@@ -90,4 +95,5 @@ class GitHubClient:
         # refuse it rather than guess.
         parsed = urllib.parse.urlsplit(url)
         if (parsed.scheme, parsed.hostname, parsed.port) != self._origin:
-            raise GitHubError(f"refusing to follow {parsed.scheme}://{parsed.netloc}: not the API host")
+            raise GitHubError(f"refusing to follow a link to {parsed.scheme}://{parsed.hostname}: "
+                              f"not the API host of GITHUB_API_URL")

@@ -1,15 +1,32 @@
-"""Typed GitHub failures, built from the response, so callers decide by kind rather than by status code."""
+"""Typed GitHub failures, built from the response, so callers decide by kind rather than by status code.
+
+Each error's text says what happened and what to check, and names its target (`owner/name@ref`)
+once: `str(exc)` is `target: message`, and `message` alone reads well after a caller's own prefix.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from bot.causes import clip_middle, network_cause, one_line, redact, unreachable_text
 from bot.domain import RepoRef
 
 SECONDARY_LIMIT_HINTS = ("secondary rate limit", "please retry your request again later",
                          "please wait a few minutes before you try again", "abuse detection")
+# An upstream body is quoted, not pasted: a proxy's HTML page must not push the hint off the line.
+QUOTED_BODY = 200
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where requests go, for error texts: the host as configured, the timeout, and what must never be echoed."""
+
+    host: str = "GitHub"
+    timeout: float | None = None
+    secrets: tuple[str, ...] = ()
 
 
 class GitHubError(Exception):
@@ -17,10 +34,29 @@ class GitHubError(Exception):
 
     kind = "github"
 
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, status: int | None = None, *, target: str = "") -> None:
+        super().__init__(f"{target}: {message}" if target else message)
         self.message = message
         self.status = status
+        self.target = target
+
+    def text_for(self, known: str) -> str:
+        """The text for a reader already told about `known` (`owner/name` or `owner/name@branch`).
+
+        The target is named only as far as it adds to `known`: `commit abc123: ...` under a branch.
+        """
+        target, known = self.target, known.strip()
+        if not target or target.lower() == known.lower():
+            return self.message
+        repo = known.split("@", 1)[0]
+        for prefix in (known, repo):
+            if target.lower().startswith(prefix.lower()) and target[len(prefix):len(prefix) + 1] in ("", " ", "@"):
+                rest = target[len(prefix):].lstrip(" @")
+                if not rest:
+                    return self.message
+                word = "commit " if _looks_like_sha(rest.split(" ", 1)[0]) else ""
+                return f"{word}{rest}: {self.message}"
+        return str(self)
 
 
 class NotFound(GitHubError):
@@ -40,8 +76,8 @@ class Moved(GitHubError):
 
     kind = "moved"
 
-    def __init__(self, message: str, new_repo: RepoRef, status: int | None = 301) -> None:
-        super().__init__(message, status)
+    def __init__(self, message: str, new_repo: RepoRef, status: int | None = 301, *, target: str = "") -> None:
+        super().__init__(message, status, target=target)
         self.new_repo = new_repo
 
 
@@ -63,8 +99,8 @@ class RateLimited(GitHubError):
     kind = "rate_limited"
 
     def __init__(self, message: str, status: int | None = None, reset_at: datetime | None = None,
-                 retry_after: float | None = None) -> None:
-        super().__init__(message, status)
+                 retry_after: float | None = None, *, target: str = "") -> None:
+        super().__init__(message, status, target=target)
         self.reset_at = reset_at
         self.retry_after = retry_after
 
@@ -109,7 +145,7 @@ def reset_time(headers: Mapping[str, str]) -> datetime | None:
     value = headers.get("x-ratelimit-reset")
     try:
         return datetime.fromtimestamp(int(float(value)), timezone.utc) if value else None
-    except (ValueError, OverflowError):
+    except (ValueError, OverflowError, OSError):
         return None
 
 
@@ -122,20 +158,77 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
         return None
 
 
-def error_for(status: int, headers: Mapping[str, str], body: str, what: str) -> GitHubError:
-    """The typed error for an unsuccessful answer about `what` (e.g. `owner/name@main`)."""
-    message = body_message(body) or f"HTTP {status}"
-    text = f"{what}: {message} (HTTP {status})"
+def quoted_body(body: str, secrets: tuple[str, ...] = ()) -> str:
+    """What the server said, on one line, secrets hidden, a long text cut in its middle."""
+    try:
+        data = json.loads(body) if body else None
+    except ValueError:
+        data = None
+    said = data["message"] if isinstance(data, dict) and isinstance(data.get("message"), str) else body
+    return clip_middle(redact(one_line(said), secrets), QUOTED_BODY)
+
+
+def error_for(status: int, headers: Mapping[str, str], body: str, what: str, endpoint: Endpoint | None = None,
+              attempts: int = 1) -> GitHubError:
+    """The typed error for an unsuccessful answer about `what` (`owner/name@main`), naming the cause and the fix."""
+    endpoint = endpoint or Endpoint()
+    host = endpoint.host
+    said = quoted_body(body, endpoint.secrets)
+    answer = f"HTTP {status}: {said}" if said else f"HTTP {status}"
     if status == 401:
-        return BadCredentials(text, status)
+        return BadCredentials(f"{host} rejected the credentials ({answer}); check GITHUB_TOKEN: "
+                              f"it is wrong, expired or revoked", status, target=what)
     if is_rate_limit(status, headers, body):
-        return RateLimited(text, status, reset_at=reset_time(headers), retry_after=retry_after(headers))
+        return RateLimited(_rate_limit_text(host, answer, headers), status, reset_at=reset_time(headers),
+                           retry_after=retry_after(headers), target=what)
     if status == 403:
-        return Forbidden(text, status)
-    if status in (404, 410) or (status == 422 and "no commit found" in message.lower()):
-        return NotFound(text, status)
+        return Forbidden(f"{host} refused access ({answer}); {_forbidden_hint(headers)}", status, target=what)
+    if status in (404, 410) or (status == 422 and "no commit found" in body_message(body).lower()):
+        return NotFound(f"not found on {host} ({answer}); the repository, branch or commit does not "
+                        f"exist, or the repository is private and GITHUB_TOKEN cannot see it", status, target=what)
     if status == 409:
-        return EmptyRepository(text, status)
+        return EmptyRepository(f"the repository has no commits yet ({answer})", status, target=what)
     if status >= 500:
-        return Unavailable(text, status)
-    return GitHubError(text, status)
+        return Unavailable(f"{host} failed with {answer}{_tries(attempts)}; a problem on the server's side, "
+                           f"try again later", status, target=what)
+    return GitHubError(f"{host} answered {answer}", status, target=what)
+
+
+def transport_error(exc: BaseException, what: str, endpoint: Endpoint | None = None, attempts: int = 1) -> Unavailable:
+    """Unavailable for a request that got no answer, naming the cause found in `exc` and what to check."""
+    endpoint = endpoint or Endpoint()
+    text = unreachable_text(network_cause(exc), endpoint.host, url_setting="GITHUB_API_URL", timeout=endpoint.timeout,
+                            timeout_setting="GITHUB_TIMEOUT", tries=_tries(attempts), fallback=type(exc).__name__)
+    return Unavailable(text, target=what)
+
+
+def _tries(attempts: int) -> str:
+    return f" (tried {attempts} times)" if attempts > 1 else ""
+
+
+def _rate_limit_text(host: str, answer: str, headers: Mapping[str, str]) -> str:
+    text = f"{host} rate limit exceeded ({answer})"
+    wait, reset = retry_after(headers), reset_time(headers)
+    if wait is not None:
+        text += f"; retry after {wait:g} s"
+    elif reset is not None:
+        text += f"; it resets at {reset:%Y-%m-%d %H:%M:%S} UTC"
+    if headers.get("x-ratelimit-limit") == "60":
+        text += "; without GITHUB_TOKEN the limit is 60 requests an hour: set it for 5,000"
+    return text
+
+
+def _forbidden_hint(headers: Mapping[str, str]) -> str:
+    if "x-github-sso" in headers:
+        return "authorise GITHUB_TOKEN for the organisation's SAML single sign-on (token settings, Configure SSO)"
+    needed = [scope.strip() for scope in headers.get("x-accepted-oauth-scopes", "").split(",") if scope.strip()]
+    granted = {scope.strip() for scope in headers.get("x-oauth-scopes", "").split(",") if scope.strip()}
+    if needed and not granted & set(needed):
+        return (f"GITHUB_TOKEN lacks the scope {' or '.join(needed)} "
+                f"(it has {', '.join(sorted(granted)) or 'none'})")
+    return ("check that GITHUB_TOKEN may read this repository: a missing scope or permission, "
+            "or single sign-on not authorised for it")
+
+
+def _looks_like_sha(text: str) -> bool:
+    return 7 <= len(text) <= 40 and all(char in "0123456789abcdef" for char in text.lower())

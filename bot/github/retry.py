@@ -14,7 +14,8 @@ from datetime import datetime, timezone
 
 from requests.exceptions import ChunkedEncodingError, ConnectionError, Timeout
 
-from bot.github.errors import GitHubError, RateLimited, Unavailable, error_for, is_rate_limit, is_secondary_limit
+from bot.github.errors import (Endpoint, GitHubError, RateLimited, error_for, is_rate_limit, is_secondary_limit,
+                               transport_error)
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +60,8 @@ class Reply:
         try:
             return json.loads(self.body) if self.body else None
         except ValueError:
-            raise GitHubError(f"expected JSON from GitHub, got {self.body[:80]!r} (HTTP {self.status})",
-                              self.status) from None
+            raise GitHubError(f"expected JSON from GitHub, got {self.body[:80]!r} (HTTP {self.status}); check "
+                              f"GITHUB_API_URL (GitHub Enterprise Server: https://HOST/api/v3)", self.status) from None
 
 
 class GitHubStats:
@@ -131,18 +132,21 @@ class RetryPolicy:
         self._blocked_until = 0.0
         self._next_slot = 0.0
 
-    def run(self, send: Callable[[], Reply], what: str) -> Reply:
-        """Send through the policy; returns any answer that is neither retryable nor a rate limit."""
+    def run(self, send: Callable[[], Reply], what: str, endpoint: Endpoint | None = None) -> Reply:
+        """Send through the policy; returns any answer that is neither retryable nor a rate limit.
+
+        `endpoint` (host, timeout) is only for the texts of the errors raised.
+        """
         failures = 0
         limited = 0
         while True:
-            self._wait_for_budget(what)
+            self._wait_for_budget(what, endpoint)
             try:
                 reply = send()
             except TRANSIENT as exc:
                 failures += 1
                 if failures >= self.attempts:
-                    raise Unavailable(f"{what}: {type(exc).__name__} after {failures} attempts") from exc
+                    raise transport_error(exc, what, endpoint, failures) from exc
                 self._retry_sleep(self._backoff(failures), what, type(exc).__name__)
                 continue
             self._observe(reply.headers)
@@ -150,13 +154,13 @@ class RetryPolicy:
                 limited += 1
                 wait = self._limit_wait(reply, limited)
                 if limited > self.rate_limit_retries or wait > self.max_wait:
-                    raise error_for(reply.status, reply.headers, reply.body, what)
+                    raise error_for(reply.status, reply.headers, reply.body, what, endpoint)
                 self._rate_sleep(wait, what)
                 continue
             if reply.status in RETRYABLE_STATUSES:
                 failures += 1
                 if failures >= self.attempts:
-                    raise error_for(reply.status, reply.headers, reply.body, what)
+                    raise error_for(reply.status, reply.headers, reply.body, what, endpoint, failures)
                 hinted = hinted_wait(reply.headers)
                 wait = min(hinted, self.max_wait) if hinted is not None else self._backoff(failures)
                 self._retry_sleep(wait, what, f"HTTP {reply.status}")
@@ -184,7 +188,7 @@ class RetryPolicy:
             stats.rate_limit_limit = limit
             stats.rate_limit_reset = reset
 
-    def _wait_for_budget(self, what: str) -> None:
+    def _wait_for_budget(self, what: str, endpoint: Endpoint | None = None) -> None:
         stats = self.stats
         with self._lock:
             now = self.now()
@@ -201,7 +205,9 @@ class RetryPolicy:
                     wait = slot - now
         if wait > self.max_wait:
             until = datetime.fromtimestamp(now + wait, timezone.utc)
-            raise RateLimited(f"{what}: rate limit exhausted until {until.isoformat()}", reset_at=until)
+            host = endpoint.host if endpoint else "GitHub"
+            raise RateLimited(f"{host} rate limit used up, no request sent; it resets at "
+                              f"{until:%Y-%m-%d %H:%M:%S} UTC", reset_at=until, target=what)
         if wait > 0:
             self._rate_sleep(wait, what)
 

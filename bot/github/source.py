@@ -72,7 +72,7 @@ class GitHubSource:
             return CommitListing(not_modified=True, etag=etag, head_sha=since_sha)
         page = reply.json()
         if not isinstance(page, list) or not page:
-            raise EmptyRepository(f"{what}: the branch lists no commits")
+            raise EmptyRepository("the branch lists no commits", target=what)
         self._check_not_moved(repo, page[0])
         head = page[0]["sha"].lower()
         new_etag = reply.headers.get("etag")
@@ -144,7 +144,8 @@ class GitHubSource:
                           headers={"Accept": "application/vnd.github.sha"})
         sha = reply.body.strip().lower()
         if not FULL_SHA_RE.match(sha):
-            raise GitHubError(f"{repo}@{prefix}: unexpected answer to a SHA lookup")
+            raise GitHubError(f"unexpected answer to a SHA lookup from {self.client.endpoint.host}",
+                              target=f"{repo}@{prefix}")
         return sha
 
     def fetch_repo_info(self, repo: RepoRef, branch: str | None = None) -> RepoInfo:
@@ -168,7 +169,7 @@ class GitHubSource:
         # 304 only answers our If-None-Match; any other non-200 (4xx, or a redirect PyGithub did not follow)
         # is an error, never an empty result.
         if reply.status != 200 and not (reply.status == 304 and headers and "If-None-Match" in headers):
-            raise error_for(reply.status, reply.headers, reply.body, what)
+            raise error_for(reply.status, reply.headers, reply.body, what, self.client.endpoint)
         return reply
 
     def _walk(self, page: list[dict], reply: Reply, since_sha: str, what: str) -> tuple[list[dict], bool, bool]:
@@ -210,7 +211,7 @@ class GitHubSource:
         # so the only trace is the canonical name in the returned commit URLs.
         current = parse.repo_in_url(entry.get("url"))
         if current is not None and not parse.same_repo(current, repo):
-            raise Moved(f"{repo} moved to {current}", new_repo=current)
+            raise Moved(f"moved to {current}", new_repo=current, target=str(repo))
 
 
 def _iso(moment: datetime) -> str:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from bot.causes import clip_middle
 from bot.domain import RepoRef
 from bot.github.errors import GitHubError, Moved
 from bot.github.port import CommitSource
@@ -157,9 +158,11 @@ def _moved(source: CommitSource, store: Store, repo: RepoRef, branch: str, curso
 
 
 def _failed(store: Store, repo: RepoRef, branch: str, exc: GitHubError) -> PollOutcome:
-    cursor = store.cursors.record_failure(repo, branch, exc.kind, str(exc)[:500])
+    # The cursor and the log line already name the repo and branch: the text names only what they do not.
+    problem = clip_middle(exc.text_for(f"{repo}@{branch}"), 500)
+    cursor = store.cursors.record_failure(repo, branch, exc.kind, problem)
     log.warning("poll failed", extra={"repo": str(repo), "branch": branch, "kind": exc.kind,
-                                      "failures": cursor.failure_count, "error": str(exc)[:300]})
+                                      "failures": cursor.failure_count, "error": problem})
     return PollOutcome(repo, branch, "failed", error=exc, cursor=cursor)
 
 

@@ -7,8 +7,10 @@ import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from bot.causes import clip_middle
 from bot.clock import Clock
 from bot.domain import Commit, RepoRef, Subscription
+from bot.github.errors import GitHubError
 from bot.github.port import CommitSource
 from bot.analysis.port import Analyses
 from bot.service.delivery import DEFERRED, SENT, Deliverer
@@ -83,7 +85,9 @@ class Watcher:
             report.polled += 1
             self._metrics.polls.labels(outcome.status).inc()
             if not outcome.ok:
-                report.failures[f"{outcome.repo}@{outcome.branch}"] = str(outcome.error)
+                where = f"{outcome.repo}@{outcome.branch}"
+                error = outcome.error
+                report.failures[where] = error.text_for(where) if isinstance(error, GitHubError) else str(error)
                 self._metrics.errors.labels(type(outcome.error).__name__).inc()
             report.new_commits += len(outcome.new_shas)
             self._metrics.new_commits.inc(len(outcome.new_shas))
@@ -201,7 +205,7 @@ class Watcher:
             for sub in self._store.subscriptions.list(repo=repo, branch=branch):
                 if sub.paused:
                     continue
-                text = FAILURE_TEXT[sub.language].format(repo=repo, branch=branch, problem=problem[:300])
+                text = FAILURE_TEXT[sub.language].format(repo=repo, branch=branch, problem=clip_middle(problem, 300))
                 # One report per failure episode: an episode ends with the next successful poll.
                 since = f"{cursor.last_polled_at:%Y%m%d%H%M%S}" if cursor.last_polled_at else "never"
                 item = f"{cursor.failure_kind}@{since}"
