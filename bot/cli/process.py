@@ -58,17 +58,15 @@ def worker(args, settings: Settings) -> int:
 
 def doctor(args, settings: Settings) -> int:
     """Print the effective configuration and one line per service check; 1 if any failed."""
-    from bot.bootstrap import build_store_only as build
-    from bot.service.doctor import run_checks
+    from bot.bootstrap import build_store_only
+    from bot.service.doctor import iter_checks
 
     for key, value in settings.masked().items():
         print(f"{key}={value}")
-    print()
-    bot = build(settings)
-    try:
-        results = run_checks(settings, bot.store)
-    finally:
-        bot.close()
-    for result in results:
-        print(f"{'ok  ' if result.ok else 'FAIL'} {result.name:<9} {result.detail}")
-    return 0 if all(result.ok for result in results) else 1
+    print(flush=True)
+    failed = False
+    # Each line as its check finishes: a slow service must not hide what is already known.
+    for result in iter_checks(settings, lambda: build_store_only(settings).store):
+        print(result.line(), flush=True)
+        failed = failed or not result.ok
+    return 1 if failed else 0
