@@ -160,3 +160,12 @@ def test_a_long_upstream_page_is_cut_in_its_middle_keeping_cause_and_hint(clean_
     assert line.startswith(f"FAIL github    {urlsplit(httpserver.url_for('/')).netloc} failed with HTTP 502: <html>gateway noise")
     assert "the real reason at the end</html>; a problem on the server's side, try again later" in line
     assert " … " in line and len(line) < 400
+
+
+def test_a_web_page_where_the_api_should_be_points_at_github_api_url(clean_env, sqlite_url, httpserver):
+    httpserver.expect_request("/rate_limit").respond_with_data("<html><title>Sign in</title></html>",
+                                                               content_type="text/html")
+    settings = Settings(_env_file=None, github_api_url=httpserver.url_for("/").rstrip("/"))
+    assert results(settings, sqlite_url)["github"] == (
+        "FAIL github    expected JSON from GitHub, got '<html><title>Sign in</title></html>' (HTTP 200); "
+        "check GITHUB_API_URL (GitHub Enterprise Server: https://HOST/api/v3)")

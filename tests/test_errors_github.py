@@ -202,3 +202,14 @@ def test_a_commit_that_cannot_be_fetched_is_named_by_its_sha_under_the_branch(st
     message = store.cursors.get(REPO, "main").failure_message
     assert message.startswith(f"commit {new[:12]}: not found on {host_of(widgets.api_url)} (HTTP 404: Not Found); ")
     assert "octo/widgets" not in message
+
+
+def test_commit_lookup_failure_names_the_repo_once(store):
+    # The example: "octo/widgets: octo/widgets@abc1234: ConnectionError after 4 attempts".
+    from bot.service.lookup import CommitLookup
+
+    port = closed_port()
+    result = CommitLookup(store, source_at(f"http://127.0.0.1:{port}"), FakeAnalyser()).find(SHA[:7], [REPO])
+    assert result.status == "failed"
+    assert result.failures == (f"octo/widgets: cannot reach 127.0.0.1:{port}: connection refused (tried 4 times); "
+                               f"check GITHUB_API_URL and that the server is up",)

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 
 from requests.exceptions import ChunkedEncodingError, ConnectionError, Timeout
 
+from bot.causes import clip_middle, one_line
 from bot.github.errors import (Endpoint, GitHubError, RateLimited, error_for, is_rate_limit, is_secondary_limit,
                                transport_error)
 
@@ -60,7 +61,8 @@ class Reply:
         try:
             return json.loads(self.body) if self.body else None
         except ValueError:
-            raise GitHubError(f"expected JSON from GitHub, got {self.body[:80]!r} (HTTP {self.status}); check "
+            raise GitHubError(f"expected JSON from GitHub, got {clip_middle(one_line(self.body), 120)!r} "
+                              f"(HTTP {self.status}); check "
                               f"GITHUB_API_URL (GitHub Enterprise Server: https://HOST/api/v3)", self.status) from None
 
 
