@@ -20,7 +20,7 @@ def handler(store) -> CommandHandler:
     source = FakeSource()
     source.add_repo("octo/widgets")
     return CommandHandler(CommandServices(store=store, source=source, analyser=FakeAnalyser(), digests=FakeDigests(),
-                                          defaults=Defaults(time(9, 0), "UTC", "zh")))
+                                          defaults=Defaults(time(9, 0), "UTC", "en")))
 
 
 def test_subscribe_a_webhook_with_its_secret(handler, store, caplog):
@@ -51,7 +51,7 @@ def test_a_channel_subscription_reply_is_still_public(handler, store):
 def test_the_configured_feishu_domain_host_is_accepted_too(store):
     source = FakeSource()
     source.add_repo("octo/widgets")
-    settings = Settings(_env_file=None, feishu_domain="https://lark.corp.example:8443")
+    settings = Settings(_env_file=None, feishu_domain="https://lark.corp.example:8443", language="en")
     defaults = Defaults.from_settings(settings)
     assert defaults.webhook_hosts == ("lark.corp.example:8443",)
     handler = CommandHandler(CommandServices(store=store, source=source, analyser=FakeAnalyser(),

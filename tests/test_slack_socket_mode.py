@@ -10,6 +10,7 @@ import pytest
 from websockets.sync.server import serve
 
 from bot.chat.commands import CommandHandler, CommandServices
+from bot.chat.commands.model import Defaults
 from bot.chat.slack import build_slack
 from bot.config import ConfigError, Settings
 from tests.fake_slack import FakeSlack
@@ -50,7 +51,7 @@ def fake():
 
 def handler(store) -> CommandHandler:
     return CommandHandler(CommandServices(store=store, source=FakeSource(), analyser=FakeAnalyser(),
-                                          digests=FakeDigests()))
+                                          digests=FakeDigests(), defaults=Defaults(language="en")))
 
 
 def test_commands_arrive_over_socket_mode_and_are_answered(store, fake):

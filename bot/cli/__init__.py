@@ -6,7 +6,6 @@ import sys
 from collections.abc import Sequence
 
 from bot.cli.parser import EXIT_USAGE, UsageError, build_parser
-from bot.config import ConfigError, load_settings
 
 __all__ = ["main", "build_parser"]
 
@@ -15,10 +14,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `commit-radar` and `python -m bot`."""
     try:
         args = build_parser().parse_args(argv)
-        settings = load_settings(args.env_file)
     except UsageError as exc:
         print(f"commit-radar: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    # Imported only now: `--help` and usage errors must not pay for pydantic.
+    from bot.config import ConfigError, load_settings
+
+    try:
+        settings = load_settings(args.env_file)
     except ConfigError as exc:
         print(f"commit-radar: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE

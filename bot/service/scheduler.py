@@ -138,8 +138,11 @@ class Scheduler:
     def _poll_cycle(self) -> None:
         try:
             report = self._watcher.run_cycle()
-            log.info("poll cycle done", extra={"polled": report.polled, "new": report.new_commits,
-                                               "cards": report.cards, "failures": len(report.failures)})
+            # An idle cycle is DEBUG: every POLL_INTERVAL it would land on the console's prompt line.
+            busy = report.new_commits or report.cards or report.failures
+            log.log(logging.INFO if busy else logging.DEBUG, "poll cycle done",
+                    extra={"polled": report.polled, "new": report.new_commits, "cards": report.cards,
+                           "failures": len(report.failures)})
         except Exception:  # the schedule must survive any one cycle's failure
             log.exception("poll cycle failed")
 
