@@ -278,3 +278,12 @@ def test_lang_option_answers_in_that_language(store):
     assert run(en_bot, "/subscribe octo/widgets --lang").startswith("Option --lang needs a value")
     [sub] = store.subscriptions.list()
     assert sub.language == "en"  # the subscription itself takes --lang, as before
+
+
+def test_one_thing_is_named_in_the_singular():
+    from bot.chat.commands.messages import say
+
+    assert say("en", "digest.posted", name="a/b", day="2026-01-08", count=1).endswith("(1 commit).")
+    assert say("en", "digest.posted", name="a/b", day="2026-01-08", count=2).endswith("(2 commits).")
+    assert "(1 more repository)" in say("en", "commit.skipped", count=1, prefix="abc1234")
+    assert "1 个提交" in say("zh", "digest.posted", name="a/b", day="2026-01-08", count=1)

@@ -70,7 +70,8 @@ def digest(args, settings: Settings) -> int:
     if args.output:
         with open(args.output, "w", encoding="utf-8") as handle:
             handle.write(text)
-        print(f"wrote {args.output} ({sum(len(d.entries) for d in digests)} commits)", file=sys.stderr)
+        count = sum(len(d.entries) for d in digests)
+        print(f"wrote {args.output} ({count} commit{'' if count == 1 else 's'})", file=sys.stderr)
     else:
         sys.stdout.write(text)
     return 0

@@ -26,7 +26,7 @@ def manage(args, settings: Settings) -> int:
                 print(f"no subscription to {args.repo} for {args.platform}:"
                       f"{shown_channel(args.platform, args.channel)}", file=sys.stderr)
                 return 1
-            print(f"removed {removed} subscription(s) to {args.repo}")
+            print(f"removed {removed} subscription{'' if removed == 1 else 's'} to {args.repo}")
     finally:
         bot.close()
     return 0

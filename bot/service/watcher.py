@@ -37,6 +37,11 @@ ROLLUP_TEXT = {
     "en": "{count} more commits exceed the per-poll card limit ({limit}) and were not posted one by one "
           "(/commit <sha> shows the analysis of any of them):",
 }
+ROLLUP_TEXT_ONE = {
+    "zh": ROLLUP_TEXT["zh"],
+    "en": "1 more commit exceeds the per-poll card limit ({limit}) and was not posted on its own "
+          "(/commit <sha> shows its analysis):",
+}
 FAILURE_TEXT = {
     "zh": "⚠️ 无法读取 {repo}@{branch}：{problem}。订阅仍保留，恢复后会自动继续。",
     "en": "⚠️ Cannot read {repo}@{branch}: {problem}. The subscription stays; it resumes by itself once this is fixed.",
@@ -189,7 +194,8 @@ class Watcher:
         return self._held[key] > MAX_HELD_CYCLES
 
     def _send_rollup(self, sub: Subscription, commits: list[Commit]) -> str:
-        text = ROLLUP_TEXT[sub.language].format(count=len(commits), limit=self._max_cards)
+        texts = ROLLUP_TEXT_ONE if len(commits) == 1 else ROLLUP_TEXT
+        text = texts[sub.language].format(count=len(commits), limit=self._max_cards)
         lines = [f"• {commit.short_sha} {commit.title[:120]}" for commit in commits[:ROLLUP_LISTED]]
         if len(commits) > ROLLUP_LISTED:
             lines.append(f"… +{len(commits) - ROLLUP_LISTED}")

@@ -62,6 +62,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "commit.not_searched": ("No repository was searched for {prefix}.", "没有可供查找 {prefix} 的仓库。"),
     "commit.skipped": ("Not searched ({count} more repositories): name one with /commit {prefix} owner/repo",
                        "另有 {count} 个仓库未查找：可用 /commit {prefix} owner/repo 指定仓库"),
+    "commit.skipped.one": ("Not searched (1 more repository): name it with /commit {prefix} owner/repo",
+                           "另有 1 个仓库未查找：可用 /commit {prefix} owner/repo 指定仓库"),
     "commit.short_prefix": ("A short prefix may match several commits on GitHub; try 7 or more digits.",
                             "前缀太短，在 GitHub 上可能匹配到多个提交；请至少输入 7 位。"),
     # --- /digest ---
@@ -71,6 +73,9 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "digest.future": ("{day} is in the future in {timezone}", "按 {timezone} 时区，{day} 还没有到"),
     "digest.posted": ("Posted the digest of {name} for {day} ({count} commits).",
                       "已发布 {name} {day} 的日报（{count} 个提交）。"),
+    "digest.posted.one": ("Posted the digest of {name} for {day} (1 commit).", "已发布 {name} {day} 的日报（1 个提交）。"),
+    "digest.posted_deferred.one": ("Posted the digest of {name} for {day} (1 commit; {deferred} replies deferred).",
+                                   "已发布 {name} {day} 的日报（1 个提交；{deferred} 条回复稍后补发）。"),
     "digest.posted_deferred": ("Posted the digest of {name} for {day} ({count} commits; {deferred} replies deferred).",
                                "已发布 {name} {day} 的日报（{count} 个提交；{deferred} 条回复稍后补发）。"),
     "digest.not_posted": ("The digest of {name} for {day} was not posted: {reason}.",
@@ -202,6 +207,9 @@ CATALOG: dict[str, dict[str, str]] = {
 def say(lang: str, key: str, /, **params: object) -> str:
     """The text of message `key` in `lang` (English when the language is unknown), filled in."""
     texts = CATALOG.get(lang, CATALOG["en"])
+    # English needs its singular: "1 commit", not "1 commits".
+    if params.get("count") == 1 and f"{key}.one" in texts:
+        key = f"{key}.one"
     return texts[key].format(**params)
 
 
