@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 import pytest
 import requests
@@ -14,7 +15,7 @@ from bot.chat.feishu.events import FAILED_TEXT
 from bot.config import ConfigError, Settings
 from bot.render.card import build_card
 from bot.service.http import HttpServer, Router
-from tests.fake_feishu import FakeFeishu, challenge, mention, message_event, signed_request
+from tests.fake_feishu import FakeFeishu, challenge, encrypt, mention, message_event, signed_request
 from tests.fakes import FakeCommandHandler
 from tests.samples import TZ, sample_analysis, sample_commit
 
@@ -40,8 +41,8 @@ class Endpoint:
         self.server.start()
         self.url = f"http://127.0.0.1:{self.server.port}/feishu/events"
 
-    def post(self, payload: dict, key: str = KEY, **header_changes) -> requests.Response:
-        body, headers = signed_request(payload, key)
+    def post(self, payload: dict, key: str = KEY, timestamp: float | None = None, **header_changes) -> requests.Response:
+        body, headers = signed_request(payload, key, timestamp=str(int(time.time() if timestamp is None else timestamp)))
         # Closed connections let the server stop at once instead of waiting for idle keep-alives.
         headers.update({"Connection": "close", **header_changes})
         return requests.post(self.url, data=body, headers=headers, timeout=5)
@@ -84,6 +85,44 @@ def test_challenge_with_a_wrong_token_is_refused(endpoint):
 
     assert answer.status_code == 401
     assert "chal-123" not in answer.text
+
+
+def test_the_unsigned_encrypted_challenge_feishu_sends_on_saving_the_url_is_answered(endpoint):
+    def unsigned(token: str) -> requests.Response:
+        return requests.post(endpoint.url, data=json.dumps(encrypt(challenge(token, "chal-456"), KEY)), timeout=5,
+                             headers={"Content-Type": "application/json", "Connection": "close"})
+
+    good, forged = unsigned(TOKEN), unsigned("not-the-token")
+
+    assert (good.status_code, good.json()) == (200, {"challenge": "chal-456"})
+    assert (forged.status_code, forged.json()) == (401, {"msg": "unauthorized"})
+
+
+@pytest.mark.parametrize("value", ['a"b', "back\\slash\\", '</script><script>alert("x")</script>',
+                                   '"}, "msg": "injected', "\u2028 line\nbreaks\r"])
+def test_a_challenge_is_answered_as_json_whatever_it_holds(endpoint, value):
+    answer = endpoint.post(challenge(TOKEN, value))
+
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"].startswith("application/json")
+    assert json.loads(answer.content) == {"challenge": value}
+    assert "</script>" not in answer.text
+
+
+def test_a_correctly_signed_request_a_day_old_or_from_the_future_is_refused_and_runs_nothing(endpoint, handler):
+    captured = message_event(TOKEN, "/commit abc1234", event_id="ev-old")
+
+    day_old = endpoint.post(captured, timestamp=time.time() - 86400)
+    six_minutes_ahead = endpoint.post(message_event(TOKEN, "/commit abc1234"), timestamp=time.time() + 360)
+    endpoint.drain()
+    assert (day_old.status_code, day_old.json()) == (401, {"msg": "unauthorized"})
+    assert six_minutes_ahead.status_code == 401
+    assert handler.calls == []
+
+    four_minutes_old = endpoint.post(captured, timestamp=time.time() - 240)  # within the 5 minutes Feishu may take
+    endpoint.drain()
+    assert four_minutes_old.status_code == 200
+    assert len(handler.calls) == 1
 
 
 def test_command_in_a_direct_chat_runs_and_is_answered(endpoint, fake, handler):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 import threading
 import time
 from datetime import datetime, time as clock_time, timezone
@@ -102,6 +103,42 @@ def test_unsigned_bad_and_stale_requests_get_401_and_touch_nothing(env, fake):
     tampered = signed_headers(SECRET, body)
     assert env.post(body.replace("ada", "eve"), headers=tampered).status_code == 401
     assert fake.calls == [] and env.analyser.calls == []
+
+
+def test_malformed_or_unsigned_requests_are_4xx_never_500_and_log_no_traceback(env, fake, caplog):
+    caplog.set_level(logging.INFO)
+    body = command_body("/commit", SHA, fake.response_url())
+    form, now = "application/x-www-form-urlencoded", str(int(time.time()))
+
+    def signed(text: str, content_type: str) -> tuple[str, dict]:
+        return text, signed_headers(SECRET, text, content_type=content_type)
+
+    refused = {
+        "non-numeric timestamp": (body, {"Content-Type": form, "X-Slack-Request-Timestamp": "soon",
+                                         "X-Slack-Signature": "v0=" + "0" * 64}),
+        "huge timestamp": (body, {"Content-Type": form, "X-Slack-Request-Timestamp": "9" * 40, "X-Slack-Signature": "v0=0"}),
+        "no signature": (body, {"Content-Type": form, "X-Slack-Request-Timestamp": now}),
+        "no timestamp": (body, {"Content-Type": form, "X-Slack-Signature": "v0=" + "0" * 64}),
+        "non-ASCII signature": (body, {"Content-Type": form, "X-Slack-Request-Timestamp": now, "X-Slack-Signature": "v0=\u00e9"}),
+        "unsigned, unparseable JSON": ("{not json", {"Content-Type": "application/json"}),
+        "unsigned, unparseable payload": ("payload=%7Bnot", {"Content-Type": form}),
+    }
+    malformed = {
+        "signed, unparseable JSON": signed("{not json", "application/json"),
+        "signed, JSON but not an object": signed("[1, 2]", "application/json"),
+        "signed, unparseable payload": signed("payload=%7Bnot", form),
+        "signed, wrong content type": signed(body, "text/plain"),
+        "unsigned, no content type": (body, {}),
+    }
+
+    answers = {name: env.post(text, headers=headers) for name, (text, headers) in {**refused, **malformed}.items()}
+
+    assert {name: (a.status_code, a.json()) for name, a in answers.items() if name in refused} == {
+        name: (401, {"error": "invalid request"}) for name in refused}
+    assert {name: (a.status_code, a.json()) for name, a in answers.items() if name in malformed} == {
+        name: (400, {"error": "bad request"}) for name in malformed}
+    assert fake.calls == [] and env.analyser.calls == []
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info] == []
 
 
 def test_only_post_is_accepted(env):
