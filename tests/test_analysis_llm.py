@@ -296,3 +296,17 @@ def test_every_request_of_a_run_fits_the_budget_even_the_repair(store, fake_open
     schema = json.dumps(fake_openai.requests[0]["response_format"]["json_schema"]["schema"])
     for request in fake_openai.requests:
         assert estimate_messages(request["messages"]) + estimate_tokens(schema) <= usable_budget(6000)
+
+
+def test_an_unreachable_llm_server_is_named_with_its_cause():
+    import socket
+
+    from bot.analysis.llm import Mode, Transient
+
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    chat = OpenAIChat(make_client(f"http://127.0.0.1:{port}/v1", "sk-test", 5), MODEL)
+    with pytest.raises(Transient) as raised:
+        chat.complete([{"role": "user", "content": "hi"}], Mode.JSON_OBJECT, 100)
+    assert "cannot reach the LLM server" in str(raised.value) and "refused" in str(raised.value)

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
+from bot.causes import clip_middle, describe, one_line
+
 import pydantic
 
 from bot.analysis.retry import parse_retry_after
@@ -122,13 +124,13 @@ class OpenAIChat:
         except openai.APITimeoutError:
             raise Transient("timeout") from None
         except openai.APIConnectionError as exc:
-            raise Transient(f"connection error: {type(exc.__cause__ or exc).__name__}") from None
+            raise Transient(f"cannot reach the LLM server: {describe(exc)}") from None
         except openai.APIStatusError as exc:
             raise _status_error(exc, mode) from None
         except openai.APIResponseValidationError:
             raise Transient("malformed response body") from None
         except openai.OpenAIError as exc:
-            raise Fatal(f"{type(exc).__name__}: {str(exc)[:200]}") from None
+            raise Fatal(f"{type(exc).__name__}: {clip_middle(one_line(str(exc)), 300)}") from None
 
     def _structured(self, params: dict[str, Any]) -> Reply:
         import openai

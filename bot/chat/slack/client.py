@@ -25,6 +25,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.webhook import WebhookClient
 
+from bot.causes import describe
 from bot.chat.port import ChannelUnavailable, DeliveryError, TransientDeliveryError
 
 log = logging.getLogger(__name__)
@@ -161,5 +162,5 @@ def delivery_error(exc: Exception, what: str) -> DeliveryError:
             return TransientDeliveryError(f"{what}: Slack answered {code} (HTTP {status})")
         return DeliveryError(f"{what}: Slack refused: {code}")
     if isinstance(exc, (SlackClientError, OSError, TimeoutError)):
-        return TransientDeliveryError(f"{what}: {type(exc).__name__}: {str(exc)[:200]}")
+        return TransientDeliveryError(f"{what}: {describe(exc)}")
     raise exc
