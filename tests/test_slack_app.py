@@ -141,6 +141,13 @@ def test_malformed_or_unsigned_requests_are_4xx_never_500_and_log_no_traceback(e
     assert [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info] == []
 
 
+def test_slacks_unsigned_ssl_check_is_still_answered_and_runs_nothing(env, fake):
+    answer = env.post("ssl_check=1&token=legacy", headers={"Content-Type": "application/x-www-form-urlencoded"})
+
+    assert (answer.status_code, answer.text) == (200, "")
+    assert fake.calls == [] and env.analyser.calls == []
+
+
 def test_only_post_is_accepted(env):
     assert env.client.get("/slack/events").status_code == 405
 

@@ -63,7 +63,7 @@ def signature_problem(secret: str, environ: dict, body: bytes, now: float) -> st
 def _is_ssl_check(media_type: str, body: bytes) -> bool:
     # Slack's certificate check of the request URL; Bolt answers it (200, nothing runs) unverified.
     return (media_type == CONTENT_TYPES[0] and body.startswith(b"ssl_check=")
-            and parse_qs(body.decode("latin-1")).get("ssl_check") == ["1"])
+            and parse_qs(body.decode("latin-1"), keep_blank_values=True).get("ssl_check") == ["1"])
 
 
 def slack_wsgi(app: App, gate: ForegroundFirst | None = None, *, signing_secret: str | None = None,
