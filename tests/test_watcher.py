@@ -113,13 +113,17 @@ def test_removed_bot_pauses_the_subscription_and_says_why(world):
     assert store.subscriptions.watched() == []
 
 
-def test_rate_limited_delivery_is_retried_next_cycle_exactly_once(world):
-    store, notifier, analyser, watcher = world
+def test_rate_limited_delivery_is_retried_after_a_backoff_exactly_once(store):
+    clock, notifier = FakeClock(), FakeNotifier()
+    watcher = Watcher(store, None, FakeAnalyser(), Deliverer(store, {"slack": notifier}, clock), clock)
     subscribe(store, threshold=Importance.LOW)
     notifier.fail_with = [rate_limited()]
     store.commits.save(commit(1), branch="main")
     first = watcher.deliver_pending()
     assert first.deferred == 1 and len(store.commits.unprocessed()) == 1
+    again = watcher.deliver_pending()  # a push right after: the card waits for its retry time
+    assert again.cards == 0 and notifier.of_kind("card") == []
+    clock.advance(seconds=31)
     second = watcher.deliver_pending()
     assert second.cards == 1 and store.commits.unprocessed() == []
     assert len(notifier.of_kind("card")) == 1

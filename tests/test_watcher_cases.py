@@ -9,7 +9,7 @@ from bot.domain import Importance, RepoRef, Subscription
 from bot.service.delivery import DEFERRED, Deliverer
 from bot.service.digest import DigestService
 from bot.service.lookup import CommitLookup
-from bot.service.watcher import MAX_HELD_CYCLES, Watcher
+from bot.service.watcher import GIVE_UP_AFTER, Watcher
 from tests.fake_github import clock, fake_github, fake_github_server, make_source  # noqa: F401
 from tests.fakes import FakeAnalyser, FakeClock, FakeNotifier, make_commit
 
@@ -113,9 +113,14 @@ def test_a_commit_whose_analysis_raises_does_not_block_the_others(store):
     watcher.deliver_pending()
     assert sorted(sent.payload.sha for sent in notifier.of_kind("card")) == [make_commit(n=1).sha, make_commit(n=3).sha]
     assert [commit.sha for commit, _ in store.commits.unprocessed()] == [make_commit(n=2).sha]
-    for _ in range(MAX_HELD_CYCLES):
+    for _ in range(100):  # passes alone (pushes, polls) never give a commit up
         watcher.deliver_pending()
-    assert store.commits.unprocessed() == []  # given up (and logged) rather than retried forever
+    assert [commit.sha for commit, _ in store.commits.unprocessed()] == [make_commit(n=2).sha]
+    clock.advance(seconds=GIVE_UP_AFTER.total_seconds() + 1)
+    watcher.deliver_pending()
+    assert store.commits.unprocessed() == []  # given up after hours, with its reason recorded
+    reason = store.commits.finished_reason(RepoRef.parse("octo/widgets"), make_commit(n=2).sha, "main")
+    assert "given up after 6 h" in reason and "RuntimeError: schema error for this one commit" in reason
 
 
 def test_a_channel_that_always_defers_does_not_starve_other_repositories(store):

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bot.causes import clip_middle
 from bot.chat.port import ChannelUnavailable, DeliveryError, Notifier, TransientDeliveryError
 from bot.clock import Clock
 from bot.domain import Analysis, Commit, Digest, Subscription
@@ -57,6 +58,7 @@ class Deliverer:
         self._lock = threading.Lock()
         self._holders: dict[int, int] = {}  # claim id -> the thread posting (or about to post) it
         self._mine: dict[int, bool] = {}  # pending claims this process owns -> a post may have gone out
+        self._problems: dict[int, str] = {}  # subscription id -> its last transient delivery error
 
     def register(self, platform: str, notifier: Notifier) -> None:
         """Add a platform adapter (the composition root builds them after the services)."""
@@ -89,6 +91,23 @@ class Deliverer:
                       lambda notifier, key: notifier.post_digest(sub.channel, digest, key=key))
         record = self._store.deliveries.get(sub.id, "digest", item)
         return record.message_id if record and record.status == "sent" else None
+
+    def last_problem(self, subscription_id: int) -> str | None:
+        """The latest transient error posting to this subscription's channel (cleared by a success)."""
+        with self._lock:
+            return self._problems.get(subscription_id)
+
+    def give_up(self, sub: Subscription, kind: str, item: str, reason: str) -> bool:
+        """Record a delivery not yet made as failed for good with `reason`; False when it was settled already."""
+        if sub.id is None:
+            return False
+        record, _ = self._claim(sub, kind, item)
+        if record.status != PENDING:
+            return False
+        self._store.deliveries.mark_failed(record.id, reason)
+        self._settled(record.id)
+        self._metrics.given_up.labels(sub.platform, kind).inc()
+        return True
 
     def hold(self, sub: Subscription, kind: str, item: str) -> bool:
         """Claim a delivery for the calling thread before its content is built; False while another run has it."""
@@ -172,16 +191,21 @@ class Deliverer:
         except TransientDeliveryError as exc:
             # Left pending: the next cycle retries (after checking find_delivered).
             self._metrics.errors.labels("delivery_transient").inc()
-            log.warning("delivery deferred", extra={**context, "error": str(exc)[:200]})
+            with self._lock:
+                self._problems[sub.id] = clip_middle(str(exc), 300)
+            log.warning("delivery deferred", extra={**context, "error": clip_middle(str(exc), 300)})
             return DEFERRED
         except DeliveryError as exc:
-            self._store.deliveries.mark_failed(record.id)
+            self._store.deliveries.mark_failed(record.id, clip_middle(str(exc), 300))
             self._settled(record.id)
             self._metrics.errors.labels("delivery_failed").inc()
-            log.error("delivery failed", extra={**context, "error": str(exc)[:200]})
+            self._metrics.given_up.labels(sub.platform, kind).inc()
+            log.error("delivery failed", extra={**context, "error": clip_middle(str(exc), 300)})
             return FAILED
         self._store.deliveries.mark_sent(record.id, message_id)
         self._settled(record.id)
+        with self._lock:
+            self._problems.pop(sub.id, None)
         self._metrics.deliveries.labels(sub.platform, kind).inc()
         log.info("delivered", extra={**context, "message_id": message_id})
         return SENT

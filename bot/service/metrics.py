@@ -20,6 +20,9 @@ class Metrics:
         self.analyses = Counter("commit_radar_analyses", "Analyses made, by source", ["source"], registry=self.registry)
         self.deliveries = Counter("commit_radar_deliveries", "Messages delivered", ["platform", "kind"],
                                   registry=self.registry)
+        self.given_up = Counter("commit_radar_deliveries_given_up", "Deliveries that failed for good (refused, or "
+                                "still failing when their retry time ran out)", ["platform", "kind"],
+                                registry=self.registry)
         self.errors = Counter("commit_radar_errors", "Errors by kind", ["kind"], registry=self.registry)
         self.last_cycle = Gauge("commit_radar_last_cycle_timestamp_seconds", "When the last poll cycle ended",
                                 registry=self.registry)

@@ -58,8 +58,12 @@ def poll_branch(source: CommitSource, store: Store, repo: RepoRef, branch: str, 
 
 
 def poll_all(source: CommitSource, store: Store, pairs: Iterable[tuple[RepoRef, str]], concurrency: int,
-             clock: Clock) -> list[PollOutcome]:
-    """Poll every (repo, branch) with at most `concurrency` in flight; outcomes in the order given."""
+             clock: Clock, on_outcome: Callable[[PollOutcome], None] | None = None) -> list[PollOutcome]:
+    """Poll every (repo, branch) with at most `concurrency` in flight; outcomes in the order given.
+
+    `on_outcome` is called from the polling thread as soon as each poll ends, so the caller can
+    deliver one repository's commits without waiting for the slowest repository of the cycle.
+    """
     pairs = list(pairs)
     if not pairs:
         return []
@@ -73,11 +77,14 @@ def poll_all(source: CommitSource, store: Store, pairs: Iterable[tuple[RepoRef, 
         repo, branch = pair
         try:
             with _lock_for(repo, branch):
-                return _poll(source, store, repo, branch, clock, follow_move=True,
-                             cursor=cursors[(repo.full_name, branch)], idle=idle)
+                outcome = _poll(source, store, repo, branch, clock, follow_move=True,
+                                cursor=cursors[(repo.full_name, branch)], idle=idle)
         except Exception as exc:  # one pair's unexpected failure must not end the cycle for the others
             log.exception("poll crashed", extra={"repo": str(repo), "branch": branch})
-            return PollOutcome(repo, branch, "failed", error=exc)
+            outcome = PollOutcome(repo, branch, "failed", error=exc)
+        if on_outcome is not None:
+            on_outcome(outcome)
+        return outcome
 
     workers = max(1, min(concurrency, len(pairs)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poll") as pool:

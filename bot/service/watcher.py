@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from bot.causes import clip_middle
 from bot.clock import Clock
@@ -26,9 +28,12 @@ REPORT_AFTER_FAILURES = 3
 ROLLUP_LISTED = 30
 # GitHub-wide trouble is not the subscription's fault: retried quietly, never reported to channels.
 UNREPORTED_FAILURES = {"rate_limited", "unavailable"}
-# A commit whose delivery keeps failing is given up after this many cycles (logged), so one channel
-# that never accepts anything cannot keep a growing backlog in front of every other repository.
-MAX_HELD_CYCLES = 24
+# A card whose channel keeps failing is retried with backoff (RETRY_FIRST doubling up to RETRY_MAX),
+# however many polls or pushes come in between, and given up only once it has failed for
+# GIVE_UP_AFTER: then it is recorded with its reason (shown by /subscriptions, counted in metrics).
+GIVE_UP_AFTER = timedelta(hours=6)
+RETRY_FIRST = timedelta(seconds=30)
+RETRY_MAX = timedelta(minutes=10)
 # Pending (commit, branch) pairs handled in one delivery pass.
 BATCH = 1000
 
@@ -46,6 +51,23 @@ FAILURE_TEXT = {
     "zh": "⚠️ 无法读取 {repo}@{branch}：{problem}。订阅仍保留，恢复后会自动继续。",
     "en": "⚠️ Cannot read {repo}@{branch}: {problem}. The subscription stays; it resumes by itself once this is fixed.",
 }
+
+
+@dataclass
+class _Hold:
+    """A (repo, sha, branch) whose delivery is being retried."""
+
+    since: datetime
+    attempts: int = 0
+    retry_at: datetime | None = None
+
+
+@dataclass
+class _Budget:
+    """What one cycle's delivery passes share: cards per channel so far, and channels failing right now."""
+
+    cards: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+    down: set[tuple[str, str]] = field(default_factory=set)
 
 
 @dataclass
@@ -78,64 +100,88 @@ class Watcher:
         # One delivery pass at a time: a webhook-triggered poll must not race the regular cycle
         # over the same pending claims.
         self._lock = threading.Lock()
-        # Cycles each (repo, sha, branch) was held back (deferred delivery, a crash while delivering).
-        self._held: dict[tuple[str, str, str], int] = {}
+        # Commits held back (deferred delivery, a crash while delivering) and when to try each again.
+        self._held: dict[tuple[str, str, str], _Hold] = {}
 
     def run_cycle(self, pairs: list[tuple[RepoRef, str]] | None = None) -> CycleReport:
-        """Poll (all watched pairs, or the given ones), then deliver whatever is pending."""
+        """Poll (all watched pairs, or the given ones), delivering each repository's commits as its poll ends."""
         report = CycleReport()
+        budget = _Budget()
         pairs = self._store.subscriptions.watched() if pairs is None else pairs
-        outcomes = poll_all(self._source, self._store, pairs, self._concurrency, self._clock)
-        for outcome in outcomes:
-            report.polled += 1
-            self._metrics.polls.labels(outcome.status).inc()
-            if not outcome.ok:
-                where = f"{outcome.repo}@{outcome.branch}"
-                error = outcome.error
-                report.failures[where] = error.text_for(where) if isinstance(error, GitHubError) else str(error)
-                self._metrics.errors.labels(type(outcome.error).__name__).inc()
-            report.new_commits += len(outcome.new_shas)
-            self._metrics.new_commits.inc(len(outcome.new_shas))
+        done: queue.SimpleQueue = queue.SimpleQueue()
+        polling = threading.Thread(target=self._poll_into, args=(pairs, done), name="poll-cycle", daemon=True)
+        polling.start()
+        # Delivery runs here while polls go on there: one slow repository no longer holds back the cards
+        # of every other repository until the whole cycle has polled.
+        while (outcome := done.get()) is not None:
+            self._count(outcome, report)
+            if outcome.new_shas:
+                self.deliver_pending(report, budget)
+        polling.join()
         self._report_persistent_failures(pairs)
-        self.deliver_pending(report)
+        self.deliver_pending(report, budget)
         self._metrics.cycles.inc()
         self._metrics.last_cycle.set(self._clock().timestamp())
         return report
 
-    def deliver_pending(self, report: CycleReport | None = None) -> CycleReport:
+    def _poll_into(self, pairs: list[tuple[RepoRef, str]], done: queue.SimpleQueue) -> None:
+        try:
+            poll_all(self._source, self._store, pairs, self._concurrency, self._clock, on_outcome=done.put)
+        except Exception:  # the cycle still ends (and delivers what is pending) if polling itself breaks
+            log.exception("polling failed")
+        finally:
+            done.put(None)
+
+    def _count(self, outcome, report: CycleReport) -> None:
+        report.polled += 1
+        self._metrics.polls.labels(outcome.status).inc()
+        if not outcome.ok:
+            where = f"{outcome.repo}@{outcome.branch}"
+            error = outcome.error
+            report.failures[where] = error.text_for(where) if isinstance(error, GitHubError) else str(error)
+            self._metrics.errors.labels(type(outcome.error).__name__).inc()
+        report.new_commits += len(outcome.new_shas)
+        self._metrics.new_commits.inc(len(outcome.new_shas))
+
+    def deliver_pending(self, report: CycleReport | None = None, budget: _Budget | None = None) -> CycleReport:
         """Analyse and deliver every stored commit not yet processed (also what a crash left behind)."""
         with self._lock:
-            return self._deliver_pending(report or CycleReport())
+            return self._deliver_pending(report or CycleReport(), budget or _Budget())
 
-    def _deliver_pending(self, report: CycleReport) -> CycleReport:
-        cards_per_channel: dict[tuple[str, str], int] = defaultdict(int)
+    def _deliver_pending(self, report: CycleReport, budget: _Budget) -> CycleReport:
         overflow: dict[int, list[Commit]] = defaultdict(list)
         rolled: dict[int, list[tuple[Commit, str]]] = defaultdict(list)
         subs_by_id: dict[int, Subscription] = {}
-        finished: list[tuple[Commit, str]] = []
+        finished: list[tuple[Commit, str, str | None]] = []
+        now = self._clock()
         for commit, branch in self._pending_batch():
             key = (commit.repo.full_name, commit.sha, branch)
+            hold = self._held.get(key)
+            if hold is not None and hold.retry_at is not None and hold.retry_at > now:
+                continue  # backing off: it stays pending and is tried again once its time comes
+            problem = None
             try:
-                held_back = self._deliver_commit(commit, branch, cards_per_channel, overflow, rolled,
-                                                 subs_by_id, report)
-            except Exception:  # one bad commit must not hold up every commit after it
+                waiting = self._deliver_commit(commit, branch, budget, overflow, rolled, subs_by_id, report)
+                held_back = bool(waiting)
+            except Exception as exc:  # one bad commit must not hold up every commit after it
                 self._metrics.errors.labels("delivery_crash").inc()
                 log.exception("delivering a commit failed", extra={"repo": str(commit.repo), "sha": commit.sha,
                                                                     "branch": branch})
-                held_back = True
-            if held_back and self._give_up(key):
-                log.error("commit held back too long; given up", extra={"repo": str(commit.repo),
-                                                                       "sha": commit.sha, "branch": branch})
-                held_back = False
+                waiting, held_back = [], True
+                problem = f"delivering it failed: {type(exc).__name__}: {clip_middle(str(exc), 200)}"
+            reason = None
+            if held_back:
+                reason = self._hold(key, commit, branch, now, waiting, problem)
+                held_back = reason is None
             if not held_back:
                 self._held.pop(key, None)
-                finished.append((commit, branch))
+                finished.append((commit, branch, reason))
         for sub_id, commits in overflow.items():
             sub = subs_by_id[sub_id]
             if self._send_rollup(sub, commits) == DEFERRED:
                 # The commits stay pending so the roll-up is retried (its key stops a repeat).
                 held = {(c.sha, b) for c, b in rolled[sub_id]}
-                finished = [(c, b) for c, b in finished if (c.sha, b) not in held]
+                finished = [(c, b, r) for c, b, r in finished if (c.sha, b) not in held]
                 continue
             for commit in commits:
                 # Named in the roll-up: no card for it in this channel in a later cycle either.
@@ -143,17 +189,43 @@ class Watcher:
             report.rolled_up += len(commits)
         # Marked only after cards and roll-ups went out: a crash before this line re-runs the
         # commits, and the delivery keys keep every channel from seeing one twice.
-        for commit, branch in finished:
-            self._store.commits.mark_processed(commit.repo, commit.sha, branch)
+        for commit, branch, reason in finished:
+            self._store.commits.mark_processed(commit.repo, commit.sha, branch, reason=reason)
         report.processed += len(finished)
         return report
 
-    def _deliver_commit(self, commit: Commit, branch: str, cards_per_channel: dict, overflow: dict,
-                        rolled: dict, subs_by_id: dict, report: CycleReport) -> bool:
-        """Cards for one commit on one branch; True when something must be retried next cycle."""
+    def _hold(self, key: tuple[str, str, str], commit: Commit, branch: str, now: datetime,
+              waiting: list[Subscription], problem: str | None) -> str | None:
+        """Schedule the next try of a held-back commit; the reason when it has failed too long and is given up."""
+        hold = self._held.get(key)
+        if hold is None:
+            hold = self._held[key] = _Hold(since=self._first_attempt(commit, waiting, now))
+        hold.attempts += 1
+        hold.retry_at = now + min(RETRY_FIRST * 2 ** (hold.attempts - 1), RETRY_MAX)
+        if now - hold.since < GIVE_UP_AFTER:
+            return None
+        hours = int((now - hold.since).total_seconds() // 3600)
+        for sub in waiting:
+            why = f"still failing after {hours} h: {self._deliverer.last_problem(sub.id) or 'no answer'}"
+            self._deliverer.give_up(sub, "card", commit.sha, why)
+        reason = (f"given up after {hours} h for subscription {', '.join(f'#{sub.id}' for sub in waiting)}"
+                  if waiting else f"given up after {hours} h: {problem or 'held back'}")
+        log.error("commit delivery given up", extra={"repo": str(commit.repo), "sha": commit.sha, "branch": branch,
+                                                     "reason": reason})
+        return reason
+
+    def _first_attempt(self, commit: Commit, waiting: list[Subscription], now: datetime) -> datetime:
+        # The oldest pending card claim dates the first attempt, so a restart does not reset the retry time.
+        claims = [self._store.deliveries.get(sub.id, "card", commit.sha) for sub in waiting]
+        started = [claim.created_at for claim in claims if claim is not None and claim.status == PENDING]
+        return min([*started, now])
+
+    def _deliver_commit(self, commit: Commit, branch: str, budget: _Budget, overflow: dict,
+                        rolled: dict, subs_by_id: dict, report: CycleReport) -> list[Subscription]:
+        """Cards for one commit on one branch; the subscriptions whose card must be tried again later."""
         subs = [sub for sub in self._store.subscriptions.list(repo=commit.repo)
                 if not sub.paused and wants(sub, commit, branch)]
-        held_back = False
+        waiting: list[Subscription] = []
         for language in sorted({sub.language for sub in subs}):
             analysis = self._analyser.analyse(commit, language)
             self._metrics.analyses.labels(analysis.source).inc()
@@ -164,18 +236,24 @@ class Watcher:
                 if done is not None and done.status != PENDING:
                     continue  # sent, or named in a roll-up, in an earlier cycle: it takes no place under the cap
                 channel = (sub.platform, sub.channel)
-                if cards_per_channel[channel] >= self._max_cards:
+                if channel in budget.down:
+                    # This channel failed earlier in the cycle: waiting on it again would only delay the others.
+                    report.deferred += 1
+                    waiting.append(sub)
+                    continue
+                if budget.cards[channel] >= self._max_cards:
                     overflow[sub.id].append(commit)
                     rolled[sub.id].append((commit, branch))
                     subs_by_id[sub.id] = sub
                     continue
                 outcome = self._deliverer.deliver_card(sub, commit, analysis)
-                cards_per_channel[channel] += 1
+                budget.cards[channel] += 1
                 report.cards += outcome == SENT
                 if outcome == DEFERRED:
                     report.deferred += 1
-                    held_back = True
-        return held_back
+                    budget.down.add(channel)
+                    waiting.append(sub)
+        return waiting
 
     def _pending_batch(self) -> list[tuple[Commit, str]]:
         """Up to BATCH pending (commit, branch) pairs, fresh ones before those held back earlier.
@@ -187,11 +265,6 @@ class Watcher:
         fresh = [pair for pair in pending if (pair[0].repo.full_name, pair[0].sha, pair[1]) not in self._held]
         held = [pair for pair in pending if (pair[0].repo.full_name, pair[0].sha, pair[1]) in self._held]
         return (fresh + held)[:BATCH]
-
-    def _give_up(self, key: tuple[str, str, str]) -> bool:
-        """Count one more cycle a commit was held back; True once it has been held back too often."""
-        self._held[key] = self._held.get(key, 0) + 1
-        return self._held[key] > MAX_HELD_CYCLES
 
     def _send_rollup(self, sub: Subscription, commits: list[Commit]) -> str:
         texts = ROLLUP_TEXT_ONE if len(commits) == 1 else ROLLUP_TEXT

@@ -84,13 +84,20 @@ class CommitStore:
         with self._engine.connect() as conn:
             return [(Commit.model_validate(row.data), row.branch) for row in conn.execute(query)]
 
-    def mark_processed(self, repo: RepoRef, sha: str, branch: str | None = None) -> None:
-        """Delivery is done with this commit on `branch` (every branch when None)."""
+    def mark_processed(self, repo: RepoRef, sha: str, branch: str | None = None, reason: str | None = None) -> None:
+        """Delivery is done with this commit on `branch` (every branch when None); `reason` when cards are missing."""
         condition = and_(members.c.repo == repo.full_name, members.c.sha == sha.lower())
         if branch is not None:
             condition = and_(condition, members.c.branch == branch)
+        values = {"processed": True, **({"finished_reason": reason} if reason else {})}
         with self._engine.begin() as conn:
-            conn.execute(update(members).where(condition).values(processed=True))
+            conn.execute(update(members).where(condition).values(**values))
+
+    def finished_reason(self, repo: RepoRef, sha: str, branch: str) -> str | None:
+        """Why a processed commit went without some of its cards (None when nothing was given up)."""
+        condition = and_(members.c.repo == repo.full_name, members.c.sha == sha.lower(), members.c.branch == branch)
+        with self._engine.connect() as conn:
+            return conn.execute(select(members.c.finished_reason).where(condition)).scalar()
 
     def rename_repo(self, old: RepoRef, new: RepoRef) -> int:
         """Move a renamed repository's commits and memberships to its new name; returns commits moved."""

@@ -29,6 +29,7 @@ class Delivery(BaseModel):
     message_id: str | None = None
     created_at: datetime
     sent_at: datetime | None = None
+    reason: str | None = None
 
     @field_validator("created_at", "sent_at")
     @classmethod
@@ -79,10 +80,18 @@ class DeliveryStore:
             conn.execute(update(table).where(table.c.id == delivery_id)
                          .values(status=SENT, message_id=message_id, sent_at=datetime.now(timezone.utc)))
 
-    def mark_failed(self, delivery_id: int) -> None:
-        """The platform refused for good; the record stays so nothing retries it forever."""
+    def mark_failed(self, delivery_id: int, reason: str | None = None) -> None:
+        """Refused for good, or still failing when its retry time ran out; the record stops further retries."""
         with self._engine.begin() as conn:
-            conn.execute(update(table).where(table.c.id == delivery_id).values(status=FAILED))
+            conn.execute(update(table).where(table.c.id == delivery_id).values(status=FAILED, reason=reason))
+
+    def failures(self, subscription_id: int) -> tuple[int, str | None]:
+        """How many of a subscription's deliveries failed for good, and the newest one's reason."""
+        condition = and_(table.c.subscription_id == subscription_id, table.c.status == FAILED)
+        with self._engine.connect() as conn:
+            count = conn.execute(select(func.count()).select_from(table).where(condition)).scalar() or 0
+            latest = conn.execute(select(table.c.reason).where(condition).order_by(table.c.id.desc()).limit(1)).scalar()
+        return count, latest
 
     def record_skipped(self, subscription_id: int, kind: str, item: str, platform: str, channel: str) -> None:
         """Remember that nothing was due (an empty day set to skip), so nothing retries it."""

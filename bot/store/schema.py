@@ -79,6 +79,8 @@ branch_commits = Table(
     Column("sha", String(40), primary_key=True),
     Column("seen_at", DateTime(timezone=True), nullable=False),
     Column("processed", Boolean, nullable=False, default=False),
+    # Set when the commit was finished without every card it was due (given up after an outage).
+    Column("finished_reason", Text),
 )
 
 analyses = Table(
@@ -110,6 +112,8 @@ deliveries = Table(
     Column("message_id", String(255)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("sent_at", DateTime(timezone=True)),
+    # Why a delivery failed for good (refused, or still failing when its retry time ran out).
+    Column("reason", Text),
     UniqueConstraint("subscription_id", "kind", "item", name="uq_delivery"),
 )
 

@@ -157,4 +157,11 @@ def run_list(ctx: CommandContext, services: CommandServices, lang: str = "en") -
         return Reply(text=say(lang, "list.empty"))
     paused = sum(sub.paused for sub in subs)
     key = "list.head_" + ("one" if len(subs) == 1 else "many") + ("_paused" if paused else "")
-    return Reply(text="\n".join([say(lang, key, count=len(subs), paused=paused), *(f"• {subscription_line(sub, lang)}" for sub in subs)]))
+    lines = [say(lang, key, count=len(subs), paused=paused)]
+    for sub in subs:
+        lines.append(f"• {subscription_line(sub, lang)}")
+        failed, reason = services.store.deliveries.failures(sub.id)
+        if failed:
+            # Deliveries refused for good or given up after hours of failures: say so where people look.
+            lines.append("    " + say(lang, "sub.undelivered", count=failed, reason=reason or "?"))
+    return Reply(text="\n".join(lines))
