@@ -20,6 +20,7 @@ import json
 import os
 import re
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 
@@ -272,9 +273,10 @@ def signature(timestamp: str, nonce: str, encrypt_key: str, body: bytes) -> str:
     return hashlib.sha256((timestamp + nonce + encrypt_key).encode("utf-8") + body).hexdigest()
 
 
-def signed_request(payload: dict, encrypt_key: str, timestamp: str = "1767225600",
+def signed_request(payload: dict, encrypt_key: str, timestamp: str | None = None,
                    nonce: str | None = None) -> tuple[bytes, dict]:
-    """The body and headers Feishu sends for `payload` with encryption on."""
+    """The body and headers Feishu sends for `payload` with encryption on (signed now unless `timestamp`)."""
+    timestamp = timestamp or str(int(time.time()))
     body = json.dumps(encrypt(payload, encrypt_key)).encode("utf-8")
     nonce = nonce or uuid.uuid4().hex[:12]
     headers = {"Content-Type": "application/json; charset=utf-8", "X-Lark-Request-Timestamp": timestamp,

@@ -155,3 +155,29 @@ def test_a_declared_oversized_body_is_413_before_any_read(pushes):
     app = github_webhook_app(SECRET, lambda repo, branch: pushes.append((repo, branch)), lambda repo, branch: True)
     status, stream = call(app, b"{}", sign(SECRET, b"{}"), length=MAX_BODY + 1)
     assert status.startswith("413") and stream.reads == [] and pushes == []
+
+
+@pytest.mark.parametrize("full_name", [5, None, ["octo", "hello"], {"x": 1}])
+def test_a_signed_push_with_a_non_string_repository_name_is_400(client, pushes, full_name):
+    body = json.dumps({"ref": "refs/heads/main", "repository": {"full_name": full_name}}).encode()
+    response = post(client, body)
+    assert response.status_code == 400 and pushes == []
+
+
+def test_refusals_are_logged_once_per_client_and_reason_a_minute(pushes, caplog):
+    import logging
+
+    from bot.refusals import RefusalLog
+
+    now = [1000.0]
+    refusals = RefusalLog(logging.getLogger("bot.github.webhook"), "/github/webhook", clock=lambda: now[0])
+    client = Client(github_webhook_app(SECRET, lambda repo, branch: pushes.append((repo, branch)),
+                                       lambda repo, branch: True, refusals=refusals))
+    with caplog.at_level(logging.WARNING):
+        for _ in range(50):
+            assert post(client, push(), signature="sha256=" + "0" * 64).status_code == 401
+        now[0] += 61
+        assert post(client, push(), signature="garbage").status_code == 401
+    lines = [record for record in caplog.records if record.name == "bot.github.webhook"]
+    assert len(lines) == 2 and not any(record.exc_info for record in lines)
+    assert "suppressed" in str(lines[1].__dict__) and "49" in str(lines[1].__dict__)

@@ -164,7 +164,8 @@ def test_every_corruption_of_a_captured_event_gets_the_same_answer_and_runs_noth
 def test_unsigned_requests_are_decrypted_only_a_few_times_a_minute():
     ticks = Ticks()
     dispatcher = lark.EventDispatcherHandler.builder(KEY, TOKEN).build()
-    client = Client(event_endpoint(dispatcher, unsigned=Allowance(3, clock=ticks)))
+    client = Client(event_endpoint(dispatcher, encrypt_key=KEY, verification_token=TOKEN,
+                                   unsigned=Allowance(3, clock=ticks)))
     body = json.dumps(encrypt(challenge(TOKEN, "from-feishu"), KEY)).encode()
 
     answers = [answer_of(client, body, JSON) for _ in range(4)]
@@ -259,7 +260,8 @@ def test_after_a_minute_the_next_line_counts_what_was_left_out(endpoint, feishu_
     ticks = Ticks()
     refusals = RefusalLog(logging.getLogger(f"tests.refusals.{endpoint}"), endpoint, clock=ticks)
     if endpoint == "feishu":
-        app = event_endpoint(lark.EventDispatcherHandler.builder(KEY, TOKEN).build(), refusals=refusals)
+        app = event_endpoint(lark.EventDispatcherHandler.builder(KEY, TOKEN).build(), encrypt_key=KEY,
+                             verification_token=TOKEN, refusals=refusals)
         request = {"data": json.dumps({"encrypt": 5}), "headers": {**JSON, "X-Lark-Request-Timestamp": "x",
                                                                   "X-Lark-Request-Nonce": "n", "X-Lark-Signature": "0"}}
         closing = None

@@ -16,6 +16,7 @@ import urllib.parse
 from collections.abc import Callable, Iterable
 
 from bot.domain import RepoRef
+from bot.refusals import RefusalLog, client_of
 
 log = logging.getLogger(__name__)
 
@@ -58,25 +59,29 @@ def _read_signed(stream, length: int, secret: str) -> tuple[bytes, str]:
 
 
 def github_webhook_app(secret: str | None, on_push: Callable[[RepoRef, str], None],
-                       is_watched: Callable[[RepoRef, str], bool]) -> WSGIApp:
+                       is_watched: Callable[[RepoRef, str], bool], refusals: RefusalLog | None = None) -> WSGIApp:
     """The webhook endpoint: 401 unsigned, 200 ping, 204 ignored, 202 when a watched branch was pushed."""
+    refusals = refusals or RefusalLog(log, "/github/webhook")
+
+    def refuse(environ: dict, start_response: Callable, status: str, reason: str,
+               headers: list[tuple[str, str]] | None = None) -> list[bytes]:
+        refusals.refused(client_of(environ), reason)
+        return _answer(start_response, status, {"error": reason}, headers)
 
     def app(environ: dict, start_response: Callable) -> Iterable[bytes]:
         if secret is None:
-            return _answer(start_response, "403 Forbidden", {"error": "webhook disabled: GITHUB_WEBHOOK_SECRET not set"})
+            return refuse(environ, start_response, "403 Forbidden", "webhook disabled: GITHUB_WEBHOOK_SECRET not set")
         if environ.get("REQUEST_METHOD") != "POST":
-            return _answer(start_response, "405 Method Not Allowed", {"error": "POST only"}, [("Allow", "POST")])
+            return refuse(environ, start_response, "405 Method Not Allowed", "POST only", [("Allow", "POST")])
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return _answer(start_response, "400 Bad Request", {"error": "bad Content-Length"})
+            return refuse(environ, start_response, "400 Bad Request", "bad Content-Length")
         if length > MAX_BODY:
-            return _answer(start_response, "413 Payload Too Large", {"error": "payload too large"})
+            return refuse(environ, start_response, "413 Payload Too Large", "payload too large")
         body, digest = _read_signed(environ["wsgi.input"], length, secret)
         if not _digest_matches(digest, environ.get("HTTP_X_HUB_SIGNATURE_256")):
-            log.warning("github webhook rejected: bad signature",
-                        extra={"delivery": environ.get("HTTP_X_GITHUB_DELIVERY", "")[:64]})
-            return _answer(start_response, "401 Unauthorized", {"error": "invalid signature"})
+            return refuse(environ, start_response, "401 Unauthorized", "invalid signature")
         event = environ.get("HTTP_X_GITHUB_EVENT", "")
         if event == "ping":
             return _answer(start_response, "200 OK", {"ok": True})
@@ -84,10 +89,12 @@ def github_webhook_app(secret: str | None, on_push: Callable[[RepoRef, str], Non
             return _answer(start_response, "204 No Content", None)
         try:
             payload = json.loads(_json_text(body, environ.get("CONTENT_TYPE", "")))
-            repo = RepoRef.parse(payload["repository"]["full_name"])
-            ref = str(payload["ref"])
+            name, ref = payload["repository"]["full_name"], payload["ref"]
+            if not isinstance(name, str) or not isinstance(ref, str):
+                raise TypeError("full_name and ref must be strings")
+            repo = RepoRef.parse(name)
         except (ValueError, KeyError, TypeError):
-            return _answer(start_response, "400 Bad Request", {"error": "not a push payload"})
+            return refuse(environ, start_response, "400 Bad Request", "not a push payload")
         if not ref.startswith(BRANCH_PREFIX) or payload.get("deleted"):
             return _answer(start_response, "204 No Content", None)
         branch = ref[len(BRANCH_PREFIX):]

@@ -132,5 +132,5 @@ def build_feishu(settings: Settings, handler: Any | None, store, *,
     if settings.feishu_mode == "ws":
         channel.long_connection = LongConnection(settings.feishu_app_id, secret, settings.feishu_domain, dispatcher)
     else:
-        channel.wsgi_app = event_endpoint(dispatcher)
+        channel.wsgi_app = event_endpoint(dispatcher, encrypt_key=key, verification_token=token)
     return channel

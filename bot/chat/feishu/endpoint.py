@@ -48,30 +48,22 @@ def _headers(environ: dict) -> dict[str, str]:
     return {name[5:].lower().replace("_", "-"): value for name, value in environ.items() if name.startswith("HTTP_")}
 
 
-def _credentials(dispatcher: lark.EventDispatcherHandler) -> tuple[str, str]:
-    # The key and token the dispatcher was built with, for a caller that passes only the dispatcher.
-    return getattr(dispatcher, "_encrypt_key", None) or "", getattr(dispatcher, "_verification_token", None) or ""
-
-
 def _route(dispatcher: lark.EventDispatcherHandler) -> Callable[[bytes], object]:
     # lark-oapi's entry for payloads that are already authenticated (its long-connection client
     # uses it); newer releases add a leading underscore and keep the old name as a deprecated alias.
     return getattr(dispatcher, "_do_without_validation", None) or dispatcher.do_without_validation
 
 
-def event_endpoint(dispatcher: lark.EventDispatcherHandler, *, encrypt_key: str | None = None,
-                   verification_token: str | None = None, now: Callable[[], float] = time.time,
+def event_endpoint(dispatcher: lark.EventDispatcherHandler, *, encrypt_key: str, verification_token: str,
+                   now: Callable[[], float] = time.time,
                    refusals: RefusalLog | None = None,
                    unsigned: Allowance | None = None) -> Callable[[dict, Callable], Iterable[bytes]]:
     """A WSGI app that verifies each POSTed event and hands it to `dispatcher`.
 
-    The key and token default to the dispatcher's own; `now`, `refusals` and `unsigned` are
-    there for tests (the wall clock, the refusal log, the unsigned-request allowance).
+    `encrypt_key` and `verification_token` are the dispatcher's ("" for no encryption); `now`,
+    `refusals` and `unsigned` are there for tests (the wall clock, the refusal log, the
+    unsigned-request allowance).
     """
-    if encrypt_key is None or verification_token is None:
-        known_key, known_token = _credentials(dispatcher)
-        encrypt_key = known_key if encrypt_key is None else encrypt_key
-        verification_token = known_token if verification_token is None else verification_token
     verifier = FeishuVerifier(encrypt_key, verification_token, now=now, unsigned=unsigned)
     route = _route(dispatcher)
     refusals = refusals or RefusalLog(log, "/feishu/events")

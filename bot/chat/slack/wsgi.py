@@ -66,15 +66,15 @@ def _is_ssl_check(media_type: str, body: bytes) -> bool:
             and parse_qs(body.decode("latin-1"), keep_blank_values=True).get("ssl_check") == ["1"])
 
 
-def slack_wsgi(app: App, gate: ForegroundFirst | None = None, *, signing_secret: str | None = None,
+def slack_wsgi(app: App, gate: ForegroundFirst | None = None, *, signing_secret: str,
                now: Callable[[], float] = time.time,
                refusals: RefusalLog | None = None) -> Callable[[dict, Callable], Iterable[bytes]]:
     """POST only; verifies the signature (401 when bad or stale), refuses malformed requests (400), then lets Bolt route.
 
-    `signing_secret` defaults to the app's own; `now` and `refusals` are there for tests.
+    `signing_secret` is the app's; `now` and `refusals` are there for tests.
     """
     gate = gate or ForegroundFirst()
-    secret = signing_secret if signing_secret is not None else getattr(app, "_signing_secret", "")
+    secret = signing_secret
     refusals = refusals or RefusalLog(log, "/slack/events")
 
     def refuse(environ: dict, start_response: Callable, status: int, reason: str) -> list[bytes]:
