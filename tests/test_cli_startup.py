@@ -116,3 +116,31 @@ def test_a_copy_of_env_example_starts_with_every_value_unset(tmp_path):
     settings = load_settings(tmp_path / ".env")
     assert settings.openai_base_url is None and settings.github_token is None
     assert settings.github_api_url == "https://api.github.com"  # an empty line means the default
+
+
+def test_healthz_says_when_the_sqlite_file_is_deleted_or_read_only(tmp_path, monkeypatch):
+    import json
+    import os
+
+    from werkzeug.test import Client
+
+    from bot.service.http import health_app
+    from bot.store import open_store
+
+    path = tmp_path / "data" / "bot.db"
+    store = open_store(f"sqlite:///{path}")
+    client = Client(health_app({"database": store.ping}))
+    try:
+        assert client.get("/healthz").status_code == 200
+        os.rename(path, tmp_path / "moved.db")
+        answer = client.get("/healthz")
+        assert answer.status_code == 503
+        assert "was deleted" in json.loads(answer.data)["checks"]["database"]
+        os.rename(tmp_path / "moved.db", path)
+        assert client.get("/healthz").status_code == 200
+        # Root writes anything, so a read-only folder is simulated the way the check sees it.
+        monkeypatch.setattr(os, "access", lambda target, mode: not str(target).startswith(str(tmp_path)))
+        answer = client.get("/healthz")
+        assert answer.status_code == 503 and "read-only" in json.loads(answer.data)["checks"]["database"]
+    finally:
+        store.close()

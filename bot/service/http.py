@@ -11,6 +11,9 @@ from collections.abc import Callable, Iterable
 from waitress import wasyncore
 from waitress.server import create_server
 
+from bot.causes import clip_middle
+from bot.store.errors import StoreUnavailable
+
 log = logging.getLogger(__name__)
 
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
@@ -67,8 +70,9 @@ def health_app(checks: dict[str, Callable[[], None]]) -> WSGIApp:
                 check()
                 results[name] = "ok"
             except Exception as exc:  # a health probe reports every failure, whatever its type
-                results[name] = f"fail: {type(exc).__name__}"
-                log.warning("health check failed", extra={"check": name, "error": str(exc)[:200]})
+                # A store problem's message is written for operators (no secrets); others show only their type.
+                results[name] = f"fail: {exc}" if isinstance(exc, StoreUnavailable) else f"fail: {type(exc).__name__}"
+                log.warning("health check failed", extra={"check": name, "error": clip_middle(str(exc), 300)})
         healthy = all(value == "ok" for value in results.values())
         return json_response(start_response, "200 OK" if healthy else "503 Service Unavailable",
                              {"status": "ok" if healthy else "fail", "checks": results})

@@ -11,7 +11,7 @@ from bot.store.commits import CommitStore
 from bot.store.cursors import Cursor, CursorStore
 from bot.store.db import make_engine, migrate, ping
 from bot.store.deliveries import Delivery, DeliveryStore
-from bot.store.errors import StoreUnavailable, explain
+from bot.store.errors import SqliteFile, StoreUnavailable, explain
 from bot.store.events import EventStore
 from bot.store.subscriptions import SubscriptionStore
 
@@ -23,6 +23,10 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        database = engine.url.database or ""
+        # A file database is watched: deleting or write-protecting it must show in /healthz, not at the next start.
+        self._file = (SqliteFile(database) if engine.dialect.name == "sqlite" and database
+                      and database != ":memory:" and not database.startswith("file:") else None)
         self.subscriptions = SubscriptionStore(engine)
         self.cursors = CursorStore(engine)
         self.commits = CommitStore(engine)
@@ -31,7 +35,9 @@ class Store:
         self.events = EventStore(engine)
 
     def ping(self) -> None:
-        """Raise if the database does not answer."""
+        """Raise if the database does not answer, or (SQLite) its file is gone, replaced or read-only."""
+        if self._file is not None:
+            self._file.check()
         ping(self.engine)
 
     def close(self) -> None:

@@ -39,3 +39,34 @@ def explain(exc: BaseException, database_url: str, doing: str) -> StoreUnavailab
     hint = ("check that DATABASE_URL names a folder this user can write" if make_url(database_url)
             .get_backend_name() == "sqlite" else "check DATABASE_URL and that the server is running and reachable")
     return StoreUnavailable(f"database: cannot {doing} the {_where(database_url)} ({reason}); {hint}")
+
+
+class SqliteFile:
+    """The SQLite file a store opened: it must stay there, be the same file, and stay writable."""
+
+    def __init__(self, path: str) -> None:
+        import os
+
+        self.path = os.path.abspath(path)
+        # None until the file exists (the first connection creates it).
+        self.inode = os.stat(self.path).st_ino if os.path.exists(self.path) else None
+
+    def check(self) -> None:
+        """Raise StoreUnavailable when the file was deleted or replaced, or can no longer be written."""
+        import os
+
+        if self.inode is None:
+            if not os.path.exists(self.path):
+                return
+            self.inode = os.stat(self.path).st_ino
+        try:
+            inode = os.stat(self.path).st_ino
+        except FileNotFoundError:
+            raise StoreUnavailable(f"database: the SQLite file {self.path} was deleted; what is written now is lost "
+                                   f"at the next start: restore the file, then restart") from None
+        if inode != self.inode:
+            raise StoreUnavailable(f"database: the SQLite file {self.path} was replaced by another file; restart "
+                                   f"to use it")
+        if not (os.access(self.path, os.W_OK) and os.access(os.path.dirname(self.path), os.W_OK)):
+            raise StoreUnavailable(f"database: the SQLite file {self.path} (or its folder) is read-only; make both "
+                                   f"writable for this user")
