@@ -77,11 +77,13 @@ def build(settings: Settings, migrate: bool = True, clock: Clock = system_clock,
     from bot.chat.commands import CommandHandler, CommandServices, Defaults
     from bot.chat.console import ConsoleNotifier
     from bot.github.source import GitHubSource
+    from bot.scrub import install
     from bot.service.delivery import Deliverer
     from bot.service.digest import DigestService
     from bot.service.metrics import Metrics
     from bot.service.watcher import Watcher
 
+    install(settings.secret_values())  # every output of the process hides these from here on
     bot = build_store_only(settings, migrate)
     bot.clock = clock
     bot.metrics = metrics = Metrics()

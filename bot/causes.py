@@ -15,6 +15,8 @@ import ssl
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from bot.scrub import Scrubber
+
 DNS = "dns"
 REFUSED = "refused"
 UNREACHABLE = "unreachable"
@@ -127,10 +129,8 @@ def clip_middle(text: str, limit: int) -> str:
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
-    """`text` with every secret (longest first, so a secret inside another goes too) shown as ***."""
-    for secret in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return text
+    """`text` with every secret (longest first, so a secret inside another goes too) and token shown as ***."""
+    return Scrubber(secrets).scrub(text)
 
 
 def _names(exc: BaseException) -> set[str]:

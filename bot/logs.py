@@ -7,6 +7,8 @@ import re
 import sys
 from collections.abc import Iterable
 
+from bot.scrub import Scrubber, current
+
 # Control characters (ESC starts terminal escape sequences) and bidi overrides, shown as escapes
 # so untrusted text in a log line cannot recolour, rewrite or reorder a terminal or log viewer.
 _UNSAFE = re.compile("[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028-\u202e\u2066-\u2069]")
@@ -26,11 +28,15 @@ def _escape(match: re.Match[str]) -> str:
 
 
 class KeyValueFormatter(logging.Formatter):
-    """`time level logger message key=value…` on a single line, with known secrets masked."""
+    """`time level logger message key=value…` on a single line, secrets and token-shaped text masked.
+
+    The whole line is scrubbed (message, context and traceback alike) by the process's scrubber
+    (bot.scrub) and by one holding the `secrets` given here.
+    """
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s")
-        self._secrets = sorted((s for s in secrets if s and len(s) >= 4), key=len, reverse=True)
+        self._own = Scrubber(secrets)
 
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
@@ -40,9 +46,9 @@ class KeyValueFormatter(logging.Formatter):
             line = f"{line} {context}"
         line = line.replace("\r", "\\r").replace("\n", "\\n")
         line = _UNSAFE.sub(_escape, line)
-        for secret in self._secrets:
-            line = line.replace(secret, "***")
-        return line
+        if self._own.secrets:
+            line = self._own.scrub(line)
+        return current().scrub(line)
 
 
 def setup_logging(level: str = "INFO", secrets: Iterable[str] = (), stream=None) -> None:

@@ -27,7 +27,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
 
     from bot.logs import setup_logging
+    from bot.scrub import install
 
+    install(settings.secret_values(), guard_streams=True)  # before logging, whose handler writes to stderr
     setup_logging(settings.log_level, settings.secret_values())
     from bot.cli import process, reports, subscriptions
 

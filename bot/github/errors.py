@@ -2,6 +2,8 @@
 
 Each error's text says what happened and what to check, and names its target (`owner/name@ref`)
 once: `str(exc)` is `target: message`, and `message` alone reads well after a caller's own prefix.
+Upstream words quoted in a message are scrubbed when the error is made (bot.scrub), so no
+credential an upstream echoed reaches a cursor, a log line, a notice or a reply through one.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from datetime import datetime, timezone
 
 from bot.causes import clip_middle, network_cause, one_line, redact, unreachable_text
 from bot.domain import RepoRef
+from bot.scrub import scrub_text
 
 SECONDARY_LIMIT_HINTS = ("secondary rate limit", "please retry your request again later",
                          "please wait a few minutes before you try again", "abuse detection")
@@ -35,6 +38,7 @@ class GitHubError(Exception):
     kind = "github"
 
     def __init__(self, message: str, status: int | None = None, *, target: str = "") -> None:
+        message = scrub_text(message)
         super().__init__(f"{target}: {message}" if target else message)
         self.message = message
         self.status = status
@@ -109,6 +113,22 @@ class Unavailable(GitHubError):
     """5xx answers, timeouts or refused connections that outlasted the retries."""
 
     kind = "unavailable"
+
+
+class UnexpectedResponse(GitHubError):
+    """A successful answer (200) whose body is empty, not JSON, or not the shape the bot reads.
+
+    A proxy or a server that is not GitHub's API answering in its place, or an API change: counted
+    and reported like any other poll failure, never a crash.
+    """
+
+    kind = "unexpected_response"
+
+
+def unexpected_text(host: str, path: str, problem: str, status: int = 200) -> str:
+    """The message of an UnexpectedResponse: who answered which path, what was wrong, what to check."""
+    return (f"{host} answered {path} (HTTP {status}) with {problem}; check GITHUB_API_URL "
+            f"(GitHub Enterprise Server: https://HOST/api/v3) and any proxy in between")
 
 
 def body_message(body: str) -> str:

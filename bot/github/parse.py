@@ -1,15 +1,261 @@
-"""GitHub REST JSON (commits, files, pull requests, Link headers) turned into domain models."""
+"""GitHub REST JSON (commits, files, pull requests, Link headers) checked and turned into domain models.
+
+Every answer body is read through `read`, against the shape the bot needs (`Shape`): an empty
+body, text that is not JSON, a list where an object belongs, a missing `sha` or a number where
+text belongs is one UnexpectedResponse naming the host, the path and what was wrong — the same
+typed failure as any other, so the poller counts it and the watcher reports it, instead of a
+KeyError in the middle of a poll. Fields the bot does not read are not checked.
+"""
 
 from __future__ import annotations
 
+import json
 import re
 import urllib.parse
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Generic, TypeVar
 
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, field_validator
+
+from bot.causes import clip_middle, one_line, redact
 from bot.domain import Commit, FileChange, PullRequest, RepoRef
+from bot.github.errors import UnexpectedResponse, unexpected_text
 
 _LINK_RE = re.compile(r'<([^>]+)>\s*;\s*rel="([^"]+)"')
 _REPO_IN_URL_RE = re.compile(r"/repos/([^/]+)/([^/]+)/")
+_FULL_SHA_RE = re.compile(r"^[0-9a-f]{40}$")
+# How much of an unexpected body is quoted: enough to recognise a proxy's page, not a dump.
+EXCERPT = 80
+
+T = TypeVar("T")
+
+
+class _Answer(BaseModel):
+    # GitHub adds fields over time: only what the bot reads is checked.
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+def _sha(value: str) -> str:
+    sha = value.lower()
+    if not _FULL_SHA_RE.match(sha):
+        raise ValueError("not a 40-digit hex SHA")
+    return sha
+
+
+class ParentEntry(_Answer):
+    """A parent as listed in a commit."""
+
+    sha: str
+
+    _check_sha = field_validator("sha")(_sha)
+
+
+class CommitEntry(_Answer):
+    """One commit as `GET /repos/{repo}/commits` and the compare API list it."""
+
+    sha: str
+    url: str | None = None
+    parents: list[ParentEntry] | None = None
+
+    _check_sha = field_validator("sha")(_sha)
+
+    @property
+    def is_merge(self) -> bool:
+        """More than one parent."""
+        return len(self.parents or ()) > 1
+
+
+class _Person(_Answer):
+    name: str | None = None
+    date: str | None = None
+
+
+class _GitCommit(_Answer):
+    message: str | None = None
+    author: _Person | None = None
+    committer: _Person | None = None
+
+
+class _Account(_Answer):
+    login: str | None = None
+
+
+class _Stats(_Answer):
+    additions: int | None = None
+    deletions: int | None = None
+
+
+class FileEntry(_Answer):
+    """One entry of a commit's `files`."""
+
+    filename: str
+    status: str | None = None
+    additions: int | None = None
+    deletions: int | None = None
+    patch: str | None = None
+    previous_filename: str | None = None
+
+
+class CommitDetail(CommitEntry):
+    """`GET /repos/{repo}/commits/{sha}` (also each further page of its files)."""
+
+    commit: _GitCommit
+    author: _Account | None = None
+    html_url: str | None = None
+    stats: _Stats | None = None
+    files: list[FileEntry]
+
+
+class FilesPage(_Answer):
+    """A further page of a commit's files."""
+
+    files: list[FileEntry]
+
+
+class PullEntry(_Answer):
+    """One entry of `GET /repos/{repo}/commits/{sha}/pulls`."""
+
+    number: int
+    title: str | None = None
+    body: str | None = None
+    html_url: str | None = None
+    url: str | None = None
+    merge_commit_sha: str | None = None
+    merged_at: str | None = None
+
+
+class RepoEntry(_Answer):
+    """`GET /repos/{repo}`."""
+
+    full_name: str
+    default_branch: str | None = None
+    private: bool | None = None
+
+    @field_validator("full_name")
+    @classmethod
+    def _repo_name(cls, value: str) -> str:
+        if RepoRef.parse_or_none(value) is None:
+            raise ValueError("not an owner/name")
+        return value
+
+
+class BranchEntry(_Answer):
+    """`GET /repos/{repo}/branches/{branch}`."""
+
+    name: str
+
+
+class Comparison(_Answer):
+    """`GET /repos/{repo}/compare/{base}...{head}` (also each further page)."""
+
+    status: str | None = None
+    commits: list[CommitEntry] | None = None
+
+
+class _Budget(_Answer):
+    limit: int | None = None
+    remaining: int | None = None
+
+
+class _Resources(_Answer):
+    core: _Budget
+
+
+class RateLimit(_Answer):
+    """`GET /rate_limit` (doctor)."""
+
+    resources: _Resources
+
+
+class User(_Answer):
+    """`GET /user` (doctor)."""
+
+    login: str
+
+
+@dataclass(frozen=True)
+class Shape(Generic[T]):
+    """What an answer must look like: its name for people, whether it is a list, and its validator."""
+
+    name: str
+    is_list: bool
+    adapter: TypeAdapter[T]
+
+
+LISTING: Shape[list[CommitEntry]] = Shape("a list of commits", True, TypeAdapter(list[CommitEntry]))
+DETAIL: Shape[CommitDetail] = Shape("a commit", False, TypeAdapter(CommitDetail))
+FILES: Shape[FilesPage] = Shape("a commit's files", False, TypeAdapter(FilesPage))
+PULLS: Shape[list[PullEntry]] = Shape("a list of pull requests", True, TypeAdapter(list[PullEntry]))
+REPO: Shape[RepoEntry] = Shape("a repository", False, TypeAdapter(RepoEntry))
+BRANCH: Shape[BranchEntry] = Shape("a branch", False, TypeAdapter(BranchEntry))
+COMPARISON: Shape[Comparison] = Shape("a comparison of two commits", False, TypeAdapter(Comparison))
+RATE_LIMIT: Shape[RateLimit] = Shape("the rate limit", False, TypeAdapter(RateLimit))
+USER: Shape[User] = Shape("a user", False, TypeAdapter(User))
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where an answer came from, for the error text: host as configured, request path, target, secrets."""
+
+    host: str
+    path: str
+    what: str = ""
+    status: int = 200
+    secrets: tuple[str, ...] = ()
+
+    def unexpected(self, problem: str) -> UnexpectedResponse:
+        """The failure for an answer that is not what the bot reads."""
+        return UnexpectedResponse(unexpected_text(self.host, self.path, problem, self.status), self.status,
+                                  target=self.what)
+
+    def excerpt(self, text: str) -> str:
+        """A short quote of an upstream text: one line, secrets hidden, cut in its middle."""
+        return repr(clip_middle(redact(one_line(text), self.secrets), EXCERPT))
+
+
+def request_path(url: str) -> str:
+    """The path part of a request URL (a Link URL is absolute), without its query."""
+    return urllib.parse.urlsplit(url).path or url
+
+
+def read(body: str, shape: Shape[T], origin: Origin) -> T:
+    """The body parsed and checked against `shape`; UnexpectedResponse when it is anything else."""
+    if not body.strip():
+        return _fail(origin, f"an empty body where {shape.name} belongs")
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return _fail(origin, f"text that is not JSON ({origin.excerpt(body)}) where {shape.name} belongs")
+    if shape.is_list != isinstance(data, list):
+        return _fail(origin, f"{_kind(data)} ({origin.excerpt(body)}) where {shape.name} belongs")
+    try:
+        return shape.adapter.validate_python(data)
+    except ValidationError as exc:
+        return _fail(origin, f"JSON that is not {shape.name} ({_first_problem(exc)})")
+
+
+def _fail(origin: Origin, problem: str) -> Any:
+    raise origin.unexpected(problem)
+
+
+_KINDS = {dict: "a JSON object", list: "a JSON list", str: "a JSON string", bool: "a JSON boolean",
+          int: "a JSON number", float: "a JSON number", type(None): "JSON null"}
+
+
+def _kind(data: object) -> str:
+    return _KINDS.get(type(data), "JSON")
+
+
+def _first_problem(exc: ValidationError) -> str:
+    errors = exc.errors(include_url=False, include_input=False)
+    first = errors[0]
+    where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in first["loc"]).lstrip(".")
+    message = first["msg"].removeprefix("Value error, ")
+    text = f"{where or 'the body'}: {message[:1].lower() + message[1:]}"
+    more = len(errors) - 1
+    return text + (f", and {more} more problem{'' if more == 1 else 's'}" if more else "")
 
 
 def link_next(header: str | None) -> str | None:
@@ -41,50 +287,56 @@ def parse_time(value: str) -> datetime:
     return moment
 
 
-def file_change(data: dict) -> FileChange:
+def file_change(entry: FileEntry) -> FileChange:
     """One entry of a commit's `files`."""
-    return FileChange(filename=data["filename"], status=data.get("status") or "modified",
-                      additions=int(data.get("additions") or 0), deletions=int(data.get("deletions") or 0),
-                      patch=data.get("patch"), previous_filename=data.get("previous_filename"))
+    return FileChange(filename=entry.filename, status=entry.status or "modified", additions=entry.additions or 0,
+                      deletions=entry.deletions or 0, patch=entry.patch, previous_filename=entry.previous_filename)
 
 
-def pull_request(data: dict) -> PullRequest:
+def pull_request(entry: PullEntry) -> PullRequest:
     """One entry of `commits/{sha}/pulls`."""
-    return PullRequest(number=int(data["number"]), title=data.get("title") or "", body=data.get("body") or "",
-                       url=data.get("html_url") or data.get("url") or "")
+    return PullRequest(number=entry.number, title=entry.title or "", body=entry.body or "",
+                       url=entry.html_url or entry.url or "")
 
 
-def choose_pull(pulls: list[dict], sha: str) -> dict | None:
+def choose_pull(pulls: Sequence[PullEntry], sha: str) -> PullEntry | None:
     """The pull request that introduced `sha`: the one merged as it, else any merged one, else the first."""
     if not pulls:
         return None
     for pull in pulls:
-        if pull.get("merge_commit_sha") == sha:
+        if pull.merge_commit_sha == sha:
             return pull
-    merged = [pull for pull in pulls if pull.get("merged_at")]
-    return min(merged, key=lambda pull: pull["number"]) if merged else pulls[0]
+    merged = [pull for pull in pulls if pull.merged_at]
+    return min(merged, key=lambda pull: pull.number) if merged else pulls[0]
 
 
-def commit(repo: RepoRef, data: dict, files: list[dict], files_truncated: bool, pull: dict | None) -> Commit:
-    """A full commit from `GET /repos/{repo}/commits/{sha}` plus its gathered file pages and pull request."""
-    detail = data["commit"]
-    author = detail.get("author") or {}
-    committer = detail.get("committer") or {}
-    account = data.get("author") or {}
-    stats = data.get("stats") or {}
-    changes = tuple(file_change(item) for item in files)
-    return Commit(
-        repo=repo,
-        sha=data["sha"].lower(),
-        message=detail.get("message") or "",
-        author_name=author.get("name") or account.get("login") or "unknown",
-        author_login=account.get("login"),
-        committed_at=parse_time(committer.get("date") or author["date"]),
-        url=data.get("html_url") or "",
-        parents=tuple(parent["sha"] for parent in data.get("parents") or ()),
-        additions=int(stats.get("additions", sum(change.additions for change in changes))),
-        deletions=int(stats.get("deletions", sum(change.deletions for change in changes))),
-        files=changes,
-        files_truncated=files_truncated,
-        pull_request=pull_request(pull) if pull else None,
-    )
+def commit(repo: RepoRef, data: CommitDetail, files: Sequence[FileEntry], files_truncated: bool,
+           pull: PullEntry | None, origin: Origin) -> Commit:
+    """A full commit from its checked detail plus its gathered file pages and pull request."""
+    author = data.commit.author or _Person()
+    committer = data.commit.committer or _Person()
+    account = data.author or _Account()
+    stats = data.stats or _Stats()
+    stamp = committer.date or author.date
+    if not stamp:
+        raise origin.unexpected("a commit without a date (commit.committer.date and commit.author.date missing)")
+    try:
+        changes = tuple(file_change(item) for item in files)
+        return Commit(
+            repo=repo,
+            sha=data.sha,
+            message=data.commit.message or "",
+            author_name=author.name or account.login or "unknown",
+            author_login=account.login,
+            committed_at=parse_time(stamp),
+            url=data.html_url or "",
+            parents=tuple(parent.sha for parent in data.parents or ()),
+            additions=stats.additions if stats.additions is not None else sum(c.additions for c in changes),
+            deletions=stats.deletions if stats.deletions is not None else sum(c.deletions for c in changes),
+            files=changes,
+            files_truncated=files_truncated,
+            pull_request=pull_request(pull) if pull else None,
+        )
+    except (ValueError, ValidationError) as exc:  # a value the domain refuses (a date, a negative count…)
+        problem = _first_problem(exc) if isinstance(exc, ValidationError) else one_line(str(exc))
+        raise origin.unexpected(f"a commit the bot cannot read: {clip_middle(problem, 160)}") from None

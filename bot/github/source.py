@@ -13,6 +13,7 @@ from bot.domain import Commit, RepoRef, check_sha
 from bot.github import parse
 from bot.github.client import GitHubClient
 from bot.github.errors import EmptyRepository, GitHubError, Moved, error_for
+from bot.github.parse import CommitEntry, Shape
 from bot.github.port import CommitListing, RepoInfo
 from bot.github.retry import GitHubStats, Reply, RetryPolicy
 
@@ -36,7 +37,8 @@ class GitHubSource:
     when new, follow Link pages newest-first until the cursor SHA. If the cursor is not reached
     (force-push, or a burst beyond `max_pages`), or merge commits are among the new ones (their
     merged-in commits may be dated before the cursor and so listed after it), ask the compare API
-    for exactly `cursor..head`. A moved repository raises Moved.
+    for exactly `cursor..head`. A moved repository raises Moved. Every answer is checked against
+    the shape read from it (bot.github.parse): anything else is UnexpectedResponse.
     """
 
     def __init__(self, client: GitHubClient, max_pages: int = 10, per_page: int = 100) -> None:
@@ -67,20 +69,21 @@ class GitHubSource:
         """SHAs newer than `since_sha` on `branch`, oldest first; `not_modified` when the ETag still matches."""
         what = f"{repo}@{branch}"
         headers = {"If-None-Match": etag} if etag and since_sha else {}
-        reply = self._get(f"/repos/{repo}/commits", what, {"sha": branch, "per_page": self.per_page}, headers)
+        url = f"/repos/{repo}/commits"
+        reply = self._get(url, what, {"sha": branch, "per_page": self.per_page}, headers)
         if reply.status == 304:
             return CommitListing(not_modified=True, etag=etag, head_sha=since_sha)
-        page = reply.json()
-        if not isinstance(page, list) or not page:
+        page = self._read(reply, url, what, parse.LISTING)
+        if not page:
             raise EmptyRepository("the branch lists no commits", target=what)
         self._check_not_moved(repo, page[0])
-        head = page[0]["sha"].lower()
+        head = page[0].sha
         new_etag = reply.headers.get("etag")
         if since_sha is None or head == since_sha.lower():
             return CommitListing(not_modified=False, etag=new_etag, head_sha=head)
         walked, found, capped = self._walk(page, reply, since_sha.lower(), what)
-        newest_first = [item["sha"].lower() for item in walked]
-        if found and not any(len(item.get("parents") or ()) > 1 for item in walked):
+        newest_first = [item.sha for item in walked]
+        if found and not any(item.is_merge for item in walked):
             return CommitListing(not_modified=False, shas=newest_first[::-1], etag=new_etag, head_sha=head)
         comparison = self._compare(repo, since_sha.lower(), head, what)
         if comparison is None:
@@ -106,17 +109,19 @@ class GitHubSource:
     def fetch_commit(self, repo: RepoRef, sha: str) -> Commit:
         """One commit with message, author, time, stats, files with patches, and its pull request."""
         what = f"{repo}@{sha[:12]}"
-        reply = self._get(f"/repos/{repo}/commits/{check_sha(sha)}", what, {"per_page": FILES_PER_PAGE})
-        data = reply.json()
-        files = list(data.get("files") or [])
+        url = f"/repos/{repo}/commits/{check_sha(sha)}"
+        reply = self._get(url, what, {"per_page": FILES_PER_PAGE})
+        data = self._read(reply, url, what, parse.DETAIL)
+        files = list(data.files)
         next_url, pages = parse.link_next(reply.headers.get("link")), 1
         while next_url and pages < self.max_pages:
             more = self._get(next_url, what)
-            files.extend(more.json().get("files") or [])
+            files.extend(self._read(more, next_url, what, parse.FILES).files)
             next_url, pages = parse.link_next(more.headers.get("link")), pages + 1
-        full_sha = data["sha"].lower()
-        pulls = self._get(f"/repos/{repo}/commits/{full_sha}/pulls", f"{what} pulls").json() or []
-        return parse.commit(repo, data, files, next_url is not None, parse.choose_pull(pulls, full_sha))
+        pulls_url = f"/repos/{repo}/commits/{data.sha}/pulls"
+        pulls = self._read(self._get(pulls_url, f"{what} pulls"), pulls_url, f"{what} pulls", parse.PULLS)
+        return parse.commit(repo, data, files, next_url is not None, parse.choose_pull(pulls, data.sha),
+                            self._origin(url, what, reply.status))
 
     def list_commits_between(self, repo: RepoRef, branch: str | None, since: datetime, until: datetime,
                              limit: int = 1000) -> list[str]:
@@ -126,26 +131,28 @@ class GitHubSource:
         params: dict = {"since": _iso(since), "until": _iso(until - timedelta(seconds=1)), "per_page": self.per_page}
         if branch:
             params["sha"] = branch
-        reply = self._get(f"/repos/{repo}/commits", what, params)
-        items = list(reply.json() or [])
+        url = f"/repos/{repo}/commits"
+        reply = self._get(url, what, params)
+        items = list(self._read(reply, url, what, parse.LISTING))
         next_url = parse.link_next(reply.headers.get("link"))
         while next_url and len(items) < limit:
             reply = self._get(next_url, what)
-            items.extend(reply.json() or [])
+            items.extend(self._read(reply, next_url, what, parse.LISTING))
             next_url = parse.link_next(reply.headers.get("link"))
         if items:
             self._check_not_moved(repo, items[0])
-        return [item["sha"].lower() for item in items[:limit]][::-1]
+        return [item.sha for item in items[:limit]][::-1]
 
     def resolve_sha(self, repo: RepoRef, prefix: str) -> str:
         """The full SHA for a prefix of 4-40 hex digits (NotFound when unknown)."""
         prefix = check_sha(prefix)
-        reply = self._get(f"/repos/{repo}/commits/{prefix}", f"{repo}@{prefix}",
-                          headers={"Accept": "application/vnd.github.sha"})
+        url, what = f"/repos/{repo}/commits/{prefix}", f"{repo}@{prefix}"
+        reply = self._get(url, what, headers={"Accept": "application/vnd.github.sha"})
         sha = reply.body.strip().lower()
         if not FULL_SHA_RE.match(sha):
-            raise GitHubError(f"unexpected answer to a SHA lookup from {self.client.endpoint.host}",
-                              target=f"{repo}@{prefix}")
+            origin = self._origin(url, what, reply.status)
+            said = f"({origin.excerpt(reply.body)})" if reply.body.strip() else "(an empty body)"
+            raise origin.unexpected(f"something that is not a commit SHA {said}")
         return sha
 
     def fetch_repo_info(self, repo: RepoRef, branch: str | None = None) -> RepoInfo:
@@ -154,13 +161,16 @@ class GitHubSource:
         A renamed repository is answered under its new name (GitHub redirects) rather than raising Moved,
         so /subscribe stores the current name.
         """
-        data = self._get(f"/repos/{repo}", str(repo)).json()
-        canonical = RepoRef.parse(data["full_name"])
-        default = data.get("default_branch") or "main"
+        url = f"/repos/{repo}"
+        data = self._read(self._get(url, str(repo)), url, str(repo), parse.REPO)
+        canonical = RepoRef.parse(data.full_name)
+        default = data.default_branch or "main"
         chosen = branch or default
         if branch and branch != default:
-            self._get(f"/repos/{canonical}/branches/{urllib.parse.quote(branch, safe='/')}", f"{canonical}@{branch}")
-        return RepoInfo(repo=canonical, default_branch=default, branch=chosen, private=bool(data.get("private")))
+            branch_url = f"/repos/{canonical}/branches/{urllib.parse.quote(branch, safe='/')}"
+            what = f"{canonical}@{branch}"
+            self._read(self._get(branch_url, what), branch_url, what, parse.BRANCH)
+        return RepoInfo(repo=canonical, default_branch=default, branch=chosen, private=bool(data.private))
 
     # --- helpers ---
 
@@ -172,13 +182,22 @@ class GitHubSource:
             raise error_for(reply.status, reply.headers, reply.body, what, self.client.endpoint)
         return reply
 
-    def _walk(self, page: list[dict], reply: Reply, since_sha: str, what: str) -> tuple[list[dict], bool, bool]:
+    def _read(self, reply: Reply, url: str, what: str, shape: Shape):
+        """The answer's body checked against `shape` (UnexpectedResponse otherwise)."""
+        return parse.read(reply.body, shape, self._origin(url, what, reply.status))
+
+    def _origin(self, url: str, what: str, status: int) -> parse.Origin:
+        endpoint = self.client.endpoint
+        return parse.Origin(endpoint.host, parse.request_path(url), what, status, endpoint.secrets)
+
+    def _walk(self, page: list[CommitEntry], reply: Reply, since_sha: str,
+              what: str) -> tuple[list[CommitEntry], bool, bool]:
         """Listing entries newer than the cursor (newest first), whether it was reached, whether capped."""
-        walked: list[dict] = []
+        walked: list[CommitEntry] = []
         pages, next_url = 1, parse.link_next(reply.headers.get("link"))
         while True:
             for item in page:
-                if item["sha"].lower() == since_sha:
+                if item.sha == since_sha:
                     return walked, True, False
                 walked.append(item)
             if next_url is None:
@@ -186,30 +205,32 @@ class GitHubSource:
             if pages >= self.max_pages:
                 return walked, False, True
             reply = self._get(next_url, what)
-            page, pages, next_url = reply.json() or [], pages + 1, parse.link_next(reply.headers.get("link"))
+            page = self._read(reply, next_url, what, parse.LISTING)
+            pages, next_url = pages + 1, parse.link_next(reply.headers.get("link"))
 
     def _compare(self, repo: RepoRef, base: str, head: str, what: str) -> _Comparison | None:
         """`base..head` in chronological order via the compare API; None when GitHub no longer knows `base`."""
+        url, what = f"/repos/{repo}/compare/{base}...{head}", f"{what} compare"
         try:
-            reply = self._get(f"/repos/{repo}/compare/{base}...{head}", f"{what} compare", {"per_page": self.per_page})
+            reply = self._get(url, what, {"per_page": self.per_page})
         except GitHubError as exc:
             if exc.status in (404, 422):
                 return None
             raise
-        data = reply.json()
-        shas = [item["sha"].lower() for item in data.get("commits") or []]
+        data = self._read(reply, url, what, parse.COMPARISON)
+        shas = [item.sha for item in data.commits or ()]
         pages, next_url = 1, parse.link_next(reply.headers.get("link"))
         while next_url and pages < self.max_pages:
-            more = self._get(next_url, f"{what} compare")
-            shas.extend(item["sha"].lower() for item in (more.json() or {}).get("commits") or [])
+            more = self._get(next_url, what)
+            shas.extend(item.sha for item in self._read(more, next_url, what, parse.COMPARISON).commits or ())
             pages, next_url = pages + 1, parse.link_next(more.headers.get("link"))
-        return _Comparison(status=data.get("status") or "diverged", shas=shas, truncated=next_url is not None)
+        return _Comparison(status=data.status or "diverged", shas=shas, truncated=next_url is not None)
 
     @staticmethod
-    def _check_not_moved(repo: RepoRef, entry: dict) -> None:
+    def _check_not_moved(repo: RepoRef, entry: CommitEntry) -> None:
         # GitHub answers a renamed repository with a 301 that PyGithub follows (dropping the query),
         # so the only trace is the canonical name in the returned commit URLs.
-        current = parse.repo_in_url(entry.get("url"))
+        current = parse.repo_in_url(entry.url)
         if current is not None and not parse.same_repo(current, repo):
             raise Moved(f"moved to {current}", new_repo=current, target=str(repo))
 

@@ -2,6 +2,8 @@
 
 Every check runs, whatever the others did: a database that cannot be opened is one FAIL line,
 and GitHub, Slack, Feishu and the LLM are still checked. No check ever lets an exception out.
+What an upstream said is scrubbed (bot.scrub) before it is cut to length, so a credential the
+server echoed never shows, not even the piece of one left at a cut.
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from bot.causes import clip_middle, describe, network_cause, one_line, redact, unreachable_text
+from bot.causes import clip_middle, describe, network_cause, one_line, unreachable_text
 from bot.config import Settings
+from bot.scrub import Scrubber, scrub_text
 from bot.store import Store
 
 TIMEOUT = 10
@@ -34,9 +37,9 @@ class CheckResult:
     skipped: bool = False
 
     def line(self) -> str:
-        """The printed line: mark, name, detail."""
+        """The printed line: mark, name, detail (scrubbed: it goes to a terminal or a CI log)."""
         mark = "skip" if self.skipped else "ok  " if self.ok else "FAIL"
-        return f"{mark} {self.name:<9} {self.detail}"
+        return scrub_text(f"{mark} {self.name:<9} {self.detail}")
 
 
 def check_database(open_store: Callable[[], Store], settings: Settings) -> str:
@@ -56,6 +59,7 @@ def check_database(open_store: Callable[[], Store], settings: Settings) -> str:
 
 def check_github(settings: Settings, timeout: float = TIMEOUT) -> str:
     """GitHub answers /rate_limit (and /user, with a token) through the bot's own client and error texts."""
+    from bot.github import parse
     from bot.github.client import GitHubClient
     from bot.github.errors import GitHubError, error_for
     from bot.github.retry import RetryPolicy
@@ -65,20 +69,22 @@ def check_github(settings: Settings, timeout: float = TIMEOUT) -> str:
     client = GitHubClient(settings.github_api_url, token, max(1, int(min(settings.github_timeout, timeout))),
                           RetryPolicy(attempts=1, max_wait=0))
 
-    def get(path: str):
+    def get(path: str, shape):
         reply = client.get(path, what=path)
         if reply.status != 200:
             raise error_for(reply.status, reply.headers, reply.body, path, client.endpoint)
-        return reply.json()
+        reply.json()  # a page that is not JSON at all gets the GITHUB_API_URL hint of the client
+        return parse.read(reply.body, shape, parse.Origin(client.endpoint.host, path, status=reply.status,
+                                                          secrets=client.endpoint.secrets))
 
     try:
-        core = (get("/rate_limit").get("resources") or {}).get("core") or {}
-        who = get("/user").get("login") if token else "anonymous (GITHUB_TOKEN unset: 60 requests an hour)"
+        core = get("/rate_limit", parse.RATE_LIMIT).resources.core
+        who = get("/user", parse.USER).login if token else "anonymous (GITHUB_TOKEN unset: 60 requests an hour)"
     except GitHubError as exc:
         raise CheckFailed(exc.message) from None
     finally:
         client.close()
-    return f"{who}, rate limit {core.get('remaining')}/{core.get('limit')} at {client.endpoint.host}"
+    return f"{who}, rate limit {core.remaining}/{core.limit} at {client.endpoint.host}"
 
 
 def check_slack(settings: Settings, timeout: float = TIMEOUT) -> str:
@@ -115,7 +121,7 @@ def check_llm(settings: Settings, timeout: float = TIMEOUT) -> str:
     try:
         models = [model.id for model in client.models.list()]
     except openai.APIStatusError as exc:
-        said = f"HTTP {exc.status_code}: {clip_middle(one_line(exc.message), 200)}"
+        said = f"HTTP {exc.status_code}: {_quoted(exc.message, settings)}"
         if exc.status_code == 401:
             raise CheckFailed(f"{host} rejected the key ({said}); check OPENAI_API_KEY") from None
         if exc.status_code == 403:
@@ -152,10 +158,10 @@ def check_feishu(settings: Settings, timeout: float = TIMEOUT) -> str:
     except ValueError:
         answer = None
     if not isinstance(answer, dict):
-        said = clip_middle(one_line(response.text), 200)
+        said = _quoted(response.text, settings)
         raise CheckFailed(f"{host} answered HTTP {response.status_code}: {said}; check FEISHU_DOMAIN") from None
     if answer.get("code") != 0:
-        said = clip_middle(one_line(str(answer.get("msg") or "")), 200)
+        said = _quoted(str(answer.get("msg") or ""), settings)
         raise CheckFailed(f"{host} refused the app credentials (code {answer.get('code')}: {said}); "
                           f"check FEISHU_APP_ID and FEISHU_APP_SECRET")
     return "tenant access token issued"
@@ -174,7 +180,7 @@ def iter_checks(settings: Settings, open_store: Callable[[], Store],
         ("llm", (lambda: check_llm(settings, timeout)) if settings.openai_api_key or settings.openai_base_url
          else "not configured (OPENAI_API_KEY unset): cards use the heuristic analysis"),
     ]
-    secrets = settings.secret_values()
+    scrubber = Scrubber(settings.secret_values())
     for name, check in checks:
         if isinstance(check, str):
             yield CheckResult(name, True, check, skipped=True)
@@ -185,13 +191,18 @@ def iter_checks(settings: Settings, open_store: Callable[[], Store],
             detail, ok = str(exc), False
         except Exception as exc:  # doctor reports any failure as a line, never a traceback
             detail, ok = f"{type(exc).__name__}: {one_line(str(exc)) or describe(exc)}", False
-        yield CheckResult(name, ok, clip_middle(redact(one_line(detail), secrets), MAX_DETAIL))
+        yield CheckResult(name, ok, clip_middle(scrubber.scrub(one_line(detail)), MAX_DETAIL))
 
 
 def run_checks(settings: Settings, open_store: Callable[[], Store],
                timeout: float = TIMEOUT) -> list[CheckResult]:
     """Every check's result, in order."""
     return list(iter_checks(settings, open_store, timeout))
+
+
+def _quoted(text: str, settings: Settings) -> str:
+    """An upstream's words on one line, scrubbed first and only then cut, so no piece of a secret stays at the cut."""
+    return clip_middle(Scrubber(settings.secret_values()).scrub(one_line(text)), 200)
 
 
 def _host(url: str) -> str:

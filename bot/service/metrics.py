@@ -8,6 +8,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from bot.scrub import scrub_text
+
 
 class Metrics:
     """The bot's counters; components with their own stats are read at scrape time."""
@@ -34,8 +36,8 @@ class Metrics:
         self._sources.append(read)
 
     def render(self) -> tuple[bytes, str]:
-        """The exposition text and its content type."""
-        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+        """The exposition text (label values scrubbed: some name upstream errors) and its content type."""
+        return scrub_text(generate_latest(self.registry).decode()).encode(), CONTENT_TYPE_LATEST
 
 
 class _StatsCollector:

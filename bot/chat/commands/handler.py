@@ -15,6 +15,7 @@ from bot.chat.commands.messages import Message, say
 from bot.chat.commands.model import CommandContext, CommandServices, Reply
 from bot.chat.commands.subscriptions import (check_subscribe, check_unsubscribe, run_list, run_subscribe,
                                              run_unsubscribe)
+from bot.scrub import scrub_fields, scrub_text
 from bot.service.lookup import CommitLookup
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,9 @@ class CommandHandler:
 
     def handle(self, text: str, ctx: CommandContext) -> Reply:
         """Answer one command line as typed, e.g. `/commit abc1234 owner/repo`."""
+        return scrubbed(self._handle(text, ctx))
+
+    def _handle(self, text: str, ctx: CommandContext) -> Reply:
         lang = self.reply_language(text)
         prepared = self._checked(text, lang)
         if isinstance(prepared, Reply):
@@ -81,7 +85,7 @@ class CommandHandler:
         """
         prepared = self._checked(text, self.reply_language(text))
         if isinstance(prepared, Reply):
-            return prepared
+            return scrubbed(prepared)
         if prepared.name == "help":
             return Reply(text=prepared.args)
         return None
@@ -108,6 +112,16 @@ class CommandHandler:
             "subscriptions": lambda p: None, "digest": check_digest,
         }
         return Prepared(parsed.name, checks[parsed.name](parsed))
+
+
+def scrubbed(reply: Reply) -> Reply:
+    """The reply as it may leave the process: upstream error text in it (GitHub's, an LLM's) scrubbed of secrets."""
+    cards = [scrub_fields(card, "notice") for card in reply.cards]
+    changed = any(new is not old for new, old in zip(cards, reply.cards))
+    text = scrub_text(reply.text) if reply.text else reply.text
+    if text == reply.text and not changed:
+        return reply
+    return reply.model_copy(update={"text": text, "cards": cards})
 
 
 def _help_topic(parsed: Parsed, lang: str) -> str:
