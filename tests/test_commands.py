@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -293,3 +294,44 @@ def test_a_check_that_breaks_becomes_a_polite_logged_reply(store, caplog):
     assert handled.text == quick.text and handled.public is False
     assert [r.exc_info is not None for r in caplog.records if r.message == "command check failed"] == [True, True]
     assert store.subscriptions.list() == []
+
+
+# --- hardening: path pattern limits, digest dates ---
+
+HOSTILE_PATHS = ",".join(["**?" * 66 + "Z"] * 50)  # the finding: 50 patterns of ~200 characters
+
+
+@pytest.mark.parametrize("paths, problem", [
+    (HOSTILE_PATHS, "--paths takes at most 20 values, got 50"),
+    ("src/**," + "a" * 101, "--paths: a pattern may have at most 100 characters, got 101: 'aaaa"),
+    ("**?" * 11, "--paths: a pattern may have at most 10 wildcards (*, ** or ?), got 22: '**?**?"),
+])
+def test_subscribe_refuses_path_patterns_over_the_limits(env, paths, problem):
+    env.source.add_repo("octo/widgets")
+    text = f"/subscribe octo/widgets --paths '{paths}'"
+    reply = env.run(text)
+    assert not reply.public and problem in reply.text and "Usage: /subscribe" in reply.text
+    assert env.handler.quick(text) == reply  # refused inside the ack deadline, before GitHub is asked
+    assert env.source.calls == [] and env.store.subscriptions.list() == []
+
+
+def test_subscribe_takes_the_patterns_people_write(env):
+    env.source.add_repo("octo/widgets")
+    usual = "src/**,docs/*.md,**/migrations/*,package.json,web/src/components/**/*.tsx"
+    assert env.run(f"/subscribe octo/widgets --paths '{usual}'").public
+    [sub] = env.store.subscriptions.list()
+    assert sub.paths == usual.split(",")
+
+
+@pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Etc/GMT-14", "Etc/GMT+12"])  # UTC+14 twice, UTC-12
+def test_digest_dates_outside_the_range_are_usage_replies(env, zone):
+    env.subscribe(timezone=zone)
+    early = env.run("/digest octo/widgets 0001-01-01")
+    assert not early.public and "Dates start at 2000-01-01, got '0001-01-01'." in early.text
+    assert "Usage: /digest" in early.text
+    late = env.run("/digest octo/widgets 9999-12-31")
+    today = env.clock().astimezone(ZoneInfo(zone)).date().isoformat()  # 2026-01-09 at UTC+14, 2026-01-08 at UTC-12
+    assert f"9999-12-31 is in the future in {zone} (a digest covers 2000-01-01 to {today})" in late.text
+    assert env.digests.calls == []
+    env.run("/digest octo/widgets 2000-01-01")
+    assert [call[1] for call in env.digests.calls] == [date(2000, 1, 1)]

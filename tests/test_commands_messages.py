@@ -94,7 +94,8 @@ def check(env: Env, text: str, zh: str, en: str) -> str:
     ("/subscribe o/r --tz Mars/Olympus", "不是已知的 IANA 时区", "not a known IANA timezone"),
     ("/subscribe o/r --min urgent", "--min 只能是 high、medium 或 low", "--min must be high, medium or low"),
     ("/subscribe o/r --paths ' , '", "--paths 至少需要一个值", "--paths needs at least one"),
-    ("/subscribe o/r --paths " + ",".join("p" * 51), "--paths 最多 50 个值，收到 51 个", "--paths takes at most 50 values"),
+    ("/subscribe o/r --ignore-authors " + ",".join("p" * 51), "--ignore-authors 最多 50 个值，收到 51 个",
+     "--ignore-authors takes at most 50 values"),
     ("/subscribe o/r --ignore-authors 'a\x01b'", "--ignore-authors：无法使用的值", "--ignore-authors: not a usable value"),
     ("/subscribe o/r --merges --no-merges", "--merges 与 --no-merges 互相矛盾", "contradict each other"),
     ("/subscribe o/r --secret s", "--secret 须与 --feishu-webhook URL 一起使用", "--secret goes with --feishu-webhook"),
@@ -287,3 +288,30 @@ def test_one_thing_is_named_in_the_singular():
     assert say("en", "digest.posted", name="a/b", day="2026-01-08", count=2).endswith("(2 commits).")
     assert "(1 more repository)" in say("en", "commit.skipped", count=1, prefix="abc1234")
     assert "1 个提交" in say("zh", "digest.posted", name="a/b", day="2026-01-08", count=1)
+
+
+# --- hardening: path pattern limits and digest dates, in both languages ---
+
+
+@pytest.mark.parametrize("command, zh, en", [
+    ("/subscribe o/r --paths '" + ",".join(["**?" * 66 + "Z"] * 50) + "'", "--paths 最多 20 个值，收到 50 个",
+     "--paths takes at most 20 values, got 50"),
+    ("/subscribe o/r --paths " + "a" * 101, "--paths：每个路径模式最多 100 个字符，收到 101 个",
+     "--paths: a pattern may have at most 100 characters, got 101"),
+    ("/subscribe o/r --paths '" + "*?" * 6 + "'", "--paths：每个路径模式最多 10 个通配符（*、** 或 ?），收到 12 个",
+     "--paths: a pattern may have at most 10 wildcards (*, ** or ?), got 12"),
+    ("/digest o/r 0001-01-01", "日期最早为 2000-01-01，收到的是 '0001-01-01'", "Dates start at 2000-01-01, got '0001-01-01'"),
+])
+def test_limit_usage_errors(lang_env, command, zh, en):
+    text = check(lang_env, run(lang_env, command), zh, en)
+    assert ("用法：/" if lang_env.handler.language == "zh" else "Usage: /") in text
+    assert lang_env.handler.quick(command).text == text
+
+
+@pytest.mark.parametrize("zone, today", [("Pacific/Kiritimati", "2026-01-09"), ("Etc/GMT+12", "2026-01-08")])
+def test_a_digest_date_past_today_names_the_range(lang_env, zone, today):
+    lang_env.subscribe(timezone=zone)
+    check(lang_env, run(lang_env, "/digest octo/widgets 9999-12-31"),
+          f"按 {zone} 时区，9999-12-31 还没有到（日报可选日期为 2000-01-01 至 {today}）",
+          f"9999-12-31 is in the future in {zone} (a digest covers 2000-01-01 to {today})")
+    assert lang_env.digests.calls == []

@@ -8,8 +8,8 @@ import time
 import pytest
 
 from bot.domain import FileChange, RepoRef, Subscription
-from bot.service.filters import (STEPS_PER_COMMIT, Budget, Glob, PatternError, check_patterns, path_matches, wants,
-                                 wildcard_count)
+from bot.service.filters import (MAX_PATTERN_LENGTH, MAX_PATTERNS, MAX_WILDCARDS, STEPS_PER_COMMIT, Budget, Glob,
+                                 PatternError, check_patterns, path_matches, wants, wildcard_count)
 from tests.fakes import make_commit
 
 
@@ -170,3 +170,7 @@ def test_the_cli_refuses_paths_over_the_limits_with_one_line_exit_2(capsys):
         assert main(["subscriptions", "add", "octo/widgets", "--paths", paths]) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "argument --paths: " + problem in err and "Traceback" not in err
+    with pytest.raises(SystemExit):
+        main(["subscriptions", "add", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    assert f"at most {MAX_PATTERNS} of {MAX_PATTERN_LENGTH} characters with {MAX_WILDCARDS} wildcards each" in shown

@@ -7,7 +7,7 @@ must not pay for pydantic, SQLAlchemy or any service library.
 from __future__ import annotations
 
 import argparse
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 
 from bot import __version__
 from bot.domain.values import check_sha, check_timezone, parse_hhmm, split_repo_name
@@ -58,11 +58,29 @@ def _repo_at_sha(text: str):
     return _repo(repo), check_sha(sha)
 
 
+# bot.service.digest.FIRST_DAY (a test keeps them equal): importing that module here would load the store.
+_FIRST_DAY = date(2000, 1, 1)
+_FURTHEST_AHEAD = timezone(timedelta(hours=14))  # UTC+14: where "today" is latest
+
+
 def _day(text: str) -> date:
+    # The day's timezone (--tz) may not be parsed yet: the latest day allowed is tomorrow at UTC+14.
+    last = datetime.now(_FURTHEST_AHEAD).date() + timedelta(days=1)
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise ValueError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+    if not _FIRST_DAY <= day <= last:
+        raise ValueError(f"expected a date from {_FIRST_DAY} to {last}, got {text!r}")
+    return day
+
+
+def _globs(text: str) -> list[str]:
+    # Imported when --paths is given, not for --help (dataclasses and typing cost ~30 ms); the limits
+    # in --paths' help text are checked against it by a test.
+    from bot.service.filters import check_patterns
+
+    return check_patterns(_csv(text))
 
 
 def _command(commands, name: str, summary: str, description: str) -> argparse.ArgumentParser:
@@ -144,9 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="IANA timezone, e.g. Asia/Shanghai (default: TIMEZONE for a new subscription)")
     add.add_argument("--lang", choices=["zh", "en"],
                      help="language of cards (default: LANGUAGE for a new subscription)")
-    add.add_argument("--paths", type=_csv, metavar="GLOB,…",
-                     help="comma-separated globs the changed files must match (default: every path for a new "
-                          "subscription)")
+    add.add_argument("--paths", type=_argtype(_globs), metavar="GLOB,…",
+                     help="comma-separated globs the changed files must match, at most 20 of 100 characters with "
+                          "10 wildcards each (default: every path for a new subscription)")
     add.add_argument("--ignore-authors", type=_csv, metavar="NAME,…",
                      help="comma-separated logins or names to skip (default: none for a new subscription)")
     add.add_argument("--no-merges", action="store_true", help="skip merge commits (default: merges included)")

@@ -27,12 +27,29 @@ class DigestOutcome:
     reason: str
 
 
+# The earliest day a digest or report may be asked for: older dates are typos, not history to report.
+FIRST_DAY = date(2000, 1, 1)
+_EARLIEST = datetime.min.replace(tzinfo=dt_timezone.utc)
+_LATEST = datetime.max.replace(tzinfo=dt_timezone.utc)
+
+
 def day_window(day: date, timezone: str) -> tuple[datetime, datetime]:
     """[start, end) of a local calendar day, in UTC (so a DST day is 23 or 25 hours long)."""
     zone = ZoneInfo(timezone)
-    start = datetime.combine(day, time(0), tzinfo=zone)
-    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
-    return start.astimezone(dt_timezone.utc), end.astimezone(dt_timezone.utc)
+    start = _midnight_utc(day, zone)
+    if day < date.max:
+        return start, _midnight_utc(day + timedelta(days=1), zone)
+    try:  # the day after 9999-12-31 has no date; its midnight may still have a UTC time
+        return start, start + timedelta(days=1)
+    except OverflowError:
+        return start, _LATEST
+
+
+def _midnight_utc(day: date, zone: ZoneInfo) -> datetime:
+    try:
+        return datetime.combine(day, time(0), tzinfo=zone).astimezone(dt_timezone.utc)
+    except OverflowError:  # midnight of 0001-01-01 east of UTC is before datetime.min in UTC
+        return _EARLIEST
 
 
 def previous_local_day(now: datetime, timezone: str) -> date:

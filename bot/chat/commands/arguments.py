@@ -13,6 +13,8 @@ from bot.chat.commands.links import parse_commit_url, parse_repo_url
 from bot.chat.commands.messages import Message
 from bot.config import check_timezone, parse_hhmm
 from bot.domain import Importance, RepoRef, check_sha
+from bot.service.digest import FIRST_DAY
+from bot.service.filters import MAX_PATTERNS, PatternError, check_patterns
 
 MAX_LIST_ITEMS = 50
 _BRANCH_BAD = re.compile(r"[\s~^:?*\[\\]|\.\.|@\{|//|\.lock$|^[-/.]|[/.]$")
@@ -87,16 +89,28 @@ def threshold(command: str, text: str) -> Importance:
 
 
 def name_list(command: str, option: str, text: str) -> list[str]:
-    """Comma-separated words (globs or author names), blanks dropped."""
+    """Comma-separated words (globs or author names), blanks dropped; `--paths` globs within the filter's limits."""
     items = [part.strip() for part in text.split(",") if part.strip()]
     if not items:
         raise UsageError(command, Message("arg.list_empty", option=option))
-    if len(items) > MAX_LIST_ITEMS:
-        raise UsageError(command, Message("arg.list_long", option=option, limit=MAX_LIST_ITEMS, count=len(items)))
+    limit = MAX_PATTERNS if option == "--paths" else MAX_LIST_ITEMS
+    if len(items) > limit:
+        raise UsageError(command, Message("arg.list_long", option=option, limit=limit, count=len(items)))
+    if option == "--paths":
+        _check_globs(command, option, items)
     for item in items:
         if len(item) > 200 or any(ord(ch) < 32 for ch in item):
             raise UsageError(command, Message("arg.list_item", option=option, value=item[:60]))
     return items
+
+
+def _check_globs(command: str, option: str, patterns: list[str]) -> None:
+    try:
+        check_patterns(patterns)
+    except PatternError as exc:
+        key = {"length": "arg.path_long", "wildcards": "arg.path_wildcards"}.get(exc.kind, "arg.list_long")
+        raise UsageError(command, Message(key, option=option, limit=exc.limit, count=exc.count,
+                                          **({"value": exc.pattern[:60]} if exc.pattern else {}))) from None
 
 
 def feishu_webhook(command: str, text: str, extra_hosts: tuple[str, ...] = ()) -> str:
@@ -126,13 +140,16 @@ def _connects_to(url: str, netloc: str) -> bool:
 
 
 def day(command: str, text: str) -> date:
-    """A calendar date `YYYY-MM-DD`."""
+    """A calendar date `YYYY-MM-DD`, from FIRST_DAY on (later bounds depend on the subscription's timezone)."""
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         raise UsageError(command, Message("arg.day", value=text))
     try:
-        return date.fromisoformat(text)
+        value = date.fromisoformat(text)
     except ValueError:
         raise UsageError(command, Message("arg.not_a_day", value=text)) from None
+    if value < FIRST_DAY:
+        raise UsageError(command, Message("arg.day_early", value=text, first=FIRST_DAY.isoformat()))
+    return value
 
 
 def looks_like_day(text: str) -> bool:

@@ -12,6 +12,7 @@ from bot.chat.commands.grammar import Parsed, UsageError
 from bot.chat.commands.messages import Message, say
 from bot.chat.commands.model import CommandContext, CommandServices, Reply
 from bot.domain import RepoRef
+from bot.service.digest import FIRST_DAY
 
 log = logging.getLogger(__name__)
 # The digest service explains an outcome in English prose; the ones it is known to give are translated.
@@ -61,7 +62,8 @@ def run_digest(args: DigestArgs, ctx: CommandContext, services: CommandServices,
         today = now.astimezone(sub.tz).date()
         day = args.day or today - timedelta(days=1)
         if day > today:
-            raise UsageError("digest", Message("digest.future", day=day.isoformat(), timezone=sub.timezone))
+            raise UsageError("digest", Message("digest.future", day=day.isoformat(), timezone=sub.timezone,
+                                               first=FIRST_DAY.isoformat(), last=today.isoformat()))
         outcome = services.digests.deliver(sub, day, force=True)
         log.info("digest on demand", extra={"subscription": sub.id, "day": day.isoformat(),
                                             "posted": outcome.posted, "user": ctx.user_id})

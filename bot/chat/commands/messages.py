@@ -40,12 +40,18 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "arg.list_empty": ("{option} needs at least one comma-separated value", "{option} 至少需要一个值（多个值用逗号分隔）"),
     "arg.list_long": ("{option} takes at most {limit} values, got {count}", "{option} 最多 {limit} 个值，收到 {count} 个"),
     "arg.list_item": ("{option}: not a usable value: {value!r}", "{option}：无法使用的值 {value!r}"),
+    "arg.path_long": ("{option}: a pattern may have at most {limit} characters, got {count}: {value!r}",
+                      "{option}：每个路径模式最多 {limit} 个字符，收到 {count} 个：{value!r}"),
+    "arg.path_wildcards": ("{option}: a pattern may have at most {limit} wildcards (*, ** or ?), "
+                           "got {count}: {value!r}",
+                           "{option}：每个路径模式最多 {limit} 个通配符（*、** 或 ?），收到 {count} 个：{value!r}"),
     "arg.webhook": ("--feishu-webhook must be a custom-bot webhook URL "
                     "(https://open.feishu.cn/open-apis/bot/v2/hook/… or open.larksuite.com)",
                     "--feishu-webhook 须为自定义机器人的 webhook 地址"
                     "（https://open.feishu.cn/open-apis/bot/v2/hook/… 或 open.larksuite.com）"),
     "arg.day": ("date must be YYYY-MM-DD, got {value!r}", "日期须写成 YYYY-MM-DD，收到的是 {value!r}"),
     "arg.not_a_day": ("not a real date: {value!r}", "不存在的日期：{value!r}"),
+    "arg.day_early": ("dates start at {first}, got {value!r}", "日期最早为 {first}，收到的是 {value!r}"),
     # --- failures ---
     "failed.command": ("/{command} failed: {error}. The bot's log has the details.",
                        "/{command} 执行失败：{error}。详情见机器人日志。"),
@@ -70,7 +76,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "digest.two_dates": ("two dates given: {value!r}", "给出了两个日期：{value!r}"),
     "digest.not_subscribed": ("this channel does not subscribe to {what}; /subscribe to it first",
                               "当前会话没有订阅 {what}，请先用 /subscribe 订阅"),
-    "digest.future": ("{day} is in the future in {timezone}", "按 {timezone} 时区，{day} 还没有到"),
+    "digest.future": ("{day} is in the future in {timezone} (a digest covers {first} to {last})",
+                      "按 {timezone} 时区，{day} 还没有到（日报可选日期为 {first} 至 {last}）"),
     "digest.posted": ("Posted the digest of {name} for {day} ({count} commits).",
                       "已发布 {name} {day} 的日报（{count} 个提交）。"),
     "digest.posted.one": ("Posted the digest of {name} for {day} (1 commit).", "已发布 {name} {day} 的日报（1 个提交）。"),
