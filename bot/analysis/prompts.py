@@ -1,4 +1,4 @@
-"""Versioned prompt templates, loaded from the top-level `prompts/` folder."""
+"""Versioned prompt templates: the set shipped inside the package, or a custom set (PROMPTS_DIR)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,10 @@ from string import Template
 from bot.domain import AnalysisContent
 
 LANGUAGES = ("zh", "en")
+# The placeholders each template must use exactly: a template that drops `$commit_data` would send
+# the model no commit, one with an unknown name would fail on the first analysis instead of at start.
+PLACEHOLDERS = {"user.md": {"boundary", "commit_data"}, "schema.md": {"schema"}, "repair.md": {"error"}}
+_PACKAGE = Path(__file__).resolve().parents[1]
 
 
 class PromptError(Exception):
@@ -18,12 +22,15 @@ class PromptError(Exception):
 
 
 def prompts_root() -> Path:
-    """The `prompts/` folder: beside the `bot/` package (checkout, editable install) or in the cwd."""
-    candidates = (Path(__file__).resolve().parents[2] / "prompts", Path.cwd() / "prompts")
+    """The shipped prompt set: `bot/prompts/` in a wheel, the top-level `prompts/` in a checkout."""
+    # pyproject maps the top-level folder (the one people edit) to `bot/prompts` in the wheel;
+    # an editable install or a plain checkout imports `bot` from beside that folder.
+    candidates = (_PACKAGE / "prompts", _PACKAGE.parent / "prompts")
     for candidate in candidates:
         if candidate.is_dir():
             return candidate
-    raise PromptError(f"prompts/ folder not found (looked in {', '.join(str(c) for c in candidates)})")
+    raise PromptError(f"the package's prompt set is missing (looked in {', '.join(map(str, candidates))}); "
+                      "reinstall commit-radar or set PROMPTS_DIR")
 
 
 @dataclass(frozen=True)
@@ -58,22 +65,35 @@ def response_format_schema_json() -> str:
 
 @lru_cache(maxsize=8)
 def load_templates(version: str, root: Path | None = None) -> PromptTemplates:
-    """Read `prompts/<version>/`; raise PromptError naming the missing file."""
-    folder = (root or prompts_root()) / version
-    if not version or "/" in version or ".." in version or not folder.is_dir():
-        raise PromptError(f"prompt version {version!r} not found under {folder.parent}")
+    """Read and check `<root>/<version>/` (root: PROMPTS_DIR, default the shipped set); one-line PromptError."""
+    where = f"PROMPTS_DIR {root}" if root is not None else f"the shipped prompt set {prompts_root()}"
+    if root is not None and not Path(root).is_dir():
+        raise PromptError(f"PROMPTS_DIR {root} is not a folder")
+    folder = Path(root or prompts_root()) / version
+    if not version or "/" in version or "\\" in version or ".." in version or not folder.is_dir():
+        raise PromptError(f"prompt version {version!r} not found in {where}")
 
     def read(name: str) -> str:
         path = folder / name
         try:
             return path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise PromptError(f"prompt template {path} unreadable: {exc.strerror}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8"
+            raise PromptError(f"prompt template {path} unreadable ({where}): {reason}") from None
+
+    def template(name: str) -> Template:
+        text = Template(read(name))
+        found = set(text.get_identifiers())
+        if not text.is_valid() or found != PLACEHOLDERS[name]:
+            raise PromptError(f"prompt template {folder / name} ({where}) must use exactly "
+                              f"{', '.join('$' + n for n in sorted(PLACEHOLDERS[name]))} and no other $ "
+                              f"(write $$ for a dollar sign); found {', '.join(sorted(found)) or 'none'}")
+        return text
 
     return PromptTemplates(
         version=version,
         system={language: read(f"system.{language}.md") for language in LANGUAGES},
-        user=Template(read("user.md")),
-        schema=Template(read("schema.md")),
-        repair=Template(read("repair.md")),
+        user=template("user.md"),
+        schema=template("schema.md"),
+        repair=template("repair.md"),
     )

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from bot.analysis.heuristic import heuristic_content
 from bot.analysis.prompts import load_templates
@@ -77,7 +78,7 @@ class Analyser:
     def __init__(self, store: AnalysisStore, llm: ChatModel | None, model: str, prompt_version: str = "v1",
                  input_budget: int = 8000, concurrency: int = 4, clock: Callable[[], datetime] = utc_now, *,
                  output_tokens: int = 2000, policy: RetryPolicy | None = None, sleeper: Sleeper = real_sleep,
-                 llm_retry_interval: timedelta = timedelta(minutes=15)) -> None:
+                 llm_retry_interval: timedelta = timedelta(minutes=15), prompts_dir: Path | None = None) -> None:
         self._store = store
         self._llm = llm
         self.model = model if llm is not None else HEURISTIC_MODEL
@@ -91,7 +92,8 @@ class Analyser:
         self._flights_lock = threading.Lock()
         self._runner = None
         if llm is not None:
-            templates = load_templates(prompt_version)
+            # PROMPTS_DIR (None: the shipped set); a bad one raises PromptError here, at start-up.
+            templates = load_templates(prompt_version, prompts_dir)
             self._runner = LLMRunner(llm, templates, input_budget, output_tokens, policy or RetryPolicy(), sleeper,
                                      on_request=lambda: self.counters.add(llm_requests=1))
 
