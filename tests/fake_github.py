@@ -25,6 +25,8 @@ from werkzeug import Request, Response
 from tests.fake_github_routes import GitHubRoutes, user_json
 
 EPOCH = datetime(2024, 5, 1, 8, 0, tzinfo=timezone.utc)
+# A scripted answer's body: JSON, text as it is, or made from the request.
+Body = dict | list | str | Callable[[Request], dict | list | str]
 
 
 class FakeClock:
@@ -73,7 +75,7 @@ class Failure:
     pattern: re.Pattern
     status: int
     headers: dict[str, str]
-    body: dict | str
+    body: Body
     times: int
 
 
@@ -266,9 +268,13 @@ class FakeGitHub(GitHubRoutes):
         self.moved[old.lower()] = repo
         return repo
 
-    def fail(self, path_regex: str, status: int, body: dict | str | None = None, headers: dict | None = None,
+    def fail(self, path_regex: str, status: int, body: Body | None = None, headers: dict | None = None,
              times: int = 1) -> None:
-        """Answer the next `times` requests whose path matches with this status instead."""
+        """Answer the next `times` requests whose path matches with this status instead.
+
+        `body` is JSON (dict or list), a str sent as it is (`""` is an empty body), or a function of
+        the request returning either (e.g. a server echoing the Authorization header it received).
+        """
         body = body if body is not None else {"message": f"Scripted {status}"}
         self.failures.append(Failure(re.compile(path_regex), status, dict(headers or {}), body, times))
 

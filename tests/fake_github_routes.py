@@ -31,7 +31,8 @@ class GitHubRoutes:
         for failure in list(self.failures):
             if failure.times > 0 and failure.pattern.search(path):
                 failure.times -= 1
-                return self._json(failure.body, failure.status, failure.headers)
+                body = failure.body(request) if callable(failure.body) else failure.body
+                return self._json(body, failure.status, failure.headers)
         if not path.startswith(self.prefix + "/"):
             return self._not_found()
         rest = path[len(self.prefix):]
