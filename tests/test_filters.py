@@ -8,6 +8,7 @@ import time
 import pytest
 
 from bot.domain import FileChange, RepoRef, Subscription
+from bot.service import filters
 from bot.service.filters import (MAX_PATTERN_LENGTH, MAX_PATTERNS, MAX_WILDCARDS, STEPS_PER_COMMIT, Budget, Glob,
                                  PatternError, check_patterns, path_matches, wants, wildcard_count)
 from tests.fakes import make_commit
@@ -174,3 +175,15 @@ def test_the_cli_refuses_paths_over_the_limits_with_one_line_exit_2(capsys):
         main(["subscriptions", "add", "--help"])
     shown = " ".join(capsys.readouterr().out.split())
     assert f"at most {MAX_PATTERNS} of {MAX_PATTERN_LENGTH} characters with {MAX_WILDCARDS} wildcards each" in shown
+
+
+def test_a_full_transition_table_starts_again_with_the_same_answers(monkeypatch):
+    cases = [(pattern, path) for pattern in (HOSTILE, "docs/**/*.md", "*.md", "a?c", "**/migrations/*", "src/*.py")
+             for path in ("docs/a/b.md", "src/x.py", "src/a/x.py", "x/abc", "app/migrations/0001.py", LONG_PATHS[0],
+                          LONG_PATHS[1][:-4] + "Z", "a" * 100 + "Z")]
+    expected = [Glob(pattern).match(path) for pattern, path in cases]
+    monkeypatch.setattr(filters, "_STATES_KEPT", 2)
+    monkeypatch.setattr(filters, "_TRANSITIONS_KEPT", 3)
+    tiny = {pattern: Glob(pattern) for pattern, _ in cases}
+    assert [tiny[pattern].match(path) for pattern, path in cases] == expected
+    assert all(len(glob._states) <= 3 for glob in tiny.values())

@@ -9,6 +9,7 @@ many is better than one dropped because a commit touched thousands of files.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from functools import lru_cache
@@ -26,12 +27,14 @@ MAX_PATTERNS = 20
 MAX_PATTERN_LENGTH = 100
 MAX_WILDCARDS = 10  # `*`, `**` and `?` count one each
 # Automaton steps (one per path character, one per pattern and path tried) for one commit and one
-# subscription: about 0.1-0.3 s of CPU, and enough for 20 patterns against 3,000 ordinary paths.
-STEPS_PER_COMMIT = 1_000_000
+# subscription: about 0.15 s of CPU at worst, and room for 20 patterns against 3,000 ordinary paths.
+STEPS_PER_COMMIT = 500_000
 
 _LITERAL, _ONE, _SEGMENT, _ANY, _DIRS = range(5)  # `x`, `?`, `*`, `**`, `**/` (and a slashless pattern's start)
 _LOOPS = (_SEGMENT, _ANY, _DIRS)
-_TRANSITIONS_KEPT = 1024  # per compiled pattern; past that, steps are computed each time (same result)
+# Per compiled pattern, the lazily built DFA's size: ordinary patterns need a few dozen entries.
+_STATES_KEPT = 256
+_TRANSITIONS_KEPT = 2048
 
 
 class PatternError(ValueError):
@@ -113,10 +116,11 @@ def _merged(written: list[tuple[int, str]]) -> list[tuple[int, str]]:
 
 
 class Glob:
-    """One compiled pattern: a bit-parallel automaton, one step per path character.
+    """One compiled pattern: an automaton that takes one step per path character, never backtracking.
 
-    State bit i means "the first i tokens are matched". A step costs a few integer operations
-    whatever the pattern, so matching is linear in the path's length.
+    A state is a set of bits, bit i meaning "the first i tokens are matched"; a new step costs a few
+    integer operations whatever the pattern, and steps already taken are looked up in a bounded
+    table. Matching is linear in the path's length.
     """
 
     def __init__(self, pattern: str) -> None:
@@ -158,7 +162,11 @@ class Glob:
                 runs.append(run)
                 run = ""
         self._needles = tuple(runs + [run] if run else runs)
-        self._next: dict[tuple[int, str], int] = {}
+        self._lock = threading.Lock()
+        self._states: list[int] = []
+        self._rows: list[dict[str, int]] = []
+        self._index: dict[int, int] = {}
+        self._forget()
 
     def _close(self, entered: int, stayed: int = 0) -> int:
         # Wildcards may match nothing: being before one is also being after it. `**/` only when
@@ -185,23 +193,50 @@ class Glob:
         """Whether `path` matches, and the steps it took (at most `cost(path)`)."""
         if not path.startswith(self._prefix) or any(needle not in path for needle in self._needles):
             return False, 1
-        state, steps = self._start, 1
-        accept, sure, table, literal = self._accept, self._sure, self._next, self._literal
+        with self._lock:  # compiled patterns are shared by the watcher's and the digests' threads
+            return self._run(path)
+
+    def _run(self, path: str) -> tuple[bool, int]:
+        states, rows, accept, sure = self._states, self._rows, self._accept, self._sure
+        at, steps = self._index[self._start], 1
         for char in path[len(self._prefix):]:
+            state = states[at]
             if state & sure or char == "/" and state & accept:
                 return True, steps  # a match may stop at a directory: everything below it matches too
-            # Characters the pattern does not name all step alike: one table entry serves them all.
-            key = (state, char if char in literal or char == "/" else "")
-            following = table.get(key)
-            if following is None:
-                following = self._step(state, key[1])
-                if len(table) < _TRANSITIONS_KEPT:
-                    table[key] = following
-            state = following
+            following = rows[at].get(char)
+            at = self._learn(at, char) if following is None else following
             steps += 1
-            if not state:
+            if not states[at]:
                 return False, steps
-        return bool(state & (accept | sure)), steps
+        return bool(states[at] & (accept | sure)), steps
+
+    def _learn(self, at: int, char: str) -> int:
+        # A lazily built DFA: each state set seen gets a number and a row of transitions. The table
+        # is bounded; when full it starts again (same answers, steps computed once more).
+        state = self._states[at]
+        following = self._step(state, char if char in self._literal or char == "/" else "")
+        if len(self._states) >= _STATES_KEPT or self._learned >= _TRANSITIONS_KEPT:
+            self._forget()
+            at = self._number(state)
+        self._rows[at][char] = number = self._number(following)
+        self._learned += 1
+        return number
+
+    def _number(self, state: int) -> int:
+        number = self._index.get(state)
+        if number is None:
+            number = self._index[state] = len(self._states)
+            self._states.append(state)
+            self._rows.append({})
+        return number
+
+    def _forget(self) -> None:
+        # In place: `match` holds these lists.
+        self._states.clear()
+        self._rows.clear()
+        self._index.clear()
+        self._learned = 0
+        self._number(self._start)
 
 
 def _longest_run(tokens: list[tuple[int, str]]) -> int:
