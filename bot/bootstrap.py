@@ -128,7 +128,7 @@ def build_analyser(settings: Settings, store: Store, clock: Clock):
         llm = OpenAIChat(make_client(settings.openai_base_url, key, settings.llm_timeout), settings.llm_model)
     return Analyser(store.analyses, llm, settings.llm_model, input_budget=settings.llm_input_token_budget,
                     concurrency=settings.llm_concurrency, clock=clock,
-                    output_tokens=settings.llm_output_token_budget)
+                    output_tokens=settings.llm_output_token_budget, prompts_dir=settings.prompts_dir)
 
 
 def _github_stats(source) -> list[tuple[str, str, float]]:
