@@ -41,7 +41,7 @@ _AUTH_HEADER = re.compile(
 _SCHEME = re.compile(r"(?i)\b(bearer|token|basic)(\s+)([A-Za-z0-9._~+/-]+=*)")
 # `…token=VALUE`, `"app_secret": "VALUE"`, `password: VALUE` (URL queries, JSON, headers, prose).
 _KEY_VALUE = re.compile(
-    r"(?i)(?<![A-Za-z0-9])([A-Za-z0-9_.-]*?(?:token|secret|password|passwd|api[_-]?key|apikey|access[_-]?key))"
+    r"(?i)(token|secret|password|passwd|api[_-]?key|apikey|access[_-]?key)"
     r"([\"']?\s*[:=]\s*[\"']?)([^\s\"'&,;(){}<>\[\]]+)")
 _URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s/@:]+:)([^\s/@]+)@")
 
@@ -89,13 +89,16 @@ def _masked_key_value(match: re.Match[str]) -> str:
     return f"{key}{separator}{MASK}" if value != MASK and _credential_like(value) else match.group(0)
 
 
-_PATTERNS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
-    (_PREFIXED, rf"\1{MASK}"),
-    (_JWT, MASK),
-    (_URL_PASSWORD, rf"\1{MASK}@"),
-    (_AUTH_HEADER, _masked_header),
-    (_SCHEME, _masked_scheme),
-    (_KEY_VALUE, _masked_key_value),
+# Each pattern with the words one of which a text must hold for it to match (checked first: a log line
+# is scrubbed on every write, and a substring test costs far less than a regex scan). Words of the
+# case-insensitive patterns are lower case and looked for in the lower-cased text.
+_PATTERNS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str], tuple[str, ...], bool], ...] = (
+    (_PREFIXED, rf"\1{MASK}", ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "xox", "xapp-", "sk-"), False),
+    (_JWT, MASK, ("eyJ",), False),
+    (_URL_PASSWORD, rf"\1{MASK}@", ("://",), False),
+    (_AUTH_HEADER, _masked_header, ("authorization", "api-key", "x-auth-token", "private-token"), True),
+    (_SCHEME, _masked_scheme, ("bearer", "token", "basic"), True),
+    (_KEY_VALUE, _masked_key_value, ("token", "secret", "passw", "key"), True),
 )
 
 
@@ -125,8 +128,11 @@ class Scrubber:
             text = self._exact.sub(MASK, text)
         if self._cuttable:
             text = self._hide_cut_pieces(text)
-        for pattern, replacement in _PATTERNS:
-            text = pattern.sub(replacement, text)
+        lower = text.lower()
+        for pattern, replacement, words, folded in _PATTERNS:
+            if any(word in (lower if folded else text) for word in words):
+                text = pattern.sub(replacement, text)
+                lower = text.lower()
         return text
 
     __call__ = scrub
@@ -134,7 +140,7 @@ class Scrubber:
     def _hide_cut_pieces(self, text: str) -> str:
         # A clip (`…`) or a slice may have cut a secret in two: the start left before the cut, or the end
         # after it, is still the secret's. Text boundaries count as cuts, for `text[:200]`.
-        marks = list(_CUT.finditer(text))
+        marks = list(_CUT.finditer(text)) if "…" in text or "..." in text else []
         ends = [mark.start() for mark in marks] + [len(text)]
         starts = [mark.end() for mark in marks] + [0]
         spans: list[tuple[int, int]] = []
