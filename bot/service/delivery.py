@@ -17,6 +17,7 @@ from bot.chat.port import ChannelUnavailable, DeliveryError, Notifier, Transient
 from bot.clock import Clock
 from bot.domain import Analysis, Commit, Digest, Subscription
 from bot.render.card import build_card
+from bot.scrub import scrub_fields, scrub_text
 from bot.service.metrics import Metrics
 from bot.store import Store
 from bot.store.deliveries import PENDING, Delivery
@@ -76,12 +77,15 @@ class Deliverer:
     def deliver_card(self, sub: Subscription, commit: Commit, analysis: Analysis, thread_id: str | None = None,
                      kind: str = "card", item: str | None = None) -> str:
         """Post one commit card; returns the outcome (SENT, ALREADY, DEFERRED, PAUSED, FAILED)."""
+        # The note can carry an upstream error (an LLM failure reason): no credential may ride along.
+        analysis = scrub_fields(analysis, "note")
         card = build_card(commit, analysis, sub.timezone, sub.language)
         return self._deliver(sub, kind, item or commit.sha,
                              lambda notifier, key: notifier.post_card(sub.channel, card, thread_id=thread_id, key=key))
 
     def deliver_text(self, sub: Subscription, kind: str, item: str, text: str, thread_id: str | None = None) -> str:
         """Post one plain-text notice (roll-ups, failure reports)."""
+        text = scrub_text(text)
         return self._deliver(sub, kind, item,
                              lambda notifier, key: notifier.post_text(sub.channel, text, thread_id=thread_id, key=key))
 

@@ -14,6 +14,7 @@ from bot.clock import Clock
 from bot.domain import Commit, RepoRef, Subscription
 from bot.github.errors import GitHubError
 from bot.github.port import CommitSource
+from bot.scrub import scrub_text
 from bot.analysis.port import Analyses
 from bot.service.delivery import DEFERRED, SENT, Deliverer
 from bot.store.deliveries import PENDING
@@ -284,7 +285,8 @@ class Watcher:
             for sub in self._store.subscriptions.list(repo=repo, branch=branch):
                 if sub.paused:
                     continue
-                text = FAILURE_TEXT[sub.language].format(repo=repo, branch=branch, problem=clip_middle(problem, 300))
+                problem_text = clip_middle(scrub_text(problem), 300)  # messages stored by older versions too
+                text = FAILURE_TEXT[sub.language].format(repo=repo, branch=branch, problem=problem_text)
                 # One report per failure episode: an episode ends with the next successful poll.
                 since = f"{cursor.last_polled_at:%Y%m%d%H%M%S}" if cursor.last_polled_at else "never"
                 item = f"{cursor.failure_kind}@{since}"
