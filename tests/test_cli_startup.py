@@ -144,3 +144,16 @@ def test_healthz_says_when_the_sqlite_file_is_deleted_or_read_only(tmp_path, mon
         assert answer.status_code == 503 and "read-only" in json.loads(answer.data)["checks"]["database"]
     finally:
         store.close()
+
+
+def test_a_read_only_sqlite_folder_stops_start_up_with_one_line(tmp_path, monkeypatch):
+    import os
+
+    from bot.store import StoreUnavailable, open_store
+
+    path = tmp_path / "bot.db"
+    open_store(f"sqlite:///{path}").close()
+    # Root writes anything, so a read-only folder is simulated the way the check sees it.
+    monkeypatch.setattr(os, "access", lambda target, mode: not str(target).startswith(str(tmp_path)))
+    with pytest.raises(StoreUnavailable, match="read-only"):
+        open_store(f"sqlite:///{path}")

@@ -62,4 +62,10 @@ def open_store(database_url: str, run_migrations: bool = True) -> Store:
         except (SQLAlchemyError, CommandError, OSError) as exc:
             engine.dispose()
             raise explain(exc, database_url, "migrate") from None
-    return Store(engine)
+    store = Store(engine)
+    try:
+        store.ping()  # a read-only SQLite file or folder stops start-up here, not at the first write
+    except StoreUnavailable:
+        engine.dispose()
+        raise
+    return store
