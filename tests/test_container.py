@@ -22,6 +22,10 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from tests.e2e_stack import free_port, wait_until
+from tests.fake_github import fake_github, fake_github_server  # noqa: F401
+from tests.fake_github import file_entry
+from tests.fake_openai import VALID_CONTENT, valid
+from tests.fake_openai import _threaded_server, fake_openai, threaded_httpserver  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 IMAGE = os.environ.get("COMMIT_RADAR_IMAGE", "commit-radar:ci")
@@ -119,6 +123,21 @@ def test_doctor_in_the_image_prints_the_config_and_reaches_the_database_in_the_v
     assert re.search(r"^ok\s+database\b", result.stdout, re.MULTILINE), output
     assert re.search(r"^ok\s+github\b", result.stdout, re.MULTILINE), output
     assert result.returncode == 0, output
+
+
+@needs_image
+def test_analyze_in_the_image_uses_the_llm_with_the_prompts_shipped_in_the_package(fake_github, fake_openai):
+    fake_openai.script(valid())
+    sha = fake_github.add_repo("octo/widgets").commit("fix: prevent services adding/removal",
+                                                      files=[file_entry("deploy/operator/webhook.go")])
+    result = docker("run", "--rm", "--network", "host", "-e", f"GITHUB_API_URL={fake_github.api_url}",
+                    "-e", f"OPENAI_BASE_URL={fake_openai.base_url}", "-e", "OPENAI_API_KEY=sk-container-test",
+                    "-e", "LLM_MODEL=fake-model", IMAGE, "commit-radar", "analyze", f"octo/widgets@{sha[:12]}",
+                    "--lang", "en", timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    # The LLM's answer, not the heuristic: the prompts were found inside the installed package.
+    assert VALID_CONTENT["summary"] in result.stdout, result.stdout + result.stderr
+    assert len(fake_openai.requests) >= 1
 
 
 @needs_image
