@@ -8,6 +8,7 @@ with the reason otherwise. `.ci/container` builds the image, sets COMMIT_RADAR_C
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -53,30 +54,30 @@ def image_unavailable() -> str | None:
 
 def compose_cli() -> list[str] | None:
     """The compose command available here: the v2 plugin, else the standalone docker-compose."""
-    if shutil.which("docker") and subprocess.run(["docker", "compose", "version"], capture_output=True,
-                                                 timeout=20).returncode == 0:
-        return ["docker", "compose"]
-    if shutil.which("docker-compose"):
-        return ["docker-compose"]
-    return None
+    try:
+        if shutil.which("docker") and subprocess.run(["docker", "compose", "version"], capture_output=True,
+                                                     timeout=20).returncode == 0:
+            return ["docker", "compose"]
+    except subprocess.TimeoutExpired:
+        pass
+    return ["docker-compose"] if shutil.which("docker-compose") else None
 
 
 def _requirement(reason: str | None):
-    # Under .ci/container a missing dockerd or image is a failure, not a silent skip.
+    """Skip with `reason`; under .ci/container (COMMIT_RADAR_CONTAINER_REQUIRED=1) fail with it instead."""
     if reason and REQUIRED:
-        return pytest.mark.usefixtures("_fail_required")
+        def failing(test):
+            @functools.wraps(test)
+            def fail(*args, **kwargs):
+                pytest.fail(f"COMMIT_RADAR_CONTAINER_REQUIRED=1, but {reason}")
+            return fail
+        return failing
     return pytest.mark.skipif(reason is not None, reason=reason or "")
 
 
-UNAVAILABLE = image_unavailable()
+needs_image = _requirement(image_unavailable())
 COMPOSE = compose_cli()
-needs_image = _requirement(UNAVAILABLE)
 needs_compose = _requirement(None if COMPOSE else "no `docker compose` plugin or docker-compose installed")
-
-
-@pytest.fixture
-def _fail_required():
-    pytest.fail(f"COMMIT_RADAR_CONTAINER_REQUIRED=1 but: {UNAVAILABLE or 'no compose CLI'}")
 
 
 @pytest.fixture
