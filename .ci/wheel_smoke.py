@@ -13,13 +13,11 @@ import json
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 
 CHECKOUT = Path(__file__).resolve().parents[1]
@@ -27,6 +25,7 @@ sys.path.insert(0, str(CHECKOUT))
 
 from pytest_httpserver import HTTPServer  # noqa: E402
 
+from tests.e2e_stack import free_port, wait_until as wait_for  # noqa: E402
 from tests.fake_github import FakeGitHub, file_entry  # noqa: E402
 from tests.fake_openai import VALID_CONTENT, FakeOpenAI, valid  # noqa: E402
 
@@ -34,24 +33,6 @@ SUMMARY = VALID_CONTENT["summary"]
 # Variables of the developer's shell that would point the bot elsewhere or bring the checkout back in.
 FOREIGN = ("GITHUB_", "SLACK_", "OPENAI_", "FEISHU_", "DATABASE_", "LLM_", "POLL_", "PROMPTS_", "PYTHON",
            "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
-
-
-def free_port() -> int:
-    """An unused TCP port on 127.0.0.1."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(condition: Callable[[], object], timeout: float, what: str) -> object:
-    """Poll `condition` until truthy: the process under test works on its own schedule."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
 def healthy(url: str) -> bool:

@@ -35,13 +35,14 @@ def manage(args, settings: Settings) -> int:
 def _add(args, settings: Settings, store) -> int:
     from bot.github.source import GitHubSource
     from bot.service.subscribe import (InvalidOptions, NewSubscriptionDefaults, SubscribeRefused, SubscribeRequest,
-                                       subscribe)
+                                       SubscriptionOptions, subscribe)
 
-    request = SubscribeRequest(
-        platform=args.platform, channel=args.channel, repo=args.repo, branch=args.branch,
+    options = SubscriptionOptions(
         threshold=args.threshold, digest_time=args.digest, timezone=args.tz, language=args.lang,
         paths=args.paths, ignore_authors=args.ignore_authors, include_merges=False if args.no_merges else None,
         empty_digest="skip" if args.skip_empty_digest else None, webhook_secret=args.secret)
+    request = SubscribeRequest(platform=args.platform, channel=args.channel, repo=args.repo, branch=args.branch,
+                               options=options)
     source = GitHubSource.from_settings(settings)
     try:
         done = subscribe(request, source, store.subscriptions,

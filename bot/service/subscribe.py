@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import time
 from typing import TYPE_CHECKING
 
@@ -26,13 +26,9 @@ class NewSubscriptionDefaults:
 
 
 @dataclass(frozen=True)
-class SubscribeRequest:
-    """Who wants what; every option left as None keeps the current value (or the default when new)."""
+class SubscriptionOptions:
+    """A subscription's options as asked for; each None keeps the current value (or the default when new)."""
 
-    platform: str
-    channel: str
-    repo: RepoRef
-    branch: str | None = None  # None: the repository's default branch
     threshold: Importance | None = None
     digest_time: time | None = None
     timezone: str | None = None
@@ -42,6 +38,17 @@ class SubscribeRequest:
     include_merges: bool | None = None
     empty_digest: str | None = None
     webhook_secret: str | None = None
+
+
+@dataclass(frozen=True)
+class SubscribeRequest:
+    """Who wants which repository and branch, with which options."""
+
+    platform: str
+    channel: str
+    repo: RepoRef
+    branch: str | None = None  # None: the repository's default branch
+    options: SubscriptionOptions = SubscriptionOptions()
 
 
 @dataclass(frozen=True)
@@ -94,12 +101,7 @@ def subscribe(request: SubscribeRequest, source: "CommitSource", store: "Subscri
     base = existing[0] if existing else Subscription(
         platform=request.platform, channel=request.channel, repo=info.repo, branch=info.branch,
         digest_time=defaults.digest_time, timezone=defaults.timezone, language=defaults.language)
-    changes = {key: value for key, value in {
-        "threshold": request.threshold, "digest_time": request.digest_time, "timezone": request.timezone,
-        "language": request.language, "paths": request.paths, "ignore_authors": request.ignore_authors,
-        "include_merges": request.include_merges, "empty_digest": request.empty_digest,
-        "webhook_secret": request.webhook_secret,
-    }.items() if value is not None}
+    changes = {key: value for key, value in asdict(request.options).items() if value is not None}
     try:
         wanted = Subscription.model_validate({**base.model_dump(), **changes,
                                               "paused": False, "paused_reason": None})

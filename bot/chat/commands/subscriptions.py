@@ -4,37 +4,28 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import time
 
 from bot.chat.commands import arguments
 from bot.chat.commands.describe import subscription_line
 from bot.chat.commands.grammar import Parsed, UsageError
 from bot.chat.commands.messages import Message, say
 from bot.chat.commands.model import CommandContext, CommandServices, Reply
-from bot.domain import Importance, RepoRef
+from bot.domain import RepoRef
 from bot.github.errors import BadCredentials, EmptyRepository, Forbidden, GitHubError, NotFound, RateLimited
 from bot.service.subscribe import (InvalidOptions, NewSubscriptionDefaults, SubscribeRefused, SubscribeRequest,
-                                   subscribe)
+                                   SubscriptionOptions, subscribe)
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class SubscribeArgs:
-    """Checked `/subscribe` arguments; None means "keep the current (or default) value"."""
+    """Checked `/subscribe` arguments."""
 
     repo: RepoRef
     branch: str | None
-    threshold: Importance | None = None
-    digest_time: time | None = None
-    timezone: str | None = None
-    language: str | None = None
-    paths: list[str] | None = None
-    ignore_authors: list[str] | None = None
-    include_merges: bool | None = None
-    skip_empty: bool = False
+    options: SubscriptionOptions
     feishu_webhook: str | None = None  # outbound-only: post to this custom-bot webhook instead of the channel
-    webhook_secret: str | None = None
 
 
 def check_subscribe(parsed: Parsed, webhook_hosts: tuple[str, ...] = ()) -> SubscribeArgs:
@@ -44,9 +35,7 @@ def check_subscribe(parsed: Parsed, webhook_hosts: tuple[str, ...] = ()) -> Subs
         raise UsageError(name, Message("sub.merges_clash"))
     if "--secret" in opts and "--feishu-webhook" not in opts:
         raise UsageError(name, Message("sub.secret_alone"))
-    return SubscribeArgs(
-        repo=arguments.repo(name, parsed.args[0]),
-        branch=arguments.branch(name, parsed.args[1]) if len(parsed.args) > 1 else None,
+    options = SubscriptionOptions(
         threshold=arguments.threshold(name, opts["--min"]) if "--min" in opts else None,
         digest_time=arguments.hhmm(name, opts["--digest"]) if "--digest" in opts else None,
         timezone=arguments.timezone(name, opts["--tz"]) if "--tz" in opts else None,
@@ -55,10 +44,15 @@ def check_subscribe(parsed: Parsed, webhook_hosts: tuple[str, ...] = ()) -> Subs
         ignore_authors=(arguments.name_list(name, "--ignore-authors", opts["--ignore-authors"])
                         if "--ignore-authors" in opts else None),
         include_merges=False if opts.get("--no-merges") else True if opts.get("--merges") else None,
-        skip_empty=bool(opts.get("--skip-empty")),
+        empty_digest="skip" if opts.get("--skip-empty") else None,
+        webhook_secret=str(opts["--secret"]) if "--secret" in opts else None,
+    )
+    return SubscribeArgs(
+        repo=arguments.repo(name, parsed.args[0]),
+        branch=arguments.branch(name, parsed.args[1]) if len(parsed.args) > 1 else None,
+        options=options,
         feishu_webhook=(arguments.feishu_webhook(name, opts["--feishu-webhook"], webhook_hosts)
                         if "--feishu-webhook" in opts else None),
-        webhook_secret=str(opts["--secret"]) if "--secret" in opts else None,
     )
 
 
@@ -82,11 +76,8 @@ def run_subscribe(args: SubscribeArgs, ctx: CommandContext, services: CommandSer
     if args.feishu_webhook:
         # The subscription belongs to the webhook, not to the chat the command was typed in.
         ctx = ctx.model_copy(update={"platform": "feishu_webhook", "channel": args.feishu_webhook})
-    request = SubscribeRequest(
-        platform=ctx.platform, channel=ctx.channel, repo=args.repo, branch=args.branch, threshold=args.threshold,
-        digest_time=args.digest_time, timezone=args.timezone, language=args.language, paths=args.paths,
-        ignore_authors=args.ignore_authors, include_merges=args.include_merges,
-        empty_digest="skip" if args.skip_empty else None, webhook_secret=args.webhook_secret)
+    request = SubscribeRequest(platform=ctx.platform, channel=ctx.channel, repo=args.repo, branch=args.branch,
+                               options=args.options)
     defaults = services.defaults
     try:
         done = subscribe(request, services.source, services.store.subscriptions,
