@@ -157,3 +157,16 @@ def test_a_read_only_sqlite_folder_stops_start_up_with_one_line(tmp_path, monkey
     monkeypatch.setattr(os, "access", lambda target, mode: not str(target).startswith(str(tmp_path)))
     with pytest.raises(StoreUnavailable, match="read-only"):
         open_store(f"sqlite:///{path}")
+
+
+def test_the_configuration_is_not_dumped_at_info(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        quiet = cli(tmp_path, "run", env={"HOST": "127.0.0.1", "PORT": port})
+        verbose = cli(tmp_path, "run", env={"HOST": "127.0.0.1", "PORT": port, "LOG_LEVEL": "DEBUG"})
+    assert "config" not in quiet.stderr.replace("configuration", "")
+    assert "key=POLL_INTERVAL value=300" in verbose.stderr
