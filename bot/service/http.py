@@ -118,5 +118,9 @@ class HttpServer:
         while time.monotonic() < deadline and any(
                 getattr(channel, "total_outbufs_len", 0) for channel in list(server._map.values())):  # type: ignore[attr-defined]
             time.sleep(0.02)  # responses written by finished requests are still being flushed
-        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))  # type: ignore[attr-defined]
+        try:
+            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))  # type: ignore[attr-defined]
+        except OSError:
+            # The trigger is already closed: the loop has ended and closed everything itself.
+            log.debug("http server loop already closed")
         self._thread.join(timeout)

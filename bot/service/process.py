@@ -74,10 +74,13 @@ def serve_forever(bot: Bot, http: bool = True, scheduler: bool = True, console: 
         _start_console(bot, stop, console_input)
     stop.wait()
     log.info("shutting down")
-    if server is not None:
-        server.stop()  # no new requests; requests in flight finish
-    if jobs is not None:
-        jobs.stop()  # waits for running polls and deliveries
+    try:
+        if server is not None:
+            server.stop()  # no new requests; requests in flight finish
+    finally:
+        # Even if the HTTP server failed to stop cleanly, the scheduler must not keep the process alive.
+        if jobs is not None:
+            jobs.stop()  # waits for running polls and deliveries
     log.info("stopped")
 
 
