@@ -150,3 +150,21 @@ def test_a_running_digest_job_gets_no_catch_up_and_a_racing_one_posts_nothing_tw
     assert len(notifier.of_kind("digest")) == 1 and len(notifier.of_kind("card")) == 2
     scheduler.sync()
     assert backend.get_job(f"catch-up:{s.id}") is None  # settled
+
+
+def test_a_database_write_failure_is_one_line_with_its_cause(store, caplog):
+    import logging
+
+    from sqlalchemy.exc import OperationalError
+
+    class ReadOnly:
+        def run_cycle(self, pairs=None):
+            raise OperationalError("INSERT INTO commits ...", {}, Exception("attempt to write a readonly database"))
+
+    scheduler = Scheduler(store, watcher=ReadOnly(), digests=None, clock=FakeClock(), poll_interval=60,
+                          scheduler=BackgroundScheduler())
+    store.subscriptions.save(sub())
+    with caplog.at_level(logging.ERROR):
+        assert scheduler.poll_requested() == 1  # the one saving the subscription asked for
+    [record] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert record.exc_info is None and "attempt to write a readonly database" in record.error

@@ -131,8 +131,8 @@ class Scheduler:
         if pairs:
             try:
                 self._watcher.run_cycle(pairs)
-            except Exception:  # the schedule must survive any one cycle's failure
-                log.exception("requested poll failed")
+            except Exception as exc:  # the schedule must survive any one cycle's failure
+                _log_failure("requested poll failed", exc)
         return len(pairs)
 
     def _poll_cycle(self) -> None:
@@ -143,8 +143,8 @@ class Scheduler:
             log.log(logging.INFO if busy else logging.DEBUG, "poll cycle done",
                     extra={"polled": report.polled, "new": report.new_commits, "cards": report.cards,
                            "failures": len(report.failures)})
-        except Exception:  # the schedule must survive any one cycle's failure
-            log.exception("poll cycle failed")
+        except Exception as exc:  # the schedule must survive any one cycle's failure
+            _log_failure("poll cycle failed", exc)
 
     def _digest_lock(self, subscription_id: int) -> threading.Lock:
         with self._digest_locks_guard:
@@ -161,5 +161,18 @@ class Scheduler:
                 outcome = self._digests.deliver(sub, day)
                 log.info("digest job done", extra={"subscription": sub.id, "day": day.isoformat(),
                                                    "reason": outcome.reason})
-            except Exception:  # one subscription's digest must not stop the others
-                log.exception("digest job failed", extra={"subscription": sub.id})
+            except Exception as exc:  # one subscription's digest must not stop the others
+                _log_failure("digest job failed", exc, subscription=sub.id)
+
+
+def _log_failure(what: str, exc: Exception, **context: object) -> None:
+    """A database failure (read-only file, disk full, server gone) is one line with its cause; anything else a bug."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.causes import describe
+    from bot.store.errors import StoreUnavailable
+
+    if isinstance(exc, (SQLAlchemyError, StoreUnavailable)):
+        log.error(what, extra={**context, "error": f"database: {describe(exc)}"})
+    else:
+        log.exception(what, extra=context)
