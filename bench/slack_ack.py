@@ -23,7 +23,6 @@ import argparse
 import logging
 import math
 import os
-import signal
 import socket
 import statistics
 import subprocess
@@ -46,7 +45,7 @@ from pytest_httpserver import HTTPServer  # noqa: E402
 from bot.domain import Commit, RepoRef, Subscription  # noqa: E402
 from bot.store import open_store  # noqa: E402
 from tests.fake_openai import FakeOpenAI, slow, valid  # noqa: E402
-from tests.e2e_stack import free_port  # noqa: E402
+from tests.e2e_stack import free_port, terminate  # noqa: E402
 from tests.fake_slack import FakeSlack, command_body, signed_headers  # noqa: E402
 
 SECRET = "bench-signing-secret"
@@ -198,11 +197,7 @@ def main() -> None:
             report("single", acks, answers, len(llm.requests) - cold_calls - warm_calls)
             print(f"auth.test calls: {len(slack.calls_to('auth.test'))} (Bolt, on the first (warm-up) dispatch)")
         finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            terminate(process)
     slack.stop()
     llm_server.stop()
 

@@ -18,8 +18,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,6 +27,10 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.e2e_stack import free_port, terminate  # noqa: E402
+
 TARGET_IMPORT_MS = 150.0
 _IMPORT_LINE = re.compile(r"^import time:\s+(\d+)\s+\|\s+(\d+)\s+\|( *)(\S+)")
 
@@ -63,15 +65,9 @@ def _importtime(args: list[str], cwd: str) -> tuple[float, list[tuple[float, str
     return import_ms(result.stderr)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def healthz_ms(folder: Path) -> float:
     """Milliseconds from starting `commit-radar run` to the first 200 from /healthz."""
-    port = _free_port()
+    port = free_port()
     env = _clean_env(DATABASE_URL=f"sqlite:///{folder}/startup.db", HOST="127.0.0.1", PORT=str(port),
                      GITHUB_API_URL="http://127.0.0.1:9", LOG_LEVEL="WARNING")
     started = time.perf_counter()
@@ -90,12 +86,7 @@ def healthz_ms(folder: Path) -> float:
                     raise RuntimeError("no 200 from /healthz within 60 s") from None
                 time.sleep(0.005)  # waiting for the process to bind its port, not for a schedule
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
+        terminate(process)
 
 
 def main() -> int:

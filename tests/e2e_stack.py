@@ -28,6 +28,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def terminate(process: subprocess.Popen, timeout: float = 30) -> int:
+    """SIGTERM, then wait (reading what is left of its pipes); SIGKILL if it has not stopped in `timeout` s."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+    return process.returncode
+
+
 def wait_until(condition: Callable[[], object], timeout: float, what: str) -> object:
     """Poll `condition` until it is truthy; the process under test works on its own schedule."""
     deadline = time.monotonic() + timeout
@@ -96,13 +108,7 @@ class Bot:
         self.process.wait(10)
 
     def stop(self) -> int:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                return self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-        return self.process.returncode if self.process else 0
+        return terminate(self.process) if self.process else 0
 
     def post(self, path: str, body: bytes | str, headers: dict[str, str]) -> tuple[int, bytes]:
         data = body.encode() if isinstance(body, str) else body
