@@ -31,7 +31,8 @@ from pytest_httpserver import HTTPServer  # noqa: E402
 from bot.chat.commands import Reply  # noqa: E402
 from bot.chat.feishu import build_feishu  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.service.http import HttpServer, Router  # noqa: E402
+from bot.entrypoints.http import HttpServer
+from bot.wsgi import Router  # noqa: E402
 from bot.store import open_store  # noqa: E402
 from tests.fake_feishu import FakeFeishu, message_event, signed_request  # noqa: E402
 

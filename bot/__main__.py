@@ -1,5 +1,5 @@
 """`python -m bot` is the same as the `commit-radar` console script."""
 
-from bot.cli import main
+from bot.entrypoints.cli import main
 
 raise SystemExit(main())

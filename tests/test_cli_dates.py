@@ -6,8 +6,8 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from bot.cli import build_parser, main
-from bot.cli.parser import _FIRST_DAY
+from bot.entrypoints.cli import build_parser, main
+from bot.entrypoints.cli.parser import _FIRST_DAY
 from bot.domain import RepoRef
 from bot.service.delivery import Deliverer
 from bot.service.digest import FIRST_DAY, DigestService, day_window

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from bot.cli.parser import build_parser
+from bot.entrypoints.cli.parser import build_parser
 
 COMMANDS = [("run",), ("serve",), ("worker",), ("doctor",), ("analyze",), ("digest",), ("subscriptions",),
             ("subscriptions", "list"), ("subscriptions", "add"), ("subscriptions", "remove")]

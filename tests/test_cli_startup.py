@@ -124,7 +124,7 @@ def test_healthz_says_when_the_sqlite_file_is_deleted_or_read_only(tmp_path, mon
 
     from werkzeug.test import Client
 
-    from bot.service.http import health_app
+    from bot.wsgi import health_app
     from bot.store import open_store
 
     path = tmp_path / "data" / "bot.db"

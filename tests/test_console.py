@@ -192,7 +192,7 @@ class Screen:
 def test_quit_in_the_console_stops_the_whole_process_after_a_ready_line_of_its_own(tmp_path):
     from bot.bootstrap import build
     from bot.config import Settings
-    from bot.service.process import serve_forever
+    from bot.entrypoints.process import serve_forever
     from tests.e2e_stack import free_port
 
     screen = Screen()

@@ -14,7 +14,8 @@ from bot.chat.feishu import build_feishu
 from bot.chat.feishu.events import FAILED_TEXT
 from bot.config import ConfigError, Settings
 from bot.render.card import build_card
-from bot.service.http import HttpServer, Router
+from bot.entrypoints.http import HttpServer
+from bot.wsgi import Router
 from tests.fake_feishu import FakeFeishu, challenge, encrypt, mention, message_event, signed_request
 from tests.fakes import FakeCommandHandler
 from tests.samples import TZ, sample_analysis, sample_commit

@@ -163,7 +163,7 @@ def test_what_people_write_is_within_the_limits():
 
 
 def test_the_cli_refuses_paths_over_the_limits_with_one_line_exit_2(capsys):
-    from bot.cli import main
+    from bot.entrypoints.cli import main
 
     for paths, problem in [(",".join([HOSTILE] * 50), "at most 20 patterns, got 50"),
                            (HOSTILE, "patterns of at most 100 characters, got 199"),

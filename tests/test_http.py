@@ -8,7 +8,8 @@ import socket
 import threading
 import time
 
-from bot.service.http import MAX_REQUEST_BODY, HttpServer, Router, health_app, json_response
+from bot.entrypoints.http import MAX_REQUEST_BODY, HttpServer
+from bot.wsgi import Router, health_app, json_response
 
 
 def slow_app(started: threading.Event):

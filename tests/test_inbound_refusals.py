@@ -26,7 +26,8 @@ from bot.chat.feishu.endpoint import event_endpoint
 from bot.chat.feishu.verification import Allowance
 from bot.chat.slack.wsgi import slack_wsgi
 from bot.refusals import OTHERS, RefusalLog
-from bot.service.http import HttpServer, Router
+from bot.entrypoints.http import HttpServer
+from bot.wsgi import Router
 from tests.fake_feishu import FakeFeishu, challenge, encrypt, message_event, signature, signed_request
 from tests.fake_slack import command_body, fake, shared_fake  # noqa: F401
 from tests.fakes import FakeCommandHandler

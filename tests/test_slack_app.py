@@ -17,7 +17,8 @@ from bot.chat.commands import CommandHandler, CommandServices, Defaults
 from bot.chat.slack import build_slack
 from bot.config import Settings
 from bot.domain import RepoRef, Subscription
-from bot.service.http import HttpServer, Router
+from bot.entrypoints.http import HttpServer
+from bot.wsgi import Router
 from tests.fake_slack import fake, shared_fake  # noqa: F401
 from tests.fake_slack import FakeSlack, command_body, event_body, signed_headers
 from tests.fakes import FakeAnalyser, FakeClock, FakeDigests, FakeSource, make_commit

@@ -27,14 +27,14 @@ def _heavy_after(code: str, tmp_path: Path, env: dict[str, str] | None = None) -
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-# These two need bot.cli.main to import bot.config after parsing (bot/cli/__init__.py imports it at module level).
+# These two need bot.entrypoints.cli.main to import bot.config after parsing (bot/cli/__init__.py imports it at module level).
 def test_building_the_parser_imports_no_service_library(tmp_path):
-    code = "from bot.cli.parser import build_parser\nbuild_parser()"
+    code = "from bot.entrypoints.cli.parser import build_parser\nbuild_parser()"
     assert _heavy_after(code, tmp_path) == []
 
 
 def test_help_imports_no_service_library(tmp_path):
-    code = ("import contextlib, io\nfrom bot.cli import main\n"
+    code = ("import contextlib, io\nfrom bot.entrypoints.cli import main\n"
             "with contextlib.redirect_stdout(io.StringIO()):\n"
             "    try:\n        main(['--help'])\n    except SystemExit:\n        pass")
     assert _heavy_after(code, tmp_path) == []

@@ -19,7 +19,7 @@ from bot.chat.slack.notifier import SlackNotifier
 from bot.chat.slack.priority import ForegroundFirst
 from bot.chat.slack.wsgi import slack_wsgi
 from bot.config import ConfigError, Settings
-from bot.service.http import WSGIApp
+from bot.wsgi import WSGIApp
 from bot.store import Store
 
 log = logging.getLogger(__name__)

@@ -23,7 +23,7 @@ from slack_bolt.request import BoltRequest
 
 from bot.chat.slack.priority import ForegroundFirst
 from bot.refusals import RefusalLog, client_of
-from bot.service.http import json_response
+from bot.wsgi import json_response
 
 log = logging.getLogger(__name__)
 

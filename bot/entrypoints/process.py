@@ -10,7 +10,8 @@ from typing import IO
 from bot.bootstrap import Bot
 from bot.domain import RepoRef
 from bot.github.webhook import github_webhook_app
-from bot.service.http import HttpServer, Router, health_app
+from bot.entrypoints.http import HttpServer
+from bot.wsgi import Router, health_app
 from bot.service.metrics import metrics_app
 
 log = logging.getLogger(__name__)

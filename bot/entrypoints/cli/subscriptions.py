@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bot.cli.parser import EXIT_USAGE
+from bot.entrypoints.cli.parser import EXIT_USAGE
 from bot.config import Settings
 from bot.domain import Subscription
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from bot.cli.parser import EXIT_USAGE, UsageError, build_parser
+from bot.entrypoints.cli.parser import EXIT_USAGE, UsageError, build_parser
 
 __all__ = ["main", "build_parser"]
 
@@ -31,7 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     install(settings.secret_values(), guard_streams=True)  # before logging, whose handler writes to stderr
     setup_logging(settings.log_level, settings.secret_values())
-    from bot.cli import process, reports, subscriptions
+    from bot.entrypoints.cli import process, reports, subscriptions
 
     handler = {"run": process.run, "serve": process.serve, "worker": process.worker, "doctor": process.doctor,
                "subscriptions": subscriptions.manage, "analyze": reports.analyze, "digest": reports.digest}[args.command]

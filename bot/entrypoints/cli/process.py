@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 import sys
 
-from bot.cli.parser import EXIT_USAGE
+from bot.entrypoints.cli.parser import EXIT_USAGE
 from bot.config import ConfigError, Settings
-from bot.service.http import PortUnavailable
+from bot.entrypoints.http import PortUnavailable
 
-log = logging.getLogger("bot.cli")
+log = logging.getLogger("bot.entrypoints.cli")
 
 
 def _log_config(settings: Settings) -> None:
@@ -21,7 +21,7 @@ def _log_config(settings: Settings) -> None:
 def run(args, settings: Settings, http: bool = True, scheduler: bool = True) -> int:
     """The whole bot (HTTP and scheduler; the console when no chat platform is set) until SIGTERM."""
     from bot.bootstrap import build, platform_warnings
-    from bot.service.process import serve_forever
+    from bot.entrypoints.process import serve_forever
 
     _log_config(settings)
     for warning in platform_warnings(settings):
@@ -59,7 +59,7 @@ def worker(args, settings: Settings) -> int:
 def doctor(args, settings: Settings) -> int:
     """Print the effective configuration and one line per service check; 1 if any failed."""
     from bot.bootstrap import build_store_only
-    from bot.service.doctor import iter_checks
+    from bot.entrypoints.doctor import iter_checks
 
     for key, value in settings.masked().items():
         print(f"{key}={value}")
