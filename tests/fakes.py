@@ -6,7 +6,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from bot.chat.port import ChannelUnavailable, TransientDeliveryError
+from bot.service.notifier import ChannelUnavailable, TransientDeliveryError
 from bot.domain import Analysis, Card, ChangeType, Commit, Digest, Importance, Insights
 
 

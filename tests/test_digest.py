@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from bot.chat.port import DeliveryError
+from bot.service.notifier import DeliveryError
 from bot.domain import Commit, Importance, RepoRef, Subscription
 from bot.service.delivery import Deliverer
 from bot.service.digest import DigestService, day_window, digest_settled, previous_local_day

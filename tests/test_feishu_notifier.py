@@ -10,7 +10,7 @@ import pytest
 
 from bot.chat.feishu.notifier import FeishuNotifier, build_client, request_uuid
 from bot.chat.feishu.policy import RetryPolicy
-from bot.chat.port import ChannelUnavailable, DeliveryError, TransientDeliveryError
+from bot.service.notifier import ChannelUnavailable, DeliveryError, TransientDeliveryError
 from bot.domain import Subscription
 from bot.render.card import build_card
 from bot.service.delivery import PAUSED, SENT, Deliverer

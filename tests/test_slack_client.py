@@ -22,7 +22,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from werkzeug import Request, Response
 
-from bot.chat.port import TransientDeliveryError
+from bot.service.notifier import TransientDeliveryError
 from bot.chat.slack.client import SlackRetryPolicy, make_client, make_webhook
 from bot.chat.slack.notifier import SlackNotifier
 from bot.domain import RepoRef, Subscription

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from bot.chat.port import ChannelUnavailable, DeliveryError, TransientDeliveryError
+from bot.service.notifier import ChannelUnavailable, DeliveryError, TransientDeliveryError
 from bot.chat.slack.client import SlackRetryPolicy, make_client
 from bot.chat.slack.notifier import METADATA_EVENT, SlackNotifier
 from bot.domain import RepoRef, Subscription

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.chat.port import TransientDeliveryError
+from bot.service.notifier import TransientDeliveryError
 from bot.domain import Importance, RepoRef, Subscription
 from bot.service.delivery import DEFERRED, Deliverer
 from bot.service.digest import DigestService

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.chat.commands import CommandHandler, CommandServices
 from bot.chat.commands.model import CommandContext, Defaults
-from bot.chat.port import DeliveryError, TransientDeliveryError
+from bot.service.notifier import DeliveryError, TransientDeliveryError
 from bot.domain import Importance, RepoRef, Subscription
 from bot.service.delivery import Deliverer
 from bot.service.metrics import Metrics

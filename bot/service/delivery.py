@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.causes import clip_middle
-from bot.chat.port import ChannelUnavailable, DeliveryError, Notifier, TransientDeliveryError
+from bot.service.notifier import ChannelUnavailable, DeliveryError, Notifier, TransientDeliveryError
 from bot.clock import Clock
 from bot.domain import Analysis, Commit, Digest, Subscription
 from bot.render.card import build_card

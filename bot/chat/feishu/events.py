@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from bot.chat.commands.model import CommandContext, Reply
-from bot.chat.port import DeliveryError
+from bot.service.notifier import DeliveryError
 
 if TYPE_CHECKING:
     from lark_oapi.api.im.v1 import P2ImMessageReceiveV1

@@ -11,7 +11,7 @@ from typing import TypeVar
 import requests
 
 from bot.chat.feishu.errors import Answer
-from bot.chat.port import TransientDeliveryError
+from bot.service.notifier import TransientDeliveryError
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from urllib3.util import parse_url
 
 from bot.chat.feishu.errors import RATE_LIMITED, WEBHOOK_BAD_REQUEST, WEBHOOK_GONE, Answer
 from bot.chat.feishu.policy import RetryPolicy, Sleeper
-from bot.chat.port import ChannelUnavailable, DeliveryError, TransientDeliveryError
+from bot.service.notifier import ChannelUnavailable, DeliveryError, TransientDeliveryError
 from bot.domain import Card, Digest
 from bot.render.feishu import WEBHOOK_LIMIT_BYTES, card_json, digest_card, text_message
 

@@ -26,7 +26,7 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.webhook import WebhookClient
 
 from bot.causes import describe
-from bot.chat.port import ChannelUnavailable, DeliveryError, TransientDeliveryError
+from bot.service.notifier import ChannelUnavailable, DeliveryError, TransientDeliveryError
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.chat.port import ChannelUnavailable, TransientDeliveryError
+from bot.service.notifier import ChannelUnavailable, TransientDeliveryError
 from bot.chat.slack.client import CHANNEL_GONE, delivery_error, error_code
 from bot.domain import Card, Digest
 from bot.render.slack import card_message, digest_message, text_message

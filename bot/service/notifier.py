@@ -1,4 +1,4 @@
-"""The notifier port: what services need from a chat platform, and the errors it may raise."""
+"""The notifier port the delivery services post through, and the errors a chat platform may raise."""
 
 from __future__ import annotations
 
