@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.config import Settings  # noqa: E402
 from bot.domain import RepoRef  # noqa: E402
 from bot.github.client import GitHubClient  # noqa: E402
-from bot.github.retry import RetryPolicy  # noqa: E402
+from bot.github.retry import GitHubRetry  # noqa: E402
 from bot.github.source import GitHubSource  # noqa: E402
 from bot.service.poller import poll_all  # noqa: E402
 from bot.store import open_store  # noqa: E402
@@ -95,7 +95,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as folder:
         store = open_store(f"sqlite:///{folder}/bench.db")
-        source = GitHubSource(GitHubClient(api_url, None, 10, RetryPolicy()))
+        source = GitHubSource(GitHubClient(api_url, None, 10, GitHubRetry()))
         pairs = [(RepoRef.parse(f"bench-org/repo-{index:04}"), "main") for index in range(args.repos)]
         clock = lambda: datetime.now(timezone.utc)  # noqa: E731
 

@@ -355,7 +355,7 @@ def clock(fake_github) -> FakeClock:
 def make_source(fake_github, clock):
     """Builds GitHubSources on the fake whose waits only advance `clock`; closes them afterwards."""
     from bot.github.client import GitHubClient
-    from bot.github.retry import RetryPolicy
+    from bot.github.retry import GitHubRetry
     from bot.github.source import GitHubSource
 
     made: list[GitHubSource] = []
@@ -363,7 +363,7 @@ def make_source(fake_github, clock):
     def make(token: str | None = None, api_url: str | None = None, max_wait: float | None = None,
              **options) -> GitHubSource:
         limits = {"max_wait": max_wait} if max_wait is not None else {}
-        policy = RetryPolicy(sleep=clock.sleep, now=clock.now, jitter=lambda: 1.0, **limits)
+        policy = GitHubRetry(sleep=clock.sleep, now=clock.now, jitter=lambda: 1.0, **limits)
         source = GitHubSource(GitHubClient(api_url or fake_github.api_url, token, 5, policy), **options)
         made.append(source)
         return source

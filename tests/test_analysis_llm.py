@@ -10,7 +10,7 @@ import pytest
 
 from bot.analysis.heuristic import NOT_ANALYSED
 from bot.analysis.llm import OpenAIChat, make_client
-from bot.analysis.retry import RetryPolicy
+from bot.analysis.retry import LLMRetry
 from bot.analysis.service import HEURISTIC_MODEL, Analyser
 from bot.analysis.tokens import estimate_messages, estimate_tokens, usable_budget
 from bot.domain import AnalysisContent
@@ -137,7 +137,7 @@ def test_truncation_never_yields_a_cut_off_analysis(store, fake_openai):
     analysis = analyser.analyse(sample_commit(), "en")
 
     assert analysis.source == "heuristic"
-    assert len(fake_openai.requests) == RetryPolicy().max_attempts
+    assert len(fake_openai.requests) == LLMRetry().max_attempts
     assert "length" in analysis.note
 
 
@@ -183,7 +183,7 @@ def test_server_errors_exhaust_the_bounded_policy_then_heuristic(store, fake_ope
 
     analysis = analyser.analyse(commit, "zh")
 
-    policy = RetryPolicy()
+    policy = LLMRetry()
     assert len(fake_openai.requests) == policy.max_attempts
     assert sleeps == [2.0, 4.0, 8.0, 16.0] and sum(sleeps) <= policy.max_total_wait
     assert analysis.source == "heuristic" and "HTTP 500" in analysis.note
@@ -222,7 +222,7 @@ def test_malformed_bodies_never_raise(store, fake_openai, body):
     analysis = analyser.analyse(sample_commit(), "en")
 
     assert analysis.source == "heuristic" and analysis.note
-    assert 1 <= len(fake_openai.requests) <= RetryPolicy().max_attempts
+    assert 1 <= len(fake_openai.requests) <= LLMRetry().max_attempts
 
 
 def test_authentication_failure_is_not_retried(store, fake_openai):

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import pytest
 
 from bot.chat.feishu.notifier import FeishuNotifier, build_client, request_uuid
-from bot.chat.feishu.policy import RetryPolicy
+from bot.chat.feishu.policy import FeishuRetry
 from bot.service.notifier import ChannelUnavailable, DeliveryError, TransientDeliveryError
 from bot.domain import Subscription
 from bot.render.card import build_card
@@ -34,7 +34,7 @@ def sleeps() -> list[float]:
 @pytest.fixture
 def notifier(fake, sleeps) -> FeishuNotifier:
     client = build_client(fake.app_id, fake.app_secret, fake.base_url, timeout=5)
-    return FeishuNotifier(client, RetryPolicy(sleeper=sleeps.append, attempts=4, base_delay=1.0, max_wait=30))
+    return FeishuNotifier(client, FeishuRetry(sleeper=sleeps.append, attempts=4, base_delay=1.0, max_wait=30))
 
 
 def a_card(language: str = "en"):
@@ -218,7 +218,7 @@ def test_other_refusals_are_permanent_delivery_errors(fake, notifier):
 def test_wrong_app_secret_is_reported_not_paused(httpserver):
     fake = FakeFeishu(httpserver)
     client = build_client(fake.app_id, "wrong-secret", fake.base_url, timeout=5)
-    notifier = FeishuNotifier(client, RetryPolicy(sleeper=lambda s: None))
+    notifier = FeishuNotifier(client, FeishuRetry(sleeper=lambda s: None))
 
     with pytest.raises(TransientDeliveryError, match="FEISHU_APP_SECRET"):
         notifier.post_text(CHAT, "hello")
@@ -233,7 +233,7 @@ def test_every_request_has_a_timeout():
     try:
         port = silent.getsockname()[1]
         client = build_client(f"cli_{uuid.uuid4().hex[:12]}", "s", f"http://127.0.0.1:{port}", timeout=0.2)
-        notifier = FeishuNotifier(client, RetryPolicy(sleeper=lambda s: None, attempts=2))
+        notifier = FeishuNotifier(client, FeishuRetry(sleeper=lambda s: None, attempts=2))
         with pytest.raises(TransientDeliveryError, match="ReadTimeout"):
             notifier.post_text(CHAT, "hello")
     finally:

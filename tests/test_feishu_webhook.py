@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.chat.feishu.policy import RetryPolicy
+from bot.chat.feishu.policy import FeishuRetry
 from bot.chat.feishu.webhook import FeishuWebhookNotifier, WebhookLimiter, redact, webhook_sign
 from bot.service.notifier import ChannelUnavailable, DeliveryError, TransientDeliveryError
 from bot.domain import Subscription
@@ -68,7 +68,7 @@ def clock() -> Clock:
 
 def make_notifier(secrets: dict[str, str], clock: Clock, attempts: int = 3) -> FeishuWebhookNotifier:
     return FeishuWebhookNotifier(secrets.get, limiter=WebhookLimiter(clock, clock.sleep),
-                                 policy=RetryPolicy(sleeper=clock.sleep, attempts=attempts),
+                                 policy=FeishuRetry(sleeper=clock.sleep, attempts=attempts),
                                  now=lambda: FIXED_TIME)
 
 
@@ -105,7 +105,7 @@ def test_wrong_secret_surfaces_19021_and_pauses(fake, clock, store):
     sub, _ = store.subscriptions.save(Subscription(platform="feishu_webhook", channel=url, repo=sample_commit().repo,
                                                    webhook_secret="a-wrong-one"))
     notifier = FeishuWebhookNotifier(lambda u: sub.webhook_secret if u == url else None,
-                                     policy=RetryPolicy(sleeper=clock.sleep))
+                                     policy=FeishuRetry(sleeper=clock.sleep))
     commit = sample_commit()
 
     outcome = Deliverer(store, {"feishu_webhook": notifier}, FakeClock()).deliver_card(
@@ -207,7 +207,7 @@ def test_webhook_url_never_reaches_logs_or_errors(clock, caplog):
     silent.listen(8)
     url = f"http://127.0.0.1:{silent.getsockname()[1]}/open-apis/bot/v2/hook/very-secret-token"
     notifier = FeishuWebhookNotifier(lambda u: None, limiter=WebhookLimiter(clock, clock.sleep),
-                                     policy=RetryPolicy(sleeper=clock.sleep, attempts=2), timeout=0.2)
+                                     policy=FeishuRetry(sleeper=clock.sleep, attempts=2), timeout=0.2)
     try:
         with caplog.at_level(logging.DEBUG), pytest.raises(TransientDeliveryError) as caught:
             notifier.post_text(url, "hello")
@@ -227,7 +227,7 @@ def test_delivered_through_the_deliverer(fake, clock, store):
         return next((s.webhook_secret for s in store.subscriptions.list(platform="feishu_webhook", channel=u)), None)
 
     notifier = FeishuWebhookNotifier(secrets, limiter=WebhookLimiter(clock, clock.sleep),
-                                     policy=RetryPolicy(sleeper=clock.sleep))
+                                     policy=FeishuRetry(sleeper=clock.sleep))
     commit = sample_commit()
     assert Deliverer(store, {"feishu_webhook": notifier}, FakeClock()).deliver_card(
         sub, commit, sample_analysis(commit)) == SENT

@@ -9,7 +9,7 @@ import pytest
 from bot.domain import RepoRef, Subscription
 from bot.github.client import GitHubClient
 from bot.github.errors import NotFound, RateLimited
-from bot.github.retry import RetryPolicy
+from bot.github.retry import GitHubRetry
 from bot.github.source import GitHubSource
 from bot.service.poller import poll_all, poll_branch
 from bot.store import open_store
@@ -59,13 +59,13 @@ def test_idle_poll_costs_one_304_and_touches_the_cursor(fake_github, source, sto
 
 def test_etag_and_cursor_survive_a_restart(fake_github, store, sqlite_url, clock):
     fake_github.add_repo("octo/hello")
-    policy = RetryPolicy(sleep=clock.sleep, now=clock.now)
+    policy = GitHubRetry(sleep=clock.sleep, now=clock.now)
     before = GitHubSource(GitHubClient(fake_github.api_url, None, 5, policy))
     poll(before, store, clock)
     before.close()
     store.close()
     reopened = open_store(sqlite_url)
-    after = GitHubSource(GitHubClient(fake_github.api_url, None, 5, RetryPolicy(sleep=clock.sleep, now=clock.now)))
+    after = GitHubSource(GitHubClient(fake_github.api_url, None, 5, GitHubRetry(sleep=clock.sleep, now=clock.now)))
     fake_github.reset_counts()
     try:
         assert poll(after, reopened, clock).status == "not_modified"

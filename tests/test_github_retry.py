@@ -10,7 +10,7 @@ import pytest
 from bot.domain import RepoRef
 from bot.github.client import GitHubClient
 from bot.github.errors import RateLimited, Unavailable
-from bot.github.retry import MAX_HINT, Reply, RetryPolicy, hinted_wait, reset_epoch
+from bot.github.retry import MAX_HINT, GitHubResponse, GitHubRetry, hinted_wait, reset_epoch
 from bot.github.source import GitHubSource
 from tests.fake_github import FakeClock, clock, fake_github, fake_github_server, make_source  # noqa: F401
 
@@ -96,7 +96,7 @@ def test_refused_connection_is_retried_then_unavailable(clock):
     with socket.socket() as probe:  # a port with nobody listening
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    policy = RetryPolicy(sleep=clock.sleep, now=clock.now, jitter=lambda: 1.0, attempts=3)
+    policy = GitHubRetry(sleep=clock.sleep, now=clock.now, jitter=lambda: 1.0, attempts=3)
     source = GitHubSource(GitHubClient(f"http://127.0.0.1:{port}", None, 2, policy))
     with pytest.raises(Unavailable) as caught:
         list_head(source)
@@ -116,19 +116,19 @@ def test_low_remaining_budget_spaces_requests_out(fake_github, source, clock):
 
 
 def test_remaining_from_out_of_order_answers_keeps_the_lowest():
-    policy = RetryPolicy(sleep=lambda _: None)
-    answers = iter([Reply(200, {"x-ratelimit-remaining": "40", "x-ratelimit-limit": "60", "x-ratelimit-reset": "99"}, ""),
-                    Reply(200, {"x-ratelimit-remaining": "42", "x-ratelimit-limit": "60", "x-ratelimit-reset": "99"}, "")])
+    policy = GitHubRetry(sleep=lambda _: None)
+    answers = iter([GitHubResponse(200, {"x-ratelimit-remaining": "40", "x-ratelimit-limit": "60", "x-ratelimit-reset": "99"}, ""),
+                    GitHubResponse(200, {"x-ratelimit-remaining": "42", "x-ratelimit-limit": "60", "x-ratelimit-reset": "99"}, "")])
     policy.run(lambda: next(answers), "a")
     policy.run(lambda: next(answers), "b")
     assert policy.stats.rate_limit_remaining == 40
 
 
-def _policy(clock: FakeClock) -> RetryPolicy:
-    return RetryPolicy(sleep=clock.sleep, now=clock.now, jitter=lambda: 1.0, max_wait=60)
+def _policy(clock: FakeClock) -> GitHubRetry:
+    return GitHubRetry(sleep=clock.sleep, now=clock.now, jitter=lambda: 1.0, max_wait=60)
 
 
-OK = Reply(200, {"x-ratelimit-remaining": "4000", "x-ratelimit-limit": "5000"}, "[]")
+OK = GitHubResponse(200, {"x-ratelimit-remaining": "4000", "x-ratelimit-limit": "5000"}, "[]")
 
 
 @pytest.mark.parametrize("headers", [
@@ -142,7 +142,7 @@ def test_absurd_rate_limit_headers_block_for_at_most_an_hour(headers):
     policy = _policy(clock)
     start = clock.now()
     with pytest.raises(RateLimited):
-        policy.run(lambda: Reply(403, headers, '{"message": "API rate limit exceeded"}'), "a")
+        policy.run(lambda: GitHubResponse(403, headers, '{"message": "API rate limit exceeded"}'), "a")
     with pytest.raises(RateLimited) as caught:  # no OverflowError: the block has a real end
         policy.run(lambda: OK, "b")
     assert caught.value.reset_at is not None and caught.value.reset_at.timestamp() <= start + MAX_HINT + 1
@@ -154,9 +154,9 @@ def test_absurd_rate_limit_headers_block_for_at_most_an_hour(headers):
 def test_an_absurd_reset_on_a_success_never_breaks_later_requests(value):
     clock = FakeClock()
     policy = _policy(clock)
-    policy.run(lambda: Reply(200, {"x-ratelimit-remaining": "0", "x-ratelimit-limit": "inf",
+    policy.run(lambda: GitHubResponse(200, {"x-ratelimit-remaining": "0", "x-ratelimit-limit": "inf",
                                    "x-ratelimit-reset": value}, "[]"), "a")
-    policy.run(lambda: Reply(200, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": value}, "[]"), "a")
+    policy.run(lambda: GitHubResponse(200, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": value}, "[]"), "a")
     reset = policy.stats.rate_limit_reset
     assert reset is None or reset <= clock.now() + MAX_HINT
     try:
@@ -169,10 +169,10 @@ def test_an_absurd_reset_on_a_success_never_breaks_later_requests(value):
 def test_an_unparsable_retry_after_counts_as_absent(value):
     clock = FakeClock()
     policy = _policy(clock)
-    answers = iter([Reply(429, {"retry-after": value}, '{"message": "Too many requests"}'), OK])
+    answers = iter([GitHubResponse(429, {"retry-after": value}, '{"message": "Too many requests"}'), OK])
     assert policy.run(lambda: next(answers), "a") is OK
     assert clock.sleeps == [60.0]  # the secondary-limit wait, as with no header at all
-    answers = iter([Reply(503, {"retry-after": value}, ""), OK])
+    answers = iter([GitHubResponse(503, {"retry-after": value}, ""), OK])
     assert policy.run(lambda: next(answers), "b") is OK
     assert clock.sleeps[1:] == [1.0]  # plain backoff
 

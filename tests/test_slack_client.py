@@ -23,7 +23,7 @@ from slack_sdk.http_retry.state import RetryState
 from werkzeug import Request, Response
 
 from bot.service.notifier import TransientDeliveryError
-from bot.chat.slack.client import SlackRetryPolicy, make_client, make_webhook
+from bot.chat.slack.client import SlackRetry, make_client, make_webhook
 from bot.chat.slack.notifier import SlackNotifier
 from bot.domain import RepoRef, Subscription
 from bot.service.delivery import ALREADY, DEFERRED, Deliverer
@@ -106,7 +106,7 @@ def edge(fake, shared_edge):
 
 @pytest.fixture
 def policy():
-    return SlackRetryPolicy(sleep=lambda seconds: None)
+    return SlackRetry(sleep=lambda seconds: None)
 
 
 @pytest.fixture

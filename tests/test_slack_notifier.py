@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from bot.service.notifier import ChannelUnavailable, DeliveryError, TransientDeliveryError
-from bot.chat.slack.client import SlackRetryPolicy, make_client
+from bot.chat.slack.client import SlackRetry, make_client
 from bot.chat.slack.notifier import METADATA_EVENT, SlackNotifier
 from bot.domain import RepoRef, Subscription
 from bot.render.card import build_card
@@ -24,7 +24,7 @@ SINCE = datetime.now(timezone.utc) - timedelta(minutes=5)
 
 @pytest.fixture
 def policy():
-    return SlackRetryPolicy(sleep=lambda seconds: None)
+    return SlackRetry(sleep=lambda seconds: None)
 
 
 @pytest.fixture

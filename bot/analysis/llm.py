@@ -45,7 +45,7 @@ class Usage:
 
 
 @dataclass(frozen=True)
-class Reply:
+class Completion:
     """A validated analysis and the request's usage."""
 
     content: AnalysisContent
@@ -109,7 +109,7 @@ class OpenAIChat:
         # other OpenAI-compatible servers (vLLM, Ollama, …) reliably know only max_tokens.
         self._limit_param = "max_completion_tokens" if "api.openai.com" in str(client.base_url) else "max_tokens"
 
-    def complete(self, messages: list[dict[str, str]], mode: Mode, max_output_tokens: int) -> Reply:
+    def complete(self, messages: list[dict[str, str]], mode: Mode, max_output_tokens: int) -> Completion:
         """One request; a validated analysis or an LLMError subclass saying what went wrong."""
         import openai
 
@@ -132,7 +132,7 @@ class OpenAIChat:
         except openai.OpenAIError as exc:
             raise Fatal(f"{type(exc).__name__}: {clip_middle(one_line(str(exc)), 300)}") from None
 
-    def _structured(self, params: dict[str, Any]) -> Reply:
+    def _structured(self, params: dict[str, Any]) -> Completion:
         import openai
 
         raw = self._client.chat.completions.with_raw_response.parse(response_format=AnalysisContent, **params)
@@ -152,9 +152,9 @@ class OpenAIChat:
             raise Refused(f"refusal: {message.refusal[:200]}", usage)
         if message.parsed is None:
             raise InvalidOutput("the reply was empty", message.content or "", usage)
-        return Reply(message.parsed, usage)
+        return Completion(message.parsed, usage)
 
-    def _freeform(self, params: dict[str, Any]) -> Reply:
+    def _freeform(self, params: dict[str, Any]) -> Completion:
         raw = self._client.chat.completions.with_raw_response.create(**params)
         usage = _usage(raw.http_response)
         completion = raw.parse()
@@ -169,7 +169,7 @@ class OpenAIChat:
             raise Refused(f"refusal: {choice.message.refusal[:200]}", usage)
         text = choice.message.content or ""
         try:
-            return Reply(AnalysisContent.model_validate_json(extract_json(text)), usage)
+            return Completion(AnalysisContent.model_validate_json(extract_json(text)), usage)
         except pydantic.ValidationError as exc:
             raise InvalidOutput(_validation_summary(exc), text, usage) from None
 

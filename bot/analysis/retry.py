@@ -12,7 +12,7 @@ Sleeper = Callable[[float], None]
 
 
 @dataclass(frozen=True)
-class RetryPolicy:
+class LLMRetry:
     """At most `max_attempts` requests per analysis and `max_total_wait` seconds of waiting."""
 
     max_attempts: int = 5

@@ -14,11 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.analysis.llm import (FormatRejected, InvalidOutput, LLMError, Mode, Refused, Reply, Transient,
+from bot.analysis.llm import (FormatRejected, InvalidOutput, LLMError, Mode, Refused, Completion, Transient,
                               Truncated, Usage)
 from bot.analysis.prompt import BudgetError, Prompt, build_prompt, repair_turns
 from bot.analysis.prompts import PromptTemplates
-from bot.analysis.retry import RetryPolicy, Sleeper
+from bot.analysis.retry import LLMRetry, Sleeper
 from bot.analysis.tokens import estimate_messages
 from bot.domain import AnalysisContent, Commit
 
@@ -32,7 +32,7 @@ class ChatModel(Protocol):
 
     model: str
 
-    def complete(self, messages: list[dict[str, str]], mode: Mode, max_output_tokens: int) -> Reply:
+    def complete(self, messages: list[dict[str, str]], mode: Mode, max_output_tokens: int) -> Completion:
         """One request; raises an LLMError subclass when it yields no valid analysis."""
 
 
@@ -82,7 +82,7 @@ class LLMRunner:
     """Turns a commit into a validated AnalysisContent, or raises GaveUp."""
 
     def __init__(self, chat: ChatModel, templates: PromptTemplates, input_budget: int, output_tokens: int,
-                 policy: RetryPolicy, sleeper: Sleeper, on_request: Callable[[], None] = lambda: None) -> None:
+                 policy: LLMRetry, sleeper: Sleeper, on_request: Callable[[], None] = lambda: None) -> None:
         self._chat = chat
         self._templates = templates
         self._budget = input_budget

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from bot.analysis.heuristic import heuristic_content
 from bot.analysis.prompts import load_templates
-from bot.analysis.retry import RetryPolicy, Sleeper, real_sleep
+from bot.analysis.retry import LLMRetry, Sleeper, real_sleep
 from bot.analysis.runner import ChatModel, GaveUp, LLMRunner
 from bot.domain import Analysis, AnalysisContent, Commit, RepoRef
 from bot.store.analyses import AnalysisStore
@@ -77,7 +77,7 @@ class Analyser:
 
     def __init__(self, store: AnalysisStore, llm: ChatModel | None, model: str, prompt_version: str = "v1",
                  input_budget: int = 8000, concurrency: int = 4, clock: Callable[[], datetime] = utc_now, *,
-                 output_tokens: int = 2000, policy: RetryPolicy | None = None, sleeper: Sleeper = real_sleep,
+                 output_tokens: int = 2000, policy: LLMRetry | None = None, sleeper: Sleeper = real_sleep,
                  llm_retry_interval: timedelta = timedelta(minutes=15), prompts_dir: Path | None = None) -> None:
         self._store = store
         self._llm = llm
@@ -94,7 +94,7 @@ class Analyser:
         if llm is not None:
             # PROMPTS_DIR (None: the shipped set); a bad one raises PromptError here, at start-up.
             templates = load_templates(prompt_version, prompts_dir)
-            self._runner = LLMRunner(llm, templates, input_budget, output_tokens, policy or RetryPolicy(), sleeper,
+            self._runner = LLMRunner(llm, templates, input_budget, output_tokens, policy or LLMRetry(), sleeper,
                                      on_request=lambda: self.counters.add(llm_requests=1))
 
     def _get(self, repo: RepoRef, sha: str, model: str, language: str) -> Analysis | None:

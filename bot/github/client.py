@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from github import Auth, Github
 
 from bot.github.errors import Endpoint, GitHubError
-from bot.github.retry import GitHubStats, Reply, RetryPolicy
+from bot.github.retry import GitHubStats, GitHubResponse, GitHubRetry
 
 ACCEPT_JSON = "application/vnd.github+json"
 USER_AGENT = "commit-radar"
@@ -22,10 +22,10 @@ class GitHubClient:
     PyGithub's connection objects keep the pending request on the instance between `request()`
     and `getresponse()`, so one instance must never serve two threads at once (PyGithub PR #2052);
     instances are leased from a pool instead, which also keeps their keep-alive connections warm.
-    PyGithub's own retries and request spacing are switched off: RetryPolicy is the only policy.
+    PyGithub's own retries and request spacing are switched off: GitHubRetry is the only policy.
     """
 
-    def __init__(self, base_url: str, token: str | None, timeout: int, policy: RetryPolicy | None = None,
+    def __init__(self, base_url: str, token: str | None, timeout: int, policy: GitHubRetry | None = None,
                  user_agent: str = USER_AGENT) -> None:
         self.base_url = base_url.rstrip("/")
         parsed = urllib.parse.urlsplit(self.base_url)
@@ -37,7 +37,7 @@ class GitHubClient:
         self.endpoint = Endpoint(host=f"{host}:{parsed.port}" if parsed.port else host, timeout=self._timeout,
                                  secrets=(token,) if token else ())
         self._user_agent = user_agent
-        self.policy = policy or RetryPolicy()
+        self.policy = policy or GitHubRetry()
         self._idle: queue.SimpleQueue[Github] = queue.SimpleQueue()
         self._all: list[Github] = []
 
@@ -47,13 +47,13 @@ class GitHubClient:
         return self.policy.stats
 
     def get(self, url: str, params: Mapping[str, object] | None = None, headers: Mapping[str, str] | None = None,
-            what: str = "") -> Reply:
+            what: str = "") -> GitHubResponse:
         """GET a path under the API base (or an absolute URL on the same host, e.g. a Link header's)."""
         if not url.startswith("/"):
             self._check_same_origin(url)
         query = {key: str(value) for key, value in (params or {}).items()}
 
-        def send() -> Reply:
+        def send() -> GitHubResponse:
             request_headers = {"Accept": ACCEPT_JSON, **(headers or {})}
             with self._lease() as client:
                 try:
@@ -63,7 +63,7 @@ class GitHubClient:
                     raise GitHubError(f"{self.endpoint.host} redirected elsewhere ({exc}); check GITHUB_API_URL",
                                       target=what or url) from exc
             self.stats.count_reply(status)
-            return Reply(status, {key.lower(): value for key, value in answer_headers.items()}, body or "")
+            return GitHubResponse(status, {key.lower(): value for key, value in answer_headers.items()}, body or "")
 
         return self.policy.run(send, what or url, self.endpoint)
 

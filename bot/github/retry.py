@@ -49,7 +49,7 @@ def reset_epoch(headers: Mapping[str, str], now: float) -> float | None:
 
 
 @dataclass(frozen=True)
-class Reply:
+class GitHubResponse:
     """One HTTP answer: status, lower-cased headers, text body."""
 
     status: int
@@ -102,7 +102,7 @@ class GitHubStats:
                     "rate_limit_reset": self.rate_limit_reset}
 
 
-class RetryPolicy:
+class GitHubRetry:
     """Decides, for every GitHub request, whether to wait first, retry, or give up with a typed error.
 
     Primary limit: X-RateLimit-Remaining/Reset are tracked across threads; below `low_remaining`
@@ -134,7 +134,7 @@ class RetryPolicy:
         self._blocked_until = 0.0
         self._next_slot = 0.0
 
-    def run(self, send: Callable[[], Reply], what: str, endpoint: Endpoint | None = None) -> Reply:
+    def run(self, send: Callable[[], GitHubResponse], what: str, endpoint: Endpoint | None = None) -> GitHubResponse:
         """Send through the policy; returns any answer that is neither retryable nor a rate limit.
 
         `endpoint` (host, timeout) is only for the texts of the errors raised.
@@ -213,7 +213,7 @@ class RetryPolicy:
         if wait > 0:
             self._rate_sleep(wait, what)
 
-    def _limit_wait(self, reply: Reply, limited: int) -> float:
+    def _limit_wait(self, reply: GitHubResponse, limited: int) -> float:
         now = self.now()
         hinted = hinted_wait(reply.headers)
         reset = reset_epoch(reply.headers, now)

@@ -15,7 +15,7 @@ from bot.github.client import GitHubClient
 from bot.github.errors import EmptyRepository, GitHubError, Moved, error_for
 from bot.github.parse import CommitEntry, Shape
 from bot.github.port import CommitListing, RepoInfo
-from bot.github.retry import GitHubStats, Reply, RetryPolicy
+from bot.github.retry import GitHubStats, GitHubResponse, GitHubRetry
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +47,10 @@ class GitHubSource:
         self.per_page = per_page
 
     @classmethod
-    def from_settings(cls, settings: Settings, policy: RetryPolicy | None = None) -> "GitHubSource":
+    def from_settings(cls, settings: Settings, policy: GitHubRetry | None = None) -> "GitHubSource":
         """Build from GITHUB_API_URL, GITHUB_TOKEN, GITHUB_TIMEOUT and GITHUB_MAX_WAIT."""
         token = settings.github_token.get_secret_value() if settings.github_token else None
-        policy = policy or RetryPolicy(max_wait=float(settings.github_max_wait))
+        policy = policy or GitHubRetry(max_wait=float(settings.github_max_wait))
         return cls(GitHubClient(settings.github_api_url, token, settings.github_timeout, policy))
 
     @property
@@ -174,7 +174,7 @@ class GitHubSource:
 
     # --- helpers ---
 
-    def _get(self, url: str, what: str, params: dict | None = None, headers: dict | None = None) -> Reply:
+    def _get(self, url: str, what: str, params: dict | None = None, headers: dict | None = None) -> GitHubResponse:
         reply = self.client.get(url, params, headers, what)
         # 304 only answers our If-None-Match; any other non-200 (4xx, or a redirect PyGithub did not follow)
         # is an error, never an empty result.
@@ -182,7 +182,7 @@ class GitHubSource:
             raise error_for(reply.status, reply.headers, reply.body, what, self.client.endpoint)
         return reply
 
-    def _read(self, reply: Reply, url: str, what: str, shape: Shape):
+    def _read(self, reply: GitHubResponse, url: str, what: str, shape: Shape):
         """The answer's body checked against `shape` (UnexpectedResponse otherwise)."""
         return parse.read(reply.body, shape, self._origin(url, what, reply.status))
 
@@ -190,7 +190,7 @@ class GitHubSource:
         endpoint = self.client.endpoint
         return parse.Origin(endpoint.host, parse.request_path(url), what, status, endpoint.secrets)
 
-    def _walk(self, page: list[CommitEntry], reply: Reply, since_sha: str,
+    def _walk(self, page: list[CommitEntry], reply: GitHubResponse, since_sha: str,
               what: str) -> tuple[list[CommitEntry], bool, bool]:
         """Listing entries newer than the cursor (newest first), whether it was reached, whether capped."""
         walked: list[CommitEntry] = []

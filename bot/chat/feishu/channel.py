@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bot.chat.feishu.policy import RetryPolicy
+from bot.chat.feishu.policy import FeishuRetry
 from bot.chat.feishu.webhook import DEFAULT_TIMEOUT, FeishuWebhookNotifier, WebhookLimiter
 from bot.config import ConfigError, Settings
 
@@ -87,14 +87,14 @@ def _is_command_of(handler: Any) -> Callable[[str], bool]:
 
 
 def build_feishu(settings: Settings, handler: Any | None, store, *,
-                 timeout: float = DEFAULT_TIMEOUT, policy: RetryPolicy | None = None,
+                 timeout: float = DEFAULT_TIMEOUT, policy: FeishuRetry | None = None,
                  limiter: WebhookLimiter | None = None) -> FeishuChannel:
     """Build the Feishu platform; raises ConfigError naming the variable that is missing.
 
     lark-oapi (seconds to import) is loaded only when an app is configured: custom-bot webhooks
     need nothing but requests.
     """
-    policy = policy or RetryPolicy()
+    policy = policy or FeishuRetry()
 
     def webhook_secret(url: str) -> str | None:
         subs = store.subscriptions.list(platform="feishu_webhook", channel=url)

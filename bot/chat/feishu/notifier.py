@@ -17,7 +17,7 @@ from lark_oapi.api.im.v1 import (
 from lark_oapi.core.exception import ObtainAccessTokenException
 
 from bot.chat.feishu.errors import APP_PROBLEMS, CARD_REFUSED, CHANNEL_GONE, Answer
-from bot.chat.feishu.policy import RetryPolicy
+from bot.chat.feishu.policy import FeishuRetry
 from bot.service.notifier import ChannelUnavailable, DeliveryError, TransientDeliveryError
 from bot.domain import Card, Digest
 from bot.render.feishu import card_json, digest_card, text_message
@@ -52,9 +52,9 @@ class FeishuNotifier:
 
     platform = "feishu"
 
-    def __init__(self, client: lark.Client, policy: RetryPolicy | None = None) -> None:
+    def __init__(self, client: lark.Client, policy: FeishuRetry | None = None) -> None:
         self._client = client
-        self._policy = policy or RetryPolicy()
+        self._policy = policy or FeishuRetry()
 
     # --- the Notifier port ---
 

@@ -19,7 +19,7 @@ Result = TypeVar("Result")
 Sleeper = Callable[[float], None]
 
 
-class RetryPolicy:
+class FeishuRetry:
     """Retries rate limits, 5xx answers and transport failures a bounded number of times.
 
     A rate-limit answer waits for `x-ogw-ratelimit-reset` when Feishu sends it, else backs off

@@ -24,7 +24,7 @@ from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
 
 from bot.chat.feishu.errors import RATE_LIMITED, WEBHOOK_BAD_REQUEST, WEBHOOK_GONE, Answer
-from bot.chat.feishu.policy import RetryPolicy, Sleeper
+from bot.chat.feishu.policy import FeishuRetry, Sleeper
 from bot.service.notifier import ChannelUnavailable, DeliveryError, TransientDeliveryError
 from bot.domain import Card, Digest
 from bot.render.feishu import WEBHOOK_LIMIT_BYTES, card_json, digest_card, text_message
@@ -115,11 +115,11 @@ class FeishuWebhookNotifier:
     platform = "feishu_webhook"
 
     def __init__(self, secrets: Callable[[str], str | None], limiter: WebhookLimiter | None = None,
-                 policy: RetryPolicy | None = None, now: Callable[[], float] = time.time,
+                 policy: FeishuRetry | None = None, now: Callable[[], float] = time.time,
                  timeout: float = DEFAULT_TIMEOUT, session: requests.Session | None = None) -> None:
         self._secrets = secrets
         self._limiter = limiter or WebhookLimiter()
-        self._policy = policy or RetryPolicy()
+        self._policy = policy or FeishuRetry()
         self._now = now
         self._timeout = timeout
         self._session = session or requests.Session()

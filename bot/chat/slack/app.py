@@ -19,7 +19,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.chat.commands import CommandContext, CommandHandler, Reply
 from bot.chat.commands.links import parse_commit_url
-from bot.chat.slack.client import SlackRetryPolicy, error_code, make_webhook
+from bot.chat.slack.client import SlackRetry, error_code, make_webhook
 from bot.chat.slack.priority import ForegroundFirst
 from bot.render.slack import ACTION_PREFIX, card_message, text_message, unfurl
 from bot.store import Store
@@ -42,7 +42,7 @@ def reply_payloads(reply: Reply) -> list[dict]:
 class Responder:
     """Answers a command through its `response_url` (in the channel, or only to the person who asked)."""
 
-    def __init__(self, policy: SlackRetryPolicy) -> None:
+    def __init__(self, policy: SlackRetry) -> None:
         self._policy = policy
 
     def send(self, response_url: str, reply: Reply) -> None:
@@ -64,7 +64,7 @@ class Responder:
 class SlackListeners:
     """Registers the bot's listeners on a Bolt app."""
 
-    def __init__(self, handler: CommandHandler, store: Store, client: WebClient, policy: SlackRetryPolicy,
+    def __init__(self, handler: CommandHandler, store: Store, client: WebClient, policy: SlackRetry,
                  web_hosts: tuple[str, ...], background: Executor, gate: ForegroundFirst | None = None) -> None:
         self._handler = handler
         self._lookup = handler.lookup

@@ -14,7 +14,7 @@ from slack_sdk import WebClient
 from bot.chat.commands import CommandHandler
 from bot.chat.commands.links import web_host
 from bot.chat.slack.app import SlackListeners, build_app
-from bot.chat.slack.client import SlackRetryPolicy, make_client
+from bot.chat.slack.client import SlackRetry, make_client
 from bot.chat.slack.notifier import SlackNotifier
 from bot.chat.slack.priority import ForegroundFirst
 from bot.chat.slack.wsgi import slack_wsgi
@@ -71,7 +71,7 @@ def build_slack(settings: Settings, handler: CommandHandler, store: Store, sleep
     app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else None
     if secret is None and app_token is None:
         raise ConfigError("SLACK_SIGNING_SECRET: required for Slack over HTTP (or set SLACK_APP_TOKEN for Socket Mode)")
-    policy = SlackRetryPolicy(sleep=sleep)
+    policy = SlackRetry(sleep=sleep)
     client = make_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url, policy)
     hosts = tuple(dict.fromkeys(("github.com", web_host(settings.github_api_url))))
     executor = ThreadPoolExecutor(max_workers=background_workers, thread_name_prefix="slack")

@@ -61,7 +61,7 @@ def never_sent(error: Exception | None) -> bool:
     return isinstance(reason, (ConnectionRefusedError, socket.gaierror))
 
 
-class SlackRetryPolicy(RateLimitErrorRetryHandler):
+class SlackRetry(RateLimitErrorRetryHandler):
     """Retries 429 after exactly its Retry-After (when short enough); for idempotent methods also 5xx and
     dropped or timed-out connections with backoff; for posts only failures that prove nothing was posted.
 
@@ -77,9 +77,9 @@ class SlackRetryPolicy(RateLimitErrorRetryHandler):
         self.posts_only = posts_only  # every request this policy sees posts a message (a response_url)
         self.waits: deque[float] = deque(maxlen=100) if waits is None else waits  # recent waits, for tests
 
-    def for_posts(self) -> SlackRetryPolicy:
+    def for_posts(self) -> SlackRetry:
         """The same policy (sleeper, budget, wait log) for a client whose every request posts (response_url)."""
-        return SlackRetryPolicy(self.max_retry_count, self.max_wait, self.sleep, posts_only=True, waits=self.waits)
+        return SlackRetry(self.max_retry_count, self.max_wait, self.sleep, posts_only=True, waits=self.waits)
 
     def may_repeat(self, request: HttpRequest) -> bool:
         """True when sending `request` twice does no harm (a read, chat.unfurl), whatever the first did."""
@@ -129,7 +129,7 @@ class SlackRetryPolicy(RateLimitErrorRetryHandler):
         state.increment_current_attempt()
 
 
-def make_client(token: str, base_url: str, policy: SlackRetryPolicy, timeout: float = TIMEOUT) -> WebClient:
+def make_client(token: str, base_url: str, policy: SlackRetry, timeout: float = TIMEOUT) -> WebClient:
     """A WebClient pointed at `base_url` (SLACK_API_URL) with the retry policy."""
     if not base_url.endswith("/"):
         base_url += "/"
@@ -137,7 +137,7 @@ def make_client(token: str, base_url: str, policy: SlackRetryPolicy, timeout: fl
     return WebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=[policy])  # type: ignore[arg-type]
 
 
-def make_webhook(url: str, policy: SlackRetryPolicy, timeout: float = TIMEOUT) -> WebhookClient:
+def make_webhook(url: str, policy: SlackRetry, timeout: float = TIMEOUT) -> WebhookClient:
     """A client for one `response_url`: every post there adds a message, so it is never repeated blindly."""
     return WebhookClient(url=url, timeout=timeout, retry_handlers=[policy.for_posts()])  # type: ignore[arg-type]
 
