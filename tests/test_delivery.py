@@ -5,8 +5,11 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timedelta, timezone
 
+from sqlalchemy import text
+
 from bot.domain import RepoRef, Subscription
-from bot.service.delivery import ALREADY, DEFERRED, SENT, Deliverer
+from bot.domain.delivery import DeliveryOutcome, DeliveryState
+from bot.service.delivery import Deliverer
 from tests.fakes import FakeAnalyser, FakeClock, FakeNotifier, make_commit, rate_limited
 
 REPO = RepoRef.parse("octo/widgets")
@@ -45,11 +48,12 @@ def test_a_claim_another_thread_is_posting_is_left_to_it(store):
     first = threading.Thread(target=lambda: outcomes.append(deliverer.deliver_card(sub, commit, analysis)))
     first.start()
     assert notifier.entered.wait(5)
-    assert deliverer.deliver_card(sub, commit, analysis) == DEFERRED  # posting right now in the other thread
+    # Posting right now in the other thread.
+    assert deliverer.deliver_card(sub, commit, analysis) == DeliveryOutcome.DEFERRED
     notifier.release.set()
     first.join(5)
-    assert outcomes == [SENT]
-    assert deliverer.deliver_card(sub, commit, analysis) == ALREADY
+    assert outcomes == [DeliveryOutcome.SENT]
+    assert deliverer.deliver_card(sub, commit, analysis) == DeliveryOutcome.ALREADY
     assert len(notifier.sent) == 1
 
 
@@ -62,10 +66,10 @@ def test_a_fresh_claim_of_another_live_process_waits_for_the_lease(store):
     # Another process (started earlier, sharing the database) claims and is still posting.
     store.deliveries.claim_at(sub.id, "card", commit.sha, "slack", "C1", clock())
     clock.advance(minutes=9)
-    assert deliverer.deliver_card(sub, commit, analysis) == DEFERRED
+    assert deliverer.deliver_card(sub, commit, analysis) == DeliveryOutcome.DEFERRED
     assert notifier.sent == []
     clock.advance(minutes=1)  # the lease ran out: that process died
-    assert deliverer.deliver_card(sub, commit, analysis) == SENT
+    assert deliverer.deliver_card(sub, commit, analysis) == DeliveryOutcome.SENT
     assert len(notifier.sent) == 1
     assert store.deliveries.pending() == []
 
@@ -79,8 +83,8 @@ def test_a_claim_left_by_a_killed_process_is_recovered_at_once_after_restart(sto
     notifier.post_card("C1", None, key=f"card:{sub.id}:{posted[0].sha}")  # reached Slack, then kill -9
     store.deliveries.claim_at(sub.id, "card", unposted[0].sha, "slack", "C1", clock())  # killed before posting
     restarted = Deliverer(store, {"slack": notifier}, clock)  # no time passes: the lease does not matter
-    assert restarted.deliver_card(sub, *posted) == ALREADY
-    assert restarted.deliver_card(sub, *unposted) == SENT
+    assert restarted.deliver_card(sub, *posted) == DeliveryOutcome.ALREADY
+    assert restarted.deliver_card(sub, *unposted) == DeliveryOutcome.SENT
     assert len(notifier.sent) == 2 and store.deliveries.pending() == []
     assert store.deliveries.get(sub.id, "card", posted[0].sha).message_id == "m1"
 
@@ -90,8 +94,8 @@ def test_own_deferred_claim_is_retried_by_the_next_cycle_without_waiting(store):
     notifier = FakeNotifier(fail_with=[rate_limited()])
     deliverer = Deliverer(store, {"slack": notifier}, FakeClock())
     commit, analysis = card()
-    assert deliverer.deliver_card(sub, commit, analysis) == DEFERRED
-    assert deliverer.deliver_card(sub, commit, analysis) == SENT
+    assert deliverer.deliver_card(sub, commit, analysis) == DeliveryOutcome.DEFERRED
+    assert deliverer.deliver_card(sub, commit, analysis) == DeliveryOutcome.SENT
     assert len(notifier.sent) == 1
 
 
@@ -106,8 +110,8 @@ def test_hold_reserves_a_delivery_for_the_holding_thread(store):
                                                            deliverer.deliver_card(sub, commit, analysis))))
     thread.start()
     thread.join(5)
-    assert other == [(False, DEFERRED)] and notifier.sent == []
-    assert deliverer.deliver_card(sub, commit, analysis) == SENT  # the holder posts it
+    assert other == [(False, DeliveryOutcome.DEFERRED)] and notifier.sent == []
+    assert deliverer.deliver_card(sub, commit, analysis) == DeliveryOutcome.SENT  # the holder posts it
     deliverer.release_held()
     assert deliverer.hold(sub, "card", commit.sha)  # sent: nothing left to hold against anyone
     assert len(notifier.sent) == 1
@@ -132,7 +136,22 @@ def test_timestamps_come_back_as_aware_utc(any_store):
     assert record.created_at == datetime(2026, 1, 8, 12, 0, tzinfo=timezone.utc)
     assert record.created_at.utcoffset() == timedelta(0)
     notifier = RecordingSince()
-    assert Deliverer(store, {"slack": notifier}, clock).deliver_card(sub, commit, analysis) == SENT
+    assert Deliverer(store, {"slack": notifier}, clock).deliver_card(sub, commit, analysis) == DeliveryOutcome.SENT
     assert notifier.since == [datetime(2026, 1, 8, 12, 0, tzinfo=timezone.utc)]
     sent = store.deliveries.get(sub.id, "card", commit.sha)
     assert sent.sent_at is not None and sent.sent_at.utcoffset() == timedelta(0)
+
+
+def test_states_are_stored_as_the_plain_text_they_always_were(any_store):
+    # DeliveryState is a StrEnum so rows written by older versions still read back, with no migration.
+    store = any_store
+    sub = subscribe(store)
+    sent, pending = card(1), card(2)
+    assert Deliverer(store, {"slack": FakeNotifier()}, FakeClock()).deliver_card(sub, *sent) == DeliveryOutcome.SENT
+    store.deliveries.claim(sub.id, "card", pending[0].sha, "slack", "C1")
+    with store.engine.connect() as conn:
+        rows = conn.execute(text("SELECT item, status FROM deliveries ORDER BY id")).all()
+    assert [(item, status, type(status)) for item, status in rows] == [
+        (sent[0].sha, "sent", str), (pending[0].sha, "pending", str)]
+    assert store.deliveries.get(sub.id, "card", sent[0].sha).status is DeliveryState.SENT
+    assert store.deliveries.count(DeliveryState.PENDING) == 1

@@ -15,7 +15,7 @@ from bot.github.errors import BadCredentials, Forbidden, NotFound, RateLimited, 
 from bot.github.retry import GitHubRetry
 from bot.github.source import GitHubSource
 from bot.service.delivery import Deliverer
-from bot.service.poller import poll_branch
+from bot.service.poller import poll_all
 from bot.service.watcher import REPORT_AFTER_FAILURES, Watcher
 from tests.fake_github import FakeClock as GitHubClock
 from tests.fake_github import clock, fake_github, fake_github_server, make_source  # noqa: F401
@@ -198,7 +198,7 @@ def test_a_commit_that_cannot_be_fetched_is_named_by_its_sha_under_the_branch(st
     store.cursors.advance(REPO, "main", repo.commit("first"), None, datetime(2026, 1, 8, tzinfo=timezone.utc))
     new = repo.commit("second")
     widgets.fail(f"/commits/{new}", 404, {"message": "Not Found"})
-    poll_branch(make_source(), store, REPO, "main", lambda: datetime(2026, 1, 8, tzinfo=timezone.utc))
+    poll_all(make_source(), store, [(REPO, "main")], 1, lambda: datetime(2026, 1, 8, tzinfo=timezone.utc))
     message = store.cursors.get(REPO, "main").failure_message
     assert message.startswith(f"commit {new[:12]}: not found on {host_of(widgets.api_url)} (HTTP 404: Not Found); ")
     assert "octo/widgets" not in message

@@ -1,4 +1,4 @@
-"""poll_branch / poll_all: the real source and the real store against the fake GitHub."""
+"""poll_all: the real source and the real store against the fake GitHub."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from bot.github.client import GitHubClient
 from bot.github.errors import NotFound, RateLimited
 from bot.github.retry import GitHubRetry
 from bot.github.source import GitHubSource
-from bot.service.poller import poll_all, poll_branch
+from bot.service.poller import poll_all
 from bot.store import open_store
 from tests.fake_github import clock, fake_github, fake_github_server, make_source  # noqa: F401
 
@@ -24,7 +24,8 @@ def source(make_source):
 
 
 def poll(source, store, clock, repo: RepoRef = REPO, branch: str = "main"):
-    return poll_branch(source, store, repo, branch, clock.datetime)
+    [outcome] = poll_all(source, store, [(repo, branch)], 1, clock.datetime)
+    return outcome
 
 
 def same_moment(stored: datetime, expected: datetime) -> bool:

@@ -26,7 +26,8 @@ from bot.service.notifier import TransientDeliveryError
 from bot.chat.slack.client import SlackRetry, make_client, make_webhook
 from bot.chat.slack.notifier import SlackNotifier
 from bot.domain import RepoRef, Subscription
-from bot.service.delivery import ALREADY, DEFERRED, Deliverer
+from bot.domain.delivery import DeliveryOutcome
+from bot.service.delivery import Deliverer
 from tests.fake_slack import fake, shared_fake  # noqa: F401
 from tests.fake_slack import FakeSlack
 from tests.fakes import FakeAnalyser, FakeClock, make_commit
@@ -182,9 +183,13 @@ def test_the_next_cycle_finds_the_post_instead_of_posting_again(fake, edge, noti
     commit = make_commit(sha="ab" * 20)
     analysis = FakeAnalyser().analyse(commit, "zh")
     edge.losses.append(loss)
-    assert Deliverer(store, {"slack": notifier}, FakeClock()).deliver_card(sub, commit, analysis) == DEFERRED
+
+    def deliver() -> DeliveryOutcome:  # a fresh Deliverer each time: the next cycle, or a restart
+        return Deliverer(store, {"slack": notifier}, FakeClock()).deliver_card(sub, commit, analysis)
+
+    assert deliver() == DeliveryOutcome.DEFERRED
     assert edge.lost.wait(5) and len(fake.posts("C1")) == 1 and store.deliveries.pending()
-    assert Deliverer(store, {"slack": notifier}, FakeClock()).deliver_card(sub, commit, analysis) == ALREADY
+    assert deliver() == DeliveryOutcome.ALREADY
     assert len(fake.posts("C1")) == 1 and len(fake.calls_to("chat.postMessage")) == 1
     assert fake.calls_to("conversations.history") and store.deliveries.pending() == []
     assert store.deliveries.get(sub.id, "card", commit.sha).message_id == fake.posts("C1")[0]["ts"]

@@ -6,7 +6,7 @@ import pytest
 
 from bot.service.notifier import TransientDeliveryError
 from bot.domain import Importance, RepoRef, Subscription
-from bot.service.delivery import DEFERRED, Deliverer
+from bot.service.delivery import Deliverer
 from bot.service.digest import DigestService
 from bot.service.lookup import CommitLookup
 from bot.service.watcher import GIVE_UP_AFTER, Watcher

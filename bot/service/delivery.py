@@ -16,21 +16,20 @@ from bot.causes import clip_middle
 from bot.service.notifier import ChannelUnavailable, DeliveryError, Notifier, TransientDeliveryError
 from bot.clock import Clock
 from bot.domain import Analysis, Commit, Digest, Subscription
+from bot.domain.delivery import DeliveryOutcome, DeliveryState
 from bot.render.card import build_card
 from bot.scrub import scrub_fields, scrub_text
 from bot.service.metrics import Metrics
 from bot.store import Store
-from bot.store.deliveries import PENDING, Delivery
+from bot.store.deliveries import Delivery
 
 log = logging.getLogger(__name__)
 
-# Outcomes of one delivery attempt.
-SENT = "sent"
-ALREADY = "already"  # delivered (or given up) earlier: nothing to do
-DEFERRED = "deferred"  # transient trouble: the claim stays pending and a later cycle retries
-PAUSED = "paused"  # the channel is gone: the subscription is paused
-FAILED = "failed"  # refused for good (recorded, not retried)
-NO_PLATFORM = "no_platform"
+# Old names, kept until bot/service/digest.py and the chat adapters' tests import DeliveryOutcome.
+SENT = DeliveryOutcome.SENT
+ALREADY = DeliveryOutcome.ALREADY
+DEFERRED = DeliveryOutcome.DEFERRED
+PAUSED = DeliveryOutcome.PAUSED
 
 # A pending claim of another process younger than this is taken to be in progress there; an
 # older one is taken to be abandoned (that process died or gave up) and is recovered here.
@@ -75,15 +74,16 @@ class Deliverer:
         return self._notifiers.get(sub.platform)
 
     def deliver_card(self, sub: Subscription, commit: Commit, analysis: Analysis, thread_id: str | None = None,
-                     kind: str = "card", item: str | None = None) -> str:
-        """Post one commit card; returns the outcome (SENT, ALREADY, DEFERRED, PAUSED, FAILED)."""
+                     kind: str = "card", item: str | None = None) -> DeliveryOutcome:
+        """Post one commit card; returns what the attempt did."""
         # The note can carry an upstream error (an LLM failure reason): no credential may ride along.
         analysis = scrub_fields(analysis, "note")
         card = build_card(commit, analysis, sub.timezone, sub.language)
         return self._deliver(sub, kind, item or commit.sha,
                              lambda notifier, key: notifier.post_card(sub.channel, card, thread_id=thread_id, key=key))
 
-    def deliver_text(self, sub: Subscription, kind: str, item: str, text: str, thread_id: str | None = None) -> str:
+    def deliver_text(self, sub: Subscription, kind: str, item: str, text: str,
+                     thread_id: str | None = None) -> DeliveryOutcome:
         """Post one plain-text notice (roll-ups, failure reports)."""
         text = scrub_text(text)
         return self._deliver(sub, kind, item,
@@ -94,7 +94,7 @@ class Deliverer:
         self._deliver(sub, "digest", item,
                       lambda notifier, key: notifier.post_digest(sub.channel, digest, key=key))
         record = self._store.deliveries.get(sub.id, "digest", item)
-        return record.message_id if record and record.status == "sent" else None
+        return record.message_id if record and record.status == DeliveryState.SENT else None
 
     def last_problem(self, subscription_id: int) -> str | None:
         """The latest transient error posting to this subscription's channel (cleared by a success)."""
@@ -106,7 +106,7 @@ class Deliverer:
         if sub.id is None:
             return False
         record, _ = self._claim(sub, kind, item)
-        if record.status != PENDING:
+        if record.status != DeliveryState.PENDING:
             return False
         self._store.deliveries.mark_failed(record.id, reason)
         self._settled(record.id)
@@ -118,7 +118,7 @@ class Deliverer:
         if self.notifier_for(sub) is None or sub.id is None:
             return True  # nothing is claimed: delivering reports NO_PLATFORM
         record, created = self._claim(sub, kind, item)
-        return record.status != PENDING or self._take(record, created) is not None
+        return record.status != DeliveryState.PENDING or self._take(record, created) is not None
 
     def release_held(self) -> None:
         """Let go of the calling thread's claims; pending ones stay this process's to resume."""
@@ -151,19 +151,20 @@ class Deliverer:
         with self._lock:
             self._mine.pop(claim_id, None)
 
-    def _deliver(self, sub: Subscription, kind: str, item: str, post: Callable[[Notifier, str], str]) -> str:
+    def _deliver(self, sub: Subscription, kind: str, item: str,
+                 post: Callable[[Notifier, str], str]) -> DeliveryOutcome:
         notifier = self.notifier_for(sub)
         if notifier is None or sub.id is None:
             log.warning("no notifier for platform", extra={"platform": sub.platform, "subscription": sub.id})
-            return NO_PLATFORM
+            return DeliveryOutcome.NO_PLATFORM
         record, created = self._claim(sub, kind, item)
-        if record.status != PENDING:
+        if record.status != DeliveryState.PENDING:
             self._settled(record.id)
-            return ALREADY
+            return DeliveryOutcome.ALREADY
         hold = self._take(record, created)
         if hold is None:
             log.info("delivery in progress elsewhere", extra={"subscription": sub.id, "kind": kind, "item": item})
-            return DEFERRED
+            return DeliveryOutcome.DEFERRED
         try:
             return self._attempt(notifier, sub, kind, item, record, hold.maybe_posted, post)
         finally:
@@ -172,7 +173,7 @@ class Deliverer:
                     self._holders.pop(record.id, None)
 
     def _attempt(self, notifier: Notifier, sub: Subscription, kind: str, item: str, record: Delivery,
-                 maybe_posted: bool, post: Callable[[Notifier, str], str]) -> str:
+                 maybe_posted: bool, post: Callable[[Notifier, str], str]) -> DeliveryOutcome:
         key = f"{kind}:{sub.id}:{item}"
         if maybe_posted:
             # An earlier attempt died or timed out between posting and recording: look first.
@@ -181,7 +182,7 @@ class Deliverer:
                 self._store.deliveries.mark_sent(record.id, found)
                 self._settled(record.id)
                 log.info("delivery recovered after crash", extra={"subscription": sub.id, "kind": kind, "item": item})
-                return ALREADY
+                return DeliveryOutcome.ALREADY
         with self._lock:
             self._mine[record.id] = True
         context = {"subscription": sub.id, "platform": sub.platform, "kind": kind, "item": item}
@@ -191,25 +192,25 @@ class Deliverer:
             self._store.subscriptions.set_paused(sub.id, True, exc.reason)
             self._metrics.errors.labels("channel_unavailable").inc()
             log.warning("channel unavailable; subscription paused", extra={**context, "reason": exc.reason})
-            return PAUSED
+            return DeliveryOutcome.PAUSED
         except TransientDeliveryError as exc:
             # Left pending: the next cycle retries (after checking find_delivered).
             self._metrics.errors.labels("delivery_transient").inc()
             with self._lock:
                 self._problems[sub.id] = clip_middle(str(exc), 300)
             log.warning("delivery deferred", extra={**context, "error": clip_middle(str(exc), 300)})
-            return DEFERRED
+            return DeliveryOutcome.DEFERRED
         except DeliveryError as exc:
             self._store.deliveries.mark_failed(record.id, clip_middle(str(exc), 300))
             self._settled(record.id)
             self._metrics.errors.labels("delivery_failed").inc()
             self._metrics.given_up.labels(sub.platform, kind).inc()
             log.error("delivery failed", extra={**context, "error": clip_middle(str(exc), 300)})
-            return FAILED
+            return DeliveryOutcome.FAILED
         self._store.deliveries.mark_sent(record.id, message_id)
         self._settled(record.id)
         with self._lock:
             self._problems.pop(sub.id, None)
         self._metrics.deliveries.labels(sub.platform, kind).inc()
         log.info("delivered", extra={**context, "message_id": message_id})
-        return SENT
+        return DeliveryOutcome.SENT

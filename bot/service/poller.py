@@ -3,8 +3,8 @@
 Failure policy: a typed GitHub error (bot.github.errors) is recorded on the cursor with
 `record_failure` and returned in the PollOutcome, never raised, so one broken repository cannot
 stop the others; the returned cursor says whether the failure was already reported. Anything
-else (a bug, the database gone) propagates from `poll_branch`; `poll_all` logs it and returns it
-as a failed outcome so the rest of the cycle still runs.
+else (a bug, the database gone) is logged and returned as a failed outcome for that branch, so
+the rest of the cycle still runs.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Literal
+from enum import StrEnum
 
 from bot.causes import clip_middle
+from bot.clock import Clock
 from bot.domain import RepoRef
 from bot.github.errors import GitHubError, Moved
 from bot.github.port import CommitSource
@@ -25,8 +25,16 @@ from bot.store import Cursor, Store
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
-Status = Literal["not_modified", "initialized", "updated", "moved", "failed"]
+
+class PollStatus(StrEnum):
+    """What one poll of one branch found (also the `polls` metric's label)."""
+
+    NOT_MODIFIED = "not_modified"
+    INITIALIZED = "initialized"  # a newly watched branch: the cursor starts at its head
+    UPDATED = "updated"
+    MOVED = "moved"  # the repository was renamed or transferred
+    FAILED = "failed"
+
 
 _pair_locks: dict[tuple[str, str], threading.Lock] = {}
 _pair_locks_guard = threading.Lock()
@@ -38,7 +46,7 @@ class PollOutcome:
 
     repo: RepoRef
     branch: str
-    status: Status
+    status: PollStatus
     new_shas: list[str] = field(default_factory=list)
     truncated: bool = False
     moved_to: RepoRef | None = None
@@ -48,13 +56,7 @@ class PollOutcome:
     @property
     def ok(self) -> bool:
         """False when the poll failed."""
-        return self.status != "failed"
-
-
-def poll_branch(source: CommitSource, store: Store, repo: RepoRef, branch: str, clock: Clock) -> PollOutcome:
-    """Poll one branch once: store each new commit (unprocessed), then advance the cursor."""
-    with _lock_for(repo, branch):
-        return _poll(source, store, repo, branch, clock, follow_move=True)
+        return self.status != PollStatus.FAILED
 
 
 def poll_all(source: CommitSource, store: Store, pairs: Iterable[tuple[RepoRef, str]], concurrency: int,
@@ -81,7 +83,7 @@ def poll_all(source: CommitSource, store: Store, pairs: Iterable[tuple[RepoRef, 
                                 cursor=cursors[(repo.full_name, branch)], idle=idle)
         except Exception as exc:  # one pair's unexpected failure must not end the cycle for the others
             log.exception("poll crashed", extra={"repo": str(repo), "branch": branch})
-            outcome = PollOutcome(repo, branch, "failed", error=exc)
+            outcome = PollOutcome(repo, branch, PollStatus.FAILED, error=exc)
         if on_outcome is not None:
             on_outcome(outcome)
         return outcome
@@ -108,12 +110,12 @@ def _poll(source: CommitSource, store: Store, repo: RepoRef, branch: str, clock:
             store.cursors.touch(repo, branch, clock())
         else:
             idle.append((repo, branch))
-        return PollOutcome(repo, branch, "not_modified")
+        return PollOutcome(repo, branch, PollStatus.NOT_MODIFIED)
     if cursor.last_sha is None:
         # A new subscription starts at the current head: no flood of history.
         store.cursors.advance(repo, branch, listing.head_sha, listing.etag, clock())
         log.info("cursor initialized", extra={"repo": str(repo), "branch": branch, "head": listing.head_sha})
-        return PollOutcome(repo, branch, "initialized")
+        return PollOutcome(repo, branch, PollStatus.INITIALIZED)
     # After a force-push the listing may name commits seen on this branch earlier; never returned twice.
     known = store.commits.known(repo, listing.shas, branch=branch)
     fresh = [sha for sha in listing.shas if sha not in known]
@@ -143,7 +145,7 @@ def _poll(source: CommitSource, store: Store, repo: RepoRef, branch: str, clock:
     if saved or listing.truncated:
         log.info("new commits stored", extra={"repo": str(repo), "branch": branch, "count": len(saved),
                                                "truncated": listing.truncated})
-    return PollOutcome(repo, branch, "updated", new_shas=saved, truncated=listing.truncated)
+    return PollOutcome(repo, branch, PollStatus.UPDATED, new_shas=saved, truncated=listing.truncated)
 
 
 def _moved(source: CommitSource, store: Store, repo: RepoRef, branch: str, cursor: Cursor, moved: Moved,
@@ -161,7 +163,7 @@ def _moved(source: CommitSource, store: Store, repo: RepoRef, branch: str, curso
             outcome = _poll(source, store, new, branch, clock, follow_move=False)
         outcome.moved_to = new
         return outcome
-    return PollOutcome(repo, branch, "moved", moved_to=new, error=moved)
+    return PollOutcome(repo, branch, PollStatus.MOVED, moved_to=new, error=moved)
 
 
 def _failed(store: Store, repo: RepoRef, branch: str, exc: GitHubError) -> PollOutcome:
@@ -170,7 +172,7 @@ def _failed(store: Store, repo: RepoRef, branch: str, exc: GitHubError) -> PollO
     cursor = store.cursors.record_failure(repo, branch, exc.kind, problem)
     log.warning("poll failed", extra={"repo": str(repo), "branch": branch, "kind": exc.kind,
                                       "failures": cursor.failure_count, "error": problem})
-    return PollOutcome(repo, branch, "failed", error=exc, cursor=cursor)
+    return PollOutcome(repo, branch, PollStatus.FAILED, error=exc, cursor=cursor)
 
 
 def _lock_for(repo: RepoRef, branch: str) -> threading.Lock:

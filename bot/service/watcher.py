@@ -12,15 +12,15 @@ from datetime import datetime, timedelta
 from bot.causes import clip_middle
 from bot.clock import Clock
 from bot.domain import Commit, RepoRef, Subscription
+from bot.domain.delivery import DeliveryOutcome, DeliveryState
 from bot.github.errors import GitHubError
 from bot.github.port import CommitSource
 from bot.scrub import scrub_text
 from bot.analysis.port import Analyses
-from bot.service.delivery import DEFERRED, SENT, Deliverer
-from bot.store.deliveries import PENDING
+from bot.service.delivery import Deliverer
 from bot.service.filters import wants
 from bot.service.metrics import Metrics
-from bot.service.poller import poll_all
+from bot.service.poller import PollOutcome, poll_all
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -133,7 +133,7 @@ class Watcher:
         finally:
             done.put(None)
 
-    def _count(self, outcome, report: CycleReport) -> None:
+    def _count(self, outcome: PollOutcome, report: CycleReport) -> None:
         report.polled += 1
         self._metrics.polls.labels(outcome.status).inc()
         if not outcome.ok:
@@ -179,7 +179,7 @@ class Watcher:
                 finished.append((commit, branch, reason))
         for sub_id, commits in overflow.items():
             sub = subs_by_id[sub_id]
-            if self._send_rollup(sub, commits) == DEFERRED:
+            if self._send_rollup(sub, commits) == DeliveryOutcome.DEFERRED:
                 # The commits stay pending so the roll-up is retried (its key stops a repeat).
                 held = {(c.sha, b) for c, b in rolled[sub_id]}
                 finished = [(c, b, r) for c, b, r in finished if (c.sha, b) not in held]
@@ -218,7 +218,8 @@ class Watcher:
     def _first_attempt(self, commit: Commit, waiting: list[Subscription], now: datetime) -> datetime:
         # The oldest pending card claim dates the first attempt, so a restart does not reset the retry time.
         claims = [self._store.deliveries.get(sub.id, "card", commit.sha) for sub in waiting]
-        started = [claim.created_at for claim in claims if claim is not None and claim.status == PENDING]
+        started = [claim.created_at for claim in claims
+                   if claim is not None and claim.status == DeliveryState.PENDING]
         return min([*started, now])
 
     def _deliver_commit(self, commit: Commit, branch: str, budget: _Budget, overflow: dict,
@@ -234,7 +235,7 @@ class Watcher:
                 if not analysis.importance.meets(sub.threshold):
                     continue
                 done = self._store.deliveries.get(sub.id, "card", commit.sha)
-                if done is not None and done.status != PENDING:
+                if done is not None and done.status != DeliveryState.PENDING:
                     continue  # sent, or named in a roll-up, in an earlier cycle: it takes no place under the cap
                 channel = (sub.platform, sub.channel)
                 if channel in budget.down:
@@ -249,8 +250,8 @@ class Watcher:
                     continue
                 outcome = self._deliverer.deliver_card(sub, commit, analysis)
                 budget.cards[channel] += 1
-                report.cards += outcome == SENT
-                if outcome == DEFERRED:
+                report.cards += outcome == DeliveryOutcome.SENT
+                if outcome == DeliveryOutcome.DEFERRED:
                     report.deferred += 1
                     budget.down.add(channel)
                     waiting.append(sub)
@@ -267,7 +268,7 @@ class Watcher:
         held = [pair for pair in pending if (pair[0].repo.full_name, pair[0].sha, pair[1]) in self._held]
         return (fresh + held)[:BATCH]
 
-    def _send_rollup(self, sub: Subscription, commits: list[Commit]) -> str:
+    def _send_rollup(self, sub: Subscription, commits: list[Commit]) -> DeliveryOutcome:
         texts = ROLLUP_TEXT_ONE if len(commits) == 1 else ROLLUP_TEXT
         text = texts[sub.language].format(count=len(commits), limit=self._max_cards)
         lines = [f"• {commit.short_sha} {commit.title[:120]}" for commit in commits[:ROLLUP_LISTED]]

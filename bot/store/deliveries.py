@@ -7,13 +7,14 @@ from datetime import datetime, timezone
 from pydantic import BaseModel, field_validator
 from sqlalchemy import Engine, and_, func, select, update
 
+from bot.domain.delivery import DeliveryState
 from bot.store.db import insert_ignore
 from bot.store.schema import deliveries as table
 
-PENDING = "pending"
-SENT = "sent"
-FAILED = "failed"
-SKIPPED = "skipped"
+# Old names, kept until bot/service/digest.py imports DeliveryState.
+PENDING = DeliveryState.PENDING
+SENT = DeliveryState.SENT
+FAILED = DeliveryState.FAILED
 
 
 class Delivery(BaseModel):
@@ -25,7 +26,7 @@ class Delivery(BaseModel):
     item: str
     platform: str
     channel: str
-    status: str
+    status: DeliveryState
     message_id: str | None = None
     created_at: datetime
     sent_at: datetime | None = None
@@ -56,7 +57,7 @@ class DeliveryStore:
         with self._engine.begin() as conn:
             created = insert_ignore(conn, table, {
                 "subscription_id": subscription_id, "kind": kind, "item": item, "platform": platform,
-                "channel": channel, "status": PENDING, "created_at": now.astimezone(timezone.utc),
+                "channel": channel, "status": DeliveryState.PENDING, "created_at": now.astimezone(timezone.utc),
             })
         delivery = self.get(subscription_id, kind, item)
         assert delivery is not None
@@ -70,7 +71,7 @@ class DeliveryStore:
     def unfinished(self, subscription_id: int, kind: str, item_prefix: str) -> int:
         """How many of a subscription's records of `kind` whose item starts with `item_prefix` are still pending."""
         condition = and_(table.c.subscription_id == subscription_id, table.c.kind == kind,
-                         table.c.item.startswith(item_prefix, autoescape=True), table.c.status == PENDING)
+                         table.c.item.startswith(item_prefix, autoescape=True), table.c.status == DeliveryState.PENDING)
         with self._engine.connect() as conn:
             return conn.execute(select(func.count()).select_from(table).where(condition)).scalar() or 0
 
@@ -78,16 +79,17 @@ class DeliveryStore:
         """The platform accepted the message; remember its id (Slack ts, Feishu message_id)."""
         with self._engine.begin() as conn:
             conn.execute(update(table).where(table.c.id == delivery_id)
-                         .values(status=SENT, message_id=message_id, sent_at=datetime.now(timezone.utc)))
+                         .values(status=DeliveryState.SENT, message_id=message_id, sent_at=datetime.now(timezone.utc)))
 
     def mark_failed(self, delivery_id: int, reason: str | None = None) -> None:
         """Refused for good, or still failing when its retry time ran out; the record stops further retries."""
         with self._engine.begin() as conn:
-            conn.execute(update(table).where(table.c.id == delivery_id).values(status=FAILED, reason=reason))
+            conn.execute(update(table).where(table.c.id == delivery_id)
+                         .values(status=DeliveryState.FAILED, reason=reason))
 
     def failures(self, subscription_id: int) -> tuple[int, str | None]:
         """How many of a subscription's deliveries failed for good, and the newest one's reason."""
-        condition = and_(table.c.subscription_id == subscription_id, table.c.status == FAILED)
+        condition = and_(table.c.subscription_id == subscription_id, table.c.status == DeliveryState.FAILED)
         with self._engine.connect() as conn:
             count = conn.execute(select(func.count()).select_from(table).where(condition)).scalar() or 0
             latest = conn.execute(select(table.c.reason).where(condition).order_by(table.c.id.desc()).limit(1)).scalar()
@@ -96,9 +98,9 @@ class DeliveryStore:
     def record_skipped(self, subscription_id: int, kind: str, item: str, platform: str, channel: str) -> None:
         """Remember that nothing was due (an empty day set to skip), so nothing retries it."""
         delivery, _ = self.claim(subscription_id, kind, item, platform, channel)
-        if delivery.status == PENDING:
+        if delivery.status == DeliveryState.PENDING:
             with self._engine.begin() as conn:
-                conn.execute(update(table).where(table.c.id == delivery.id).values(status=SKIPPED))
+                conn.execute(update(table).where(table.c.id == delivery.id).values(status=DeliveryState.SKIPPED))
 
     def get(self, subscription_id: int, kind: str, item: str) -> Delivery | None:
         """The record for one delivery key."""
@@ -110,10 +112,10 @@ class DeliveryStore:
     def pending(self) -> list[Delivery]:
         """Claims whose outcome is unknown (a crash between post and record)."""
         with self._engine.connect() as conn:
-            rows = conn.execute(select(table).where(table.c.status == PENDING).order_by(table.c.id))
+            rows = conn.execute(select(table).where(table.c.status == DeliveryState.PENDING).order_by(table.c.id))
             return [Delivery.model_validate(row._asdict()) for row in rows]
 
-    def count(self, status: str | None = None) -> int:
+    def count(self, status: DeliveryState | None = None) -> int:
         """Number of records, optionally with one status."""
         query = select(table.c.id)
         if status is not None:
