@@ -198,7 +198,9 @@ def test_server_errors_exhaust_the_bounded_policy_then_heuristic(store, fake_ope
     clock.now += timedelta(minutes=16)
     assert analyser.analyse(commit, "zh").source == "llm"
     assert len(fake_openai.requests) == policy.max_attempts + 1
-    assert analyser.cached(commit, language="zh").source == "llm"
+    # The LLM's analysis now wins over the stored heuristic one, with no further call.
+    assert analyser.analyse(commit, "zh").source == "llm"
+    assert len(fake_openai.requests) == policy.max_attempts + 1
 
 
 def test_timeouts_are_retried(store, fake_openai):

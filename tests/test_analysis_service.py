@@ -27,7 +27,7 @@ def test_second_request_is_served_from_the_store_with_zero_llm_calls(store, fake
 
     first = analyser.analyse(commit, "en")
     again = analyser.analyse(commit, "en")
-    looked_up = analyser.cached(commit.repo, commit.sha.upper(), "en")
+    looked_up = analyser.analyse(commit.model_copy(update={"sha": commit.sha.upper()}), "en")
 
     assert len(fake_openai.requests) == 1
     assert again == first == looked_up
@@ -52,13 +52,6 @@ def test_cache_key_covers_language_and_prompt_version(store, fake_openai):
     assert len(fake_openai.requests) == 2
     assert store.analyses.get(commit.repo, commit.sha, "v2", MODEL, "en") is None
     assert store.analyses.get(commit.repo, commit.sha, "v1", MODEL, "zh").language == "zh"
-
-
-def test_cached_never_calls_the_llm(store, fake_openai):
-    analyser, _ = make_analyser(store, fake_openai)
-    commit = sample_commit()
-    assert analyser.cached(commit, language="en") is None
-    assert fake_openai.requests == []
 
 
 def test_two_simultaneous_requests_cost_one_call(store, fake_openai):
@@ -107,7 +100,6 @@ def test_without_an_llm_the_heuristic_is_used_and_labelled(store):
     assert analysis.source == "heuristic" and analysis.model == HEURISTIC_MODEL == analyser.model
     assert analysis.note == "规则分析：未配置 LLM。"
     assert analysis.insights.security == NOT_ANALYSED["zh"]
-    assert analyser.cached(commit, language="zh") == analysis
     assert analyser.analyse(commit, "zh") == analysis
     assert analyser.counters.snapshot()["analyses_heuristic"] == 1
 

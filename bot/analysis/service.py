@@ -4,26 +4,25 @@ Cache policy. LLM analyses are stored under (repo, sha, prompt version, LLM mode
 and reused forever. When the LLM is not configured or fails, the heuristic analysis is stored
 under the same key with model "heuristic", so a transient outage never freezes into the
 LLM's slot: a later `analyse` retries the LLM (at most once per `llm_retry_interval` per
-commit), while `cached` — used by /commit and the digest — serves the LLM analysis if there
-is one, else the stored heuristic one, with zero LLM calls.
+commit) and serves the stored heuristic analysis in between, with zero LLM calls.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 
 from bot.analysis.heuristic import heuristic_content
+from bot.analysis.port import AnalysisCache
 from bot.analysis.prompts import load_templates
 from bot.analysis.retry import LLMRetry, Sleeper, real_sleep
 from bot.analysis.runner import ChatModel, GaveUp, LLMRunner
+from bot.clock import Clock, system_clock
 from bot.domain import Analysis, AnalysisContent, Commit, RepoRef
-from bot.store.analyses import AnalysisStore
 
 HEURISTIC_MODEL = "heuristic"
 log = logging.getLogger(__name__)
@@ -67,19 +66,14 @@ class AnalysisCounters:
             return flat
 
 
-def utc_now() -> datetime:
-    """The production clock."""
-    return datetime.now(timezone.utc)
-
-
 class Analyser:
     """Returns a complete, validated Analysis for any commit; never raises for LLM trouble."""
 
-    def __init__(self, store: AnalysisStore, llm: ChatModel | None, model: str, prompt_version: str = "v1",
-                 input_budget: int = 8000, concurrency: int = 4, clock: Callable[[], datetime] = utc_now, *,
+    def __init__(self, cache: AnalysisCache, llm: ChatModel | None, model: str, prompt_version: str = "v1",
+                 input_budget: int = 8000, concurrency: int = 4, clock: Clock = system_clock, *,
                  output_tokens: int = 2000, policy: LLMRetry | None = None, sleeper: Sleeper = real_sleep,
                  llm_retry_interval: timedelta = timedelta(minutes=15), prompts_dir: Path | None = None) -> None:
-        self._store = store
+        self._cache = cache
         self._llm = llm
         self.model = model if llm is not None else HEURISTIC_MODEL
         self.prompt_version = prompt_version
@@ -98,22 +92,7 @@ class Analyser:
                                      on_request=lambda: self.counters.add(llm_requests=1))
 
     def _get(self, repo: RepoRef, sha: str, model: str, language: str) -> Analysis | None:
-        return self._store.get(repo, sha, self.prompt_version, model, language)
-
-    def cached(self, repo: RepoRef | Commit, sha: str | None = None, language: str = "zh") -> Analysis | None:
-        """The stored analysis (LLM first, else heuristic) for a full SHA; never calls the LLM."""
-        if isinstance(repo, Commit):
-            repo, sha = repo.repo, repo.sha
-        if sha is None:
-            raise ValueError("cached() needs a Commit or a repo and a SHA")
-        sha = sha.lower()
-        found = None
-        if self._llm is not None:
-            found = self._get(repo, sha, self.model, language)
-        found = found or self._get(repo, sha, HEURISTIC_MODEL, language)
-        if found is not None:
-            self.counters.add(cache_hits=1)
-        return found
+        return self._cache.get(repo, sha, self.prompt_version, model, language)
 
     def analyse(self, commit: Commit, language: str) -> Analysis:
         """Cached, else LLM, else heuristic analysis of `commit` in `language` ("zh" or "en")."""
@@ -166,7 +145,7 @@ class Analyser:
         analysis = self._build(commit, language, result.content, "llm", self.model,
                                result.usage.prompt_tokens, result.usage.completion_tokens,
                                "" if result.mode.value == "json_schema" else f"output mode: {result.mode.value}")
-        self._store.save(analysis)
+        self._cache.save(analysis)
         self.counters.analysed("llm")
         return analysis
 
@@ -174,9 +153,9 @@ class Analyser:
         analysis = self._build(commit, language, heuristic_content(commit, language), "heuristic", HEURISTIC_MODEL,
                                0, 0, note)
         if replace:
-            self._store.replace(analysis)
+            self._cache.replace(analysis)
         else:
-            self._store.save(analysis)
+            self._cache.save(analysis)
         self.counters.analysed("heuristic")
         return analysis
 

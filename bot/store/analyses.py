@@ -10,7 +10,7 @@ from bot.store.schema import analyses as table
 
 
 class AnalysisStore:
-    """Reads and writes analyses."""
+    """Reads and writes analyses: the analyser's AnalysisCache (bot.analysis.port)."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
