@@ -11,12 +11,12 @@ class Analyses(Protocol):
     """Turns a commit into a complete analysis (the real one is bot.analysis.service.Analyser)."""
 
     def analyse(self, commit: Commit, language: str) -> Analysis:
-        """A complete analysis: cached when it exists, else from the LLM or the heuristic; never raises for LLM trouble."""
+        """A complete analysis: cached, else from the LLM or the heuristic; never raises for LLM trouble."""
         ...
 
 
 class AnalysisCache(Protocol):
-    """Analyses kept by (repo, SHA, prompt version, model, language); bot.store.analyses.AnalysisStore is the real one."""
+    """Analyses kept by (repo, SHA, prompt version, model, language); the real one is bot.store's AnalysisStore."""
 
     def get(self, repo: RepoRef, sha: str, prompt_version: str, model: str, language: str) -> Analysis | None:
         """The analysis kept under exactly this key (the SHA in any case)."""
