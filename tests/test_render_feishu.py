@@ -104,14 +104,11 @@ def test_digest_card_lists_commits_and_stays_under_the_limit():
     assert "另有" in elements[1]["content"] and "个提交未列出" in elements[1]["content"]
 
 
-def test_text_card_and_text_message_make_mentions_inert():
-    card = feishu.text_card('<at id=all></at> paused: <at user_id="all">所有人</at>')
-    [element] = check_structure(card)
-    assert "<at" not in element["content"]
-    message = feishu.text_message('<at user_id="all">所有人</at> hi')
+def test_text_message_makes_mentions_inert():
+    message = feishu.text_message('<at id=all></at> paused: <at user_id="all">所有人</at> hi')
     assert "<at" not in message["text"] and "at user_id" in message["text"]
     with pytest.raises(ValueError):
-        feishu.text_card("")
+        feishu.text_message(" ")
 
 
 @pytest.mark.parametrize("untrusted", [

@@ -58,15 +58,13 @@ def _button(label: str, url: str, primary: bool) -> dict:
     }
 
 
-def _card(header: dict | None, elements: list[dict], summary: str) -> dict:
-    card = {
+def _card(header: dict, elements: list[dict], summary: str) -> dict:
+    return {
         "schema": "2.0",
         "config": {"update_multi": True, "summary": {"content": shorten(feishu_plain(summary), 120)}},
         "body": {"elements": elements},
+        "header": header,
     }
-    if header:
-        card["header"] = header
-    return card
 
 
 def _build(card: Card, groups: list[list[str]], trimmed: bool) -> dict:
@@ -152,18 +150,6 @@ def digest_card(digest: Digest, budget: int = CARD_BUDGET_BYTES) -> dict:
         while drop < shown and sum(len(line.encode()) for line in lines[shown - drop : shown]) < over:
             drop += 1
         shown -= drop
-
-
-def text_card(text: str) -> dict:
-    """A short notice as a header-less card 2.0 with one markdown element; the text is made inert."""
-    if not (text or "").strip():
-        raise ValueError("a notice needs some text")
-    content = feishu_markdown(text)
-    while True:
-        card = _card(None, [_markdown(content)], text)
-        if card_size(card) <= CARD_BUDGET_BYTES:
-            return card
-        content = shorten(content, len(content) * 3 // 4)
 
 
 # `](` (even with spaces between) is where a Markdown link's label meets its target.
