@@ -46,10 +46,14 @@ def post(client: Client, body: bytes, event: str = "push", signature: str | None
     return client.post("/github/webhook", data=body, headers=headers)
 
 
-def test_signature_matches_githubs_documented_example():
+GITHUB_EXAMPLE = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
+
+
+def test_signature_matches_githubs_documented_example(client):
     # The test vector from GitHub's "Validating webhook deliveries" documentation.
-    assert sign(SECRET, b"Hello, World!") == \
-        "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
+    assert sign(SECRET, b"Hello, World!") == GITHUB_EXAMPLE
+    assert post(client, b"Hello, World!", event="ping", signature=GITHUB_EXAMPLE).status_code == 200
+    assert post(client, b"Hello, World?", event="ping", signature=GITHUB_EXAMPLE).status_code == 401
 
 
 def test_signed_push_to_a_watched_branch_triggers_a_poll(client, pushes):
