@@ -72,7 +72,7 @@ class ConfigError(Exception):
 
 
 class Settings(BaseSettings):
-    """Every setting of DESIGN.md section 4, plus a few operational knobs."""
+    """Every environment variable `.env.example` documents, plus a few operational knobs."""
 
     model_config = SettingsConfigDict(
         env_file=".env",

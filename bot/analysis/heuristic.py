@@ -1,8 +1,16 @@
-"""The no-network analysis: rules over the commit message, paths and size, following the
-DESIGN.md importance rubric. It states only what it can see: change type, importance, the
-breaking flag, a factual summary, the impact by path, and the risks a message declares. Every
-judgement an LLM would make (insights, recommendations) is stored as "not analysed without an
-LLM", never filled with invented text; cards leave those sections out and say an LLM would add them."""
+"""The no-network analysis: rules over the commit message, paths and size.
+
+Importance follows the rubric the LLM prompt states (prompts/v1/system.*.md): high for what users
+or operators see (API, CLI, config or schema changes, breaking changes, security fixes,
+data-loss or correctness bugs in core paths, core dependency or toolchain upgrades, significant
+features); medium for fixes outside core paths, performance, CI/build, refactors, reverts,
+example and script fixes; low for docs, typos, formatting, test-only changes and chores.
+
+It states only what it can see: change type, importance, the breaking flag, a factual summary,
+the impact by path, and the risks a message declares. Every judgement an LLM would make
+(insights, recommendations) is stored as "not analysed without an LLM", never filled with
+invented text; cards leave those sections out and say an LLM would add them.
+"""
 
 from __future__ import annotations
 
