@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import multiprocessing
-from datetime import datetime, timedelta, timezone
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,9 @@ from sqlalchemy import inspect
 
 from bot.domain import (Analysis, ChangeType, Commit, FileChange, Importance, Insights, RepoRef,
                         Subscription)
+from bot.service.subscribe import NewSubscriptionDefaults, SubscribeRequest, subscribe
 from bot.store import open_store
+from tests.fakes import FakeSource
 
 REPO = RepoRef.parse("octo/widgets")
 UTC8 = timezone(timedelta(hours=8))
@@ -172,6 +176,53 @@ def test_two_processes_migrating_a_fresh_database_at_once(request, backend):
         worker.join(60)
     assert [worker.exitcode for worker in workers] == [0, 0, 0]
     assert open_store(url).subscriptions.list() == []
+
+
+DEFAULTS = NewSubscriptionDefaults(digest_time=time(9, 0), timezone="UTC", language="en")
+
+
+def test_a_branch_starts_at_its_head_when_a_subscribe_makes_it_watched(any_store):
+    source = FakeSource()
+    source.add_repo(REPO.full_name)
+    now = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    any_store.cursors.advance(REPO, "main", "a" * 40, None, now)  # left from an earlier watch
+    any_store.subscriptions.save(Subscription(platform="slack", channel="C0", repo=REPO, paused=True),
+                                 restart_cursor_at=None)
+    assert any_store.cursors.get(REPO, "main").last_sha == "a" * 40  # the store does only what it is told
+    subscribe(SubscribeRequest(platform="slack", channel="C1", repo=REPO), source, any_store.subscriptions,
+              DEFAULTS, clock=lambda: now)
+    assert any_store.cursors.get(REPO, "main").last_sha is None
+    assert any_store.cursors.take_poll_requests() == [(REPO, "main")]
+    any_store.cursors.advance(REPO, "main", "b" * 40, None, now)
+    subscribe(SubscribeRequest(platform="slack", channel="C2", repo=REPO), source, any_store.subscriptions,
+              DEFAULTS, clock=lambda: now)  # already watched: polling goes on where it stands
+    assert any_store.cursors.get(REPO, "main").last_sha == "b" * 40
+    assert any_store.cursors.take_poll_requests() == []
+
+
+@pytest.mark.postgres
+def test_twenty_channels_subscribing_to_a_repository_nobody_watches_at_once_all_succeed(postgres_url):
+    """Issue 14: concurrent first subscribes of a repository each start its cursor; none may fail."""
+    store = open_store(postgres_url)
+    source = FakeSource()
+    source.add_repo(REPO.full_name)
+    barrier = threading.Barrier(20)
+
+    def one(channel: str):
+        barrier.wait()
+        return subscribe(SubscribeRequest(platform="slack", channel=channel, repo=REPO), source,
+                         store.subscriptions, DEFAULTS)
+
+    try:
+        with ThreadPoolExecutor(20) as pool:
+            futures = [pool.submit(one, f"C{n}") for n in range(20)]
+        failures = [repr(future.exception()) for future in futures if future.exception() is not None]
+        assert failures == []
+        assert len(store.subscriptions.list()) == 20 and store.subscriptions.watched() == [(REPO, "main")]
+        assert store.cursors.get(REPO, "main").last_sha is None  # the first poll records the head
+        assert store.cursors.take_poll_requests() == [(REPO, "main")]
+    finally:
+        store.close()
 
 
 def test_poll_requests_are_taken_once(any_store):

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
+from bot.clock import Clock, system_clock
 from bot.domain import Importance, RepoRef, Subscription
 
 if TYPE_CHECKING:
@@ -88,7 +89,7 @@ def subscriptions_of(store: "SubscriptionStore", platform: str, channel: str, re
 
 
 def subscribe(request: SubscribeRequest, source: "CommitSource", store: "SubscriptionStore",
-              defaults: NewSubscriptionDefaults) -> Subscribed:
+              defaults: NewSubscriptionDefaults, clock: Clock = system_clock) -> Subscribed:
     """Confirm the repository and branch on GitHub, then create the subscription or update its given options."""
     from bot.github.errors import GitHubError
 
@@ -107,8 +108,10 @@ def subscribe(request: SubscribeRequest, source: "CommitSource", store: "Subscri
                                               "paused": False, "paused_reason": None})
     except ValidationError as exc:
         raise InvalidOptions(" ".join(exc.errors()[0]["msg"].removeprefix("Value error, ").split())) from None
-    # Saving a subscription to an unwatched branch resets its cursor and asks for a poll within seconds.
-    saved, created = store.save(wanted)
+    # A branch that becomes watched starts at its head: nothing pushed while nobody watched is
+    # replayed, and the worker is asked to record the head within seconds.
+    restart = None if store.is_watched(info.repo, info.branch) else clock()
+    saved, created = store.save(wanted, restart_cursor_at=restart)
     was_paused = bool(existing and existing[0].paused)
     return Subscribed(subscription=saved, created=created, renamed=info.repo != request.repo,
                       resumed_from=existing[0].paused_reason if was_paused else None, was_paused=was_paused,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy import Engine, and_, bindparam, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, delete, select, update
 
 from bot.domain import RepoRef
 from bot.store.db import insert_ignore, upsert
@@ -24,6 +24,15 @@ class Cursor(BaseModel):
     failure_message: str | None = None
     failure_count: int = 0
     failure_reported: bool = False
+
+
+def restart(conn: Connection, repo: RepoRef, branch: str, poll_at: datetime) -> None:
+    """Replace the branch's cursor, in the caller's transaction, by a blank one asking for a poll at `poll_at`."""
+    conn.execute(delete(table).where(and_(table.c.repo == repo.full_name, table.c.branch == branch)))
+    # Insert-if-absent: concurrent restarts of the same branch (first subscribes from many channels at
+    # once) all leave the same blank cursor, and none fails on the primary key.
+    insert_ignore(conn, table, {"repo": repo.full_name, "branch": branch, "failure_count": 0,
+                                "failure_reported": False, "poll_requested_at": poll_at})
 
 
 class CursorStore:

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Literal
 
-from sqlalchemy import Engine, and_, delete, insert, select, update
+from sqlalchemy import Engine, and_, delete, select, update
 
-from bot.config import parse_hhmm
 from bot.domain import RepoRef, Subscription
+from bot.domain.values import parse_hhmm
+from bot.store import cursors
 from bot.store.db import insert_ignore
-from bot.store.schema import repo_cursors as cursors
 from bot.store.schema import subscriptions as table
+
+# Transitional (issue 13): tests/test_watcher_cases.py and tests/test_scheduler.py subscribe through
+# the store itself; a save that says nothing about the cursor decides as the subscribe use case does.
+# Once they subscribe through the use case, `save`'s default becomes None and this goes.
+IF_UNWATCHED = "if unwatched"
 
 
 def _row_to_subscription(row) -> Subscription:
@@ -61,25 +67,32 @@ class SubscriptionStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def save(self, sub: Subscription) -> tuple[Subscription, bool]:
-        """Insert, or update the options of the same (platform, channel, repo, branch); True when new."""
+    def save(self, sub: Subscription,
+             restart_cursor_at: datetime | None | Literal["if unwatched"] = IF_UNWATCHED) -> tuple[Subscription, bool]:
+        """Insert, or update the options of the same (platform, channel, repo, branch); True when new.
+
+        With `restart_cursor_at`, the branch's cursor is restarted (blank, a poll asked for at that
+        time) in the same transaction, so a crash never leaves the subscription without it.
+        """
         values = _values(sub)
         now = datetime.now(timezone.utc)
+        if isinstance(restart_cursor_at, str):
+            restart_cursor_at = None if sub.paused or self.is_watched(sub.repo, sub.branch) else now
         with self._engine.begin() as conn:
-            was_watched = conn.execute(select(table.c.id).where(
-                table.c.repo == sub.repo.full_name, table.c.branch == sub.branch, table.c.paused.is_(False))).first()
             created = insert_ignore(conn, table, {**values, "created_at": sub.created_at or now})
             if not created:
                 conn.execute(update(table).where(self._key(sub.platform, sub.channel, sub.repo, sub.branch)).values(**values))
             row = conn.execute(select(table).where(self._key(sub.platform, sub.channel, sub.repo, sub.branch))).one()
-            if was_watched is None and not sub.paused:
-                # A branch that becomes watched starts at its head: nothing pushed while nobody
-                # watched is replayed, and the worker is asked to record the head within seconds.
-                conn.execute(delete(cursors).where(cursors.c.repo == sub.repo.full_name,
-                                                   cursors.c.branch == sub.branch))
-                conn.execute(insert(cursors).values(repo=sub.repo.full_name, branch=sub.branch, failure_count=0,
-                                                    failure_reported=False, poll_requested_at=now))
+            if restart_cursor_at is not None:
+                cursors.restart(conn, sub.repo, sub.branch, restart_cursor_at)
         return _row_to_subscription(row), created
+
+    def is_watched(self, repo: RepoRef, branch: str) -> bool:
+        """True when at least one active subscription follows (repo, branch)."""
+        query = select(table.c.id).where(table.c.repo == repo.full_name, table.c.branch == branch,
+                                         table.c.paused.is_(False)).limit(1)
+        with self._engine.connect() as conn:
+            return conn.execute(query).first() is not None
 
     def get(self, subscription_id: int) -> Subscription | None:
         """One subscription by id."""
