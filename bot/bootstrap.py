@@ -1,54 +1,149 @@
-"""The composition root: builds the real adapters from Settings. Nothing connects at import time."""
+"""The composition root: the whole application built from Settings plus explicit overrides.
+
+Nothing connects at import time. Tests build the real application here with fakes in place of
+GitHub, the LLM, the clock and the chat platforms (tests/testbot.py); the entry points build it
+with nothing overridden.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, TYPE_CHECKING
 
+from bot.chat.platform import Inbound, Platform, PlatformKind
+from bot.checks import TIMEOUT, Check, CheckResult, run_checks
 from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.store import Store, open_store
 
+if TYPE_CHECKING:
+    from bot.analysis.runner import ChatModel
+    from bot.analysis.service import Analyser
+    from bot.chat.commands import CommandHandler
+    from bot.github.port import CommitSource
+    from bot.service.delivery import Deliverer
+    from bot.service.digest import DigestService
+    from bot.service.metrics import Metrics
+    from bot.service.scheduler import Scheduler
+    from bot.service.watcher import Watcher
+    from bot.wsgi import Router
+
 log = logging.getLogger(__name__)
 
 
+def platform_kinds() -> tuple[PlatformKind, ...]:
+    """Every chat platform the bot knows, in the order they are built and checked."""
+    from bot.chat import console
+    from bot.chat.feishu import kind as feishu
+    from bot.chat.slack import kind as slack
+
+    return slack.KIND, feishu.KIND, console.KIND
+
+
 @dataclass
-class Bot:
-    """Everything a process needs, built once from Settings."""
+class Application:
+    """Everything a process needs, built once by `build`."""
 
     settings: Settings
     store: Store
-    clock: Clock = system_clock
-    metrics: Any = None
-    source: Any = None
-    analyser: Any = None
-    deliverer: Any = None
-    digests: Any = None
-    watcher: Any = None
-    handler: Any = None
-    slack: Any = None
-    feishu: Any = None
-    console: Any = None
-    _listeners: list = field(default_factory=list)
+    clock: Clock
+    metrics: Metrics
+    source: CommitSource
+    analyser: Analyser
+    deliverer: Deliverer
+    digests: DigestService
+    watcher: Watcher
+    handler: CommandHandler
+    scheduler: Scheduler
+    router: Router
+    # /healthz's checks; the process adds the scheduler's when it runs one.
+    health: dict[str, Callable[[], None]]
+    platforms: list[Platform] = field(default_factory=list)
 
-    def on_subscriptions_changed(self, listener) -> None:
-        """Call `listener()` whenever a command changes subscriptions (the scheduler re-syncs)."""
-        self._listeners.append(listener)
+    def platform(self, name: str) -> Platform | None:
+        """The built platform called `name` ("slack", "feishu", "console"), if any."""
+        return next((platform for platform in self.platforms if platform.name == name), None)
 
-    def subscriptions_changed(self) -> None:
-        """Tell every listener that subscriptions changed."""
-        for listener in self._listeners:
-            listener()
+    def start_inbound(self) -> None:
+        """Open every platform's non-HTTP inbound connection (web role)."""
+        for platform in self.platforms:
+            platform.start()
 
     def close(self) -> None:
-        """Release connections and stop platform workers."""
-        for part in (self.slack, self.feishu):
-            if part is not None:
-                part.stop()
-        if self.source is not None:
-            self.source.close()
+        """Stop platforms, then release connections."""
+        for platform in self.platforms:
+            platform.stop()
+        self.source.close()
         self.store.close()
+
+
+def build(settings: Settings, *, migrate: bool = True, clock: Clock = system_clock,
+          source: CommitSource | None = None, llm: ChatModel | None = None,
+          platforms: Sequence[Callable[[Inbound], Platform]] | None = None,
+          console_out: IO[str] | None = None, store: Store | None = None) -> Application:
+    """The whole application; each override replaces the real adapter (tests, demos).
+
+    `platforms` are factories given the inbound side (handler, store), so a recording platform
+    in a test answers commands like Slack would; None builds every platform the settings enable.
+    """
+    from bot.chat.commands import CommandHandler, CommandServices, Defaults
+    from bot.scrub import install
+    from bot.service.delivery import Deliverer
+    from bot.service.digest import DigestService
+    from bot.service.metrics import Metrics
+    from bot.service.scheduler import Scheduler
+    from bot.service.watcher import Watcher
+
+    install(settings.secret_values())  # every output of the process hides these from here on
+    store = store or open_store(settings.database_url, run_migrations=migrate)
+    metrics = Metrics()
+    source = source or _github(settings)
+    metrics.add_stats(lambda: _github_stats(source))
+    analyser = build_analyser(settings, store, clock, llm)
+    metrics.add_stats(lambda: _analysis_stats(analyser))
+    deliverer = Deliverer(store, {}, clock, metrics)
+    digests = DigestService(store, analyser, deliverer, clock)
+    watcher = Watcher(store, source, analyser, deliverer, clock, max_cards_per_poll=settings.max_cards_per_poll,
+                      poll_concurrency=settings.poll_concurrency, metrics=metrics)
+    scheduler = Scheduler(store, watcher, digests, clock, settings.poll_interval)
+    services = CommandServices(store=store, source=source, analyser=analyser, digests=digests,
+                               defaults=Defaults.from_settings(settings), clock=clock,
+                               on_subscriptions_changed=scheduler.resync)
+    handler = CommandHandler(services)
+    inbound = Inbound(handler, store, console_out)
+    factories = platforms if platforms is not None else [
+        _factory(kind, settings) for kind in platform_kinds() if kind.enabled(settings)]
+    built = [make(inbound) for make in factories]
+    for platform in built:
+        for name, notifier in platform.notifiers.items():
+            deliverer.register(name, notifier)
+    health: dict[str, Callable[[], None]] = {"database": store.ping}
+    return Application(settings=settings, store=store, clock=clock, metrics=metrics, source=source,
+                       analyser=analyser, deliverer=deliverer, digests=digests, watcher=watcher, handler=handler,
+                       scheduler=scheduler, router=_router(settings, store, clock, metrics, health, built),
+                       health=health, platforms=built)
+
+
+def build_store(settings: Settings, migrate: bool = True) -> Store:
+    """Just the store, for terminal commands that need nothing else."""
+    return open_store(settings.database_url, run_migrations=migrate)
+
+
+def build_analyser(settings: Settings, store: Store, clock: Clock, llm: ChatModel | None = None) -> Analyser:
+    """The analyser: `llm`, else an OpenAI-compatible LLM when a key or base URL is set, else the heuristic alone."""
+    from bot.analysis.service import Analyser
+
+    if llm is None and (settings.openai_api_key or settings.openai_base_url):
+        from bot.analysis.llm import OpenAIChat, make_client
+
+        # Local servers (vLLM, Ollama) take any key; the library insists on one.
+        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "unused"
+        llm = OpenAIChat(make_client(settings.openai_base_url, key, settings.llm_timeout), settings.llm_model)
+    return Analyser(store.analyses, llm, settings.llm_model, input_budget=settings.llm_input_token_budget,
+                    concurrency=settings.llm_concurrency, clock=clock,
+                    output_tokens=settings.llm_output_token_budget, prompts_dir=settings.prompts_dir)
 
 
 def platform_warnings(settings: Settings) -> list[str]:
@@ -67,72 +162,73 @@ def platform_warnings(settings: Settings) -> list[str]:
     return warnings
 
 
-def build_store_only(settings: Settings, migrate: bool = True) -> Bot:
-    """Just the store (for terminal commands that need nothing else)."""
-    return Bot(settings=settings, store=open_store(settings.database_url, run_migrations=migrate))
+def doctor_checks(settings: Settings, open_db: Callable[[], Store] | None = None,
+                  timeout: float = TIMEOUT) -> list[Check]:
+    """`doctor`'s checks in order: the database, GitHub, each chat platform, the LLM."""
+    from bot.analysis.check import check_llm
+    from bot.github.check import check_github
+    from bot.store.check import check_database
+
+    opener = open_db or (lambda: build_store(settings))
+    checks = [Check("database", lambda: check_database(opener, settings.database_url)),
+              Check("github", lambda: check_github(settings, timeout))]
+    for kind in platform_kinds():
+        if kind.check is None:
+            continue
+        skipped = kind.skip_check(settings)
+        checks.append(Check(kind.name, skipped=skipped) if skipped else
+                      Check(kind.name, _bound(kind.check, settings, timeout)))
+    llm_off = not (settings.openai_api_key or settings.openai_base_url)
+    checks.append(Check("llm", skipped="not configured (OPENAI_API_KEY unset): cards use the heuristic analysis")
+                  if llm_off else Check("llm", lambda: check_llm(settings, timeout)))
+    return checks
 
 
-def build(settings: Settings, migrate: bool = True, clock: Clock = system_clock, console_out=None) -> Bot:
-    """Build every adapter and service; platforms only when configured, the console when none is."""
-    from bot.chat.commands import CommandHandler, CommandServices, Defaults
-    from bot.chat.console import ConsoleNotifier
+def iter_checks(settings: Settings, open_db: Callable[[], Store] | None = None,
+                timeout: float = TIMEOUT) -> Iterator[CheckResult]:
+    """Run `doctor`'s checks, yielding each line's result as it completes."""
+    return run_checks(doctor_checks(settings, open_db, timeout), settings.secret_values())
+
+
+def _bound(check: Callable[[Settings, float], str], settings: Settings, timeout: float) -> Callable[[], str]:
+    return lambda: check(settings, timeout)
+
+
+def _factory(kind: PlatformKind, settings: Settings) -> Callable[[Inbound], Platform]:
+    return lambda inbound: kind.build(settings, inbound)
+
+
+def _github(settings: Settings) -> CommitSource:
     from bot.github.source import GitHubSource
-    from bot.scrub import install
-    from bot.service.delivery import Deliverer
-    from bot.service.digest import DigestService
-    from bot.service.metrics import Metrics
-    from bot.service.watcher import Watcher
 
-    install(settings.secret_values())  # every output of the process hides these from here on
-    bot = build_store_only(settings, migrate)
-    bot.clock = clock
-    bot.metrics = metrics = Metrics()
-    bot.source = GitHubSource.from_settings(settings)
-    metrics.add_stats(lambda: _github_stats(bot.source))
-    bot.analyser = build_analyser(settings, bot.store, clock)
-    metrics.add_stats(lambda: _analysis_stats(bot.analyser))
-    bot.deliverer = Deliverer(bot.store, {}, clock, metrics)
-    bot.digests = DigestService(bot.store, bot.analyser, bot.deliverer, clock)
-    services = CommandServices(store=bot.store, source=bot.source, analyser=bot.analyser, digests=bot.digests,
-                               defaults=Defaults.from_settings(settings), clock=clock,
-                               on_subscriptions_changed=bot.subscriptions_changed)
-    bot.handler = CommandHandler(services)
-    if settings.slack_bot_token:
-        from bot.chat.slack.channel import build_slack
-
-        bot.slack = build_slack(settings, bot.handler, bot.store)
-        bot.deliverer.register("slack", bot.slack.notifier)
-    from bot.chat.feishu.channel import build_feishu
-
-    bot.feishu = build_feishu(settings, bot.handler, bot.store)
-    for platform, notifier in bot.feishu.notifiers.items():
-        bot.deliverer.register(platform, notifier)
-    # The console always delivers for console subscriptions; it reads stdin only without a chat platform.
-    bot.console = ConsoleNotifier(console_out)
-    bot.deliverer.register("console", bot.console)
-    bot.watcher = Watcher(bot.store, bot.source, bot.analyser, bot.deliverer, clock,
-                          max_cards_per_poll=settings.max_cards_per_poll,
-                          poll_concurrency=settings.poll_concurrency, metrics=metrics)
-    return bot
+    return GitHubSource.from_settings(settings)
 
 
-def build_analyser(settings: Settings, store: Store, clock: Clock):
-    """The analyser: an OpenAI-compatible LLM when a key or base URL is set, else the heuristic alone."""
-    from bot.analysis.llm import OpenAIChat, make_client
-    from bot.analysis.service import Analyser
+def _router(settings: Settings, store: Store, clock: Clock, metrics: Metrics,
+            health: dict[str, Callable[[], None]], platforms: list[Platform]) -> Router:
+    """Every HTTP endpoint: health, metrics, the GitHub webhook, and each platform's routes."""
+    from bot.github.webhook import github_webhook_app
+    from bot.service.metrics import metrics_app
+    from bot.service.pushes import PushRequests
+    from bot.wsgi import Router, health_app
 
-    llm = None
-    if settings.openai_api_key or settings.openai_base_url:
-        # Local servers (vLLM, Ollama) take any key; the library insists on one.
-        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "unused"
-        llm = OpenAIChat(make_client(settings.openai_base_url, key, settings.llm_timeout), settings.llm_model)
-    return Analyser(store.analyses, llm, settings.llm_model, input_budget=settings.llm_input_token_budget,
-                    concurrency=settings.llm_concurrency, clock=clock,
-                    output_tokens=settings.llm_output_token_budget, prompts_dir=settings.prompts_dir)
+    router = Router()
+    router.mount("/healthz", health_app(health))
+    router.mount("/metrics", metrics_app(metrics))
+    secret = settings.github_webhook_secret
+    pushes = PushRequests(store, clock)
+    router.mount("/github/webhook", github_webhook_app(secret.get_secret_value() if secret else None,
+                                                        pushes.request, pushes.is_watched))
+    for platform in platforms:
+        for path, app in platform.routes().items():
+            router.mount(path, app)
+    return router
 
 
-def _github_stats(source) -> list[tuple[str, str, float]]:
-    stats = source.stats
+def _github_stats(source: CommitSource) -> list[tuple[str, str, float]]:
+    stats = getattr(source, "stats", None)
+    if stats is None:  # a fake source in a test keeps no request counts
+        return []
     rows = [("github_requests", "GitHub requests made", stats.requests),
             ("github_not_modified", "GitHub requests answered 304 (free)", stats.not_modified),
             ("github_rate_limit_waits", "Waits for a GitHub rate-limit reset", stats.rate_limit_waits)]
@@ -141,6 +237,6 @@ def _github_stats(source) -> list[tuple[str, str, float]]:
     return rows
 
 
-def _analysis_stats(analyser) -> list[tuple[str, str, float]]:
+def _analysis_stats(analyser: Analyser) -> list[tuple[str, str, float]]:
     return [(f"analysis_{name}", f"Analyser counter: {name}", value)
             for name, value in analyser.counters.snapshot().items()]

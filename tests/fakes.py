@@ -176,6 +176,9 @@ class FakeSource:
             raise NotFound(f"{repo}@{sha}: No commit found for SHA: {sha} (HTTP 422)", 422)
         return commit
 
+    def close(self) -> None:
+        self.closed = True
+
     def resolve_sha(self, repo, prefix: str) -> str:
         self.calls.append(("resolve_sha", repo.full_name, prefix))
         self._failure()

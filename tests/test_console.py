@@ -10,7 +10,8 @@ import threading
 import pytest
 
 from bot.chat.commands import CommandHandler, CommandServices, Defaults
-from bot.chat.console import ConsoleNotifier, ConsoleSession
+from bot.chat.console import ConsoleNotifier
+from bot.entrypoints.console import ConsoleSession
 from bot.domain import Importance
 from bot.logs import KeyValueFormatter
 from bot.service.delivery import SENT, Deliverer
@@ -76,11 +77,11 @@ def test_end_of_piped_commands_stops_the_bot(store):
 def test_stdin_closed_from_the_start_turns_the_console_off_but_not_the_bot(store, caplog):
     # `commit-radar run < /dev/null`, docker without -i, systemd: a service, not someone who typed Ctrl-D.
     stop = threading.Event()
-    with caplog.at_level("INFO", logger="bot.chat.console"):
+    with caplog.at_level("INFO", logger="bot.entrypoints.console"):
         output, _ = session(store, "", stop=stop)
     assert not stop.is_set()
     assert output == ""
-    assert [r.getMessage() for r in caplog.records if r.name == "bot.chat.console"] == [
+    assert [r.getMessage() for r in caplog.records if r.name == "bot.entrypoints.console"] == [
         "console off: stdin is closed, so no commands are read; the bot keeps running"]
 
 

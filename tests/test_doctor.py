@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from bot.config import Settings
-from bot.entrypoints.doctor import iter_checks
+from bot.bootstrap import iter_checks
 from bot.store import open_store
 
 TOKEN = "ghp_doctor_secret_0123456789"

@@ -338,15 +338,3 @@ def test_without_an_encrypt_key_the_token_alone_is_checked(fake, handler, store)
     assert (good.status_code, forged.status_code) == (200, 401)
     assert asked.json() == {"challenge": "plain-challenge"}
     assert len(handler.calls) == 1
-
-
-def test_doctor_check_reports_the_bot(fake, handler, store):
-    channel = build_feishu(settings_for(fake), handler, store)
-    try:
-        assert channel.check() == fake.bot_open_id
-    finally:
-        channel.stop()
-    fake.fail_next("info", 400, {"code": 230006, "msg": "Bot ability is not activated"})
-    broken = build_feishu(settings_for(fake), None, store)
-    with pytest.raises(RuntimeError, match="230006"):
-        broken.check()

@@ -72,7 +72,7 @@ def test_events_over_the_long_connection_run_commands_once(fake, store):
     channel = build_feishu(settings, handler, store)
     assert channel.wsgi_app is None and channel.long_connection is not None
     try:
-        channel.start_long_connection()
+        channel.start()
         assert gateway.answered.wait(10), "the client never answered the event frames"
         assert channel.events.drain(10)
     finally:

@@ -23,7 +23,7 @@ from bot.domain import Importance, RepoRef, Subscription
 from bot.logs import KeyValueFormatter, setup_logging
 from bot.scrub import MASK, Scrubber, install, scrub_text
 from bot.service.delivery import Deliverer
-from bot.entrypoints.doctor import iter_checks
+from bot.bootstrap import iter_checks
 from bot.service.metrics import Metrics
 from bot.service.watcher import REPORT_AFTER_FAILURES, Watcher
 from bot.store import open_store

@@ -62,7 +62,7 @@ def test_commands_arrive_over_socket_mode_and_are_answered(store, fake):
     slack = build_slack(settings, handler(store), store, sleep=lambda s: None)
     assert slack.socket_mode and slack.wsgi_app is None  # nothing to mount: events come over the socket
     try:
-        slack.start_socket_mode()
+        slack.start()
         [opened] = fake.calls_to("apps.connections.open")
         assert opened.headers["Authorization"] == "Bearer xapp-test-token"
         help_url, list_url = fake.response_url(), fake.response_url()

@@ -1,4 +1,4 @@
-"""The console platform: commands typed on stdin, cards printed to stdout (no chat platform configured)."""
+"""The console platform: cards printed to stdout; commands typed on stdin are read by bot/entrypoints/console.py."""
 
 from __future__ import annotations
 
@@ -7,17 +7,19 @@ import logging
 import sys
 import threading
 from datetime import datetime
+from collections.abc import Mapping
 from typing import IO
 
-from bot.chat.commands.messages import say
+from bot.chat.platform import Inbound, Platform, PlatformKind
+from bot.config import Settings
 from bot.domain import Card, Digest
 from bot.render.console import card_text, digest_text
 from bot.render.escape import console_text
+from bot.service.notifier import Notifier
+from bot.wsgi import WSGIApp
 
 log = logging.getLogger(__name__)
 CHANNEL = "console"
-PROMPT = "commit-radar> "
-QUIT_WORDS = ("/quit", "/exit")
 
 
 class ConsoleNotifier:
@@ -62,69 +64,36 @@ class ConsoleNotifier:
         return None
 
 
-class ConsoleSession:
-    """Reads command lines and prints replies; `/quit`, `exit` or Ctrl-D stop the whole bot through `stop`."""
+class ConsolePlatform:
+    """The console as a Platform: always built, so console subscriptions deliver; it serves no HTTP route."""
 
-    def __init__(self, handler, notifier: ConsoleNotifier, stdin: IO[str] | None = None,
-                 stop: threading.Event | None = None) -> None:
-        self._handler = handler
-        self._notifier = notifier
-        self._in = stdin or sys.stdin
-        self._stop = stop or threading.Event()
-        self._lang = getattr(handler, "language", "en")
+    name = "console"
 
-    def run(self) -> None:
-        """The read-eval-print loop, until a quit command, the end of input or `stop`."""
-        from bot.chat.commands import CommandContext
+    def __init__(self, out: IO[str] | None = None) -> None:
+        self.notifier = ConsoleNotifier(out)
 
-        interactive = self._in.isatty()
-        if interactive:
-            self._notifier.post_text(CHANNEL, say(self._lang, "console.welcome"))
-        context = CommandContext(platform="console", channel=CHANNEL, user_id="console", is_direct=True)
-        lines_read = 0
-        while not self._stop.is_set():
-            if interactive:
-                self._notifier.prompt(PROMPT)
-            line = self._in.readline()
-            if not line:
-                # Ctrl-D at a terminal, or the end of piped commands, means "done"; a process started
-                # with stdin already closed (docker without -i, systemd) is a service and keeps running.
-                if interactive or lines_read:
-                    self._quit(newline=interactive)
-                else:
-                    log.info("console off: stdin is closed, so no commands are read; the bot keeps running")
-                return
-            if not interactive and not lines_read:
-                self._notifier.post_text(CHANNEL, say(self._lang, "console.welcome"))
-            lines_read += 1
-            line = line.strip()
-            if not line:
-                continue
-            if not line.startswith("/"):
-                line = "/" + line  # at a terminal, "commit abc123" means "/commit abc123"
-            if line.lower() in QUIT_WORDS:
-                self._quit()
-                return
-            self._answer(line, context)
+    @property
+    def notifiers(self) -> Mapping[str, Notifier]:
+        """Cards for subscriptions whose platform is "console"."""
+        return {"console": self.notifier}
 
-    def _answer(self, line: str, context) -> None:
-        try:
-            reply = self._handler.handle(line, context)
-        except Exception:  # a bad command must never end the session
-            log.exception("console command failed")
-            self._notifier.post_text(CHANNEL, say(self._lang, "console.failed"))
-            return
-        for card in reply.cards:
-            self._notifier.post_card(CHANNEL, card)
-        text = reply.text
-        if text and line.split()[0].lower() == "/help" and len(line.split()) == 1:
-            text += "\n" + say(self._lang, "console.help_quit")  # only the console can be quit from
-        if text:
-            self._notifier.post_text(CHANNEL, text)
+    def routes(self) -> Mapping[str, WSGIApp]:
+        """None: the console is stdin and stdout."""
+        return {}
 
-    def _quit(self, newline: bool = False) -> None:
-        if newline:
-            self._notifier.prompt("\n")  # Ctrl-D leaves the cursor on the prompt line
-        self._notifier.post_text(CHANNEL, say(self._lang, "console.goodbye"))
-        log.info("console quit: stopping")
-        self._stop.set()
+    def start(self) -> None:
+        """Nothing to open: the process reads stdin itself when no chat platform is set."""
+
+    def stop(self) -> None:
+        """Nothing to close."""
+
+
+def _build(settings: Settings, inbound: Inbound) -> Platform:
+    return ConsolePlatform(inbound.console_out)
+
+
+def _skip_check(settings: Settings) -> str | None:
+    return "the terminal needs no check"
+
+
+KIND = PlatformKind(name="console", enabled=lambda settings: True, build=_build, check=None, skip_check=_skip_check)

@@ -55,3 +55,7 @@ class CommitSource(Protocol):
     def fetch_repo_info(self, repo: RepoRef, branch: str | None = None) -> RepoInfo:
         """Check the repository (and branch, default branch when None) exists and is readable."""
         ...
+
+    def close(self) -> None:
+        """Release connections (the process is ending)."""
+        ...

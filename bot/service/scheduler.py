@@ -85,6 +85,16 @@ class Scheduler:
         if self._scheduler.running:
             self._scheduler.shutdown(wait=True)
 
+    @property
+    def running(self) -> bool:
+        """True between `start()` and `stop()`."""
+        return bool(self._scheduler.running)
+
+    def resync(self) -> None:
+        """After a command changed subscriptions: `sync()` when this process schedules (not in a web process)."""
+        if self.running:
+            self.sync()
+
     def alive(self) -> None:
         """Raise unless the scheduler runs with its poll job."""
         if not self._scheduler.running or self._scheduler.get_job(POLL_JOB) is None:

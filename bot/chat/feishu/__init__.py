@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 
 _EXPORTS = {
-    "FeishuChannel": "bot.chat.feishu.channel",
+    "FeishuPlatform": "bot.chat.feishu.channel",
     "build_feishu": "bot.chat.feishu.channel",
     "FeishuNotifier": "bot.chat.feishu.notifier",
     "FeishuWebhookNotifier": "bot.chat.feishu.webhook",

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from bot.chat.feishu.policy import FeishuRetry
 from bot.chat.feishu.webhook import DEFAULT_TIMEOUT, FeishuWebhookNotifier, WebhookLimiter
 from bot.config import ConfigError, Settings
+from bot.service.notifier import Notifier
+from bot.wsgi import WSGIApp
 
 if TYPE_CHECKING:
     import lark_oapi as lark
@@ -23,14 +25,16 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class FeishuChannel:
+class FeishuPlatform:
     """Everything Feishu: `notifier` (app bot, platform "feishu", None without app credentials),
     `webhook_notifier` (custom bots, platform "feishu_webhook", always there), `wsgi_app` for
     `/feishu/events` (None in long-connection mode or without an app)."""
 
+    name: ClassVar[str] = "feishu"
+
     notifier: FeishuNotifier | None
     webhook_notifier: FeishuWebhookNotifier
-    wsgi_app: Callable | None = None
+    wsgi_app: WSGIApp | None = None
     events: FeishuEvents | None = None
     long_connection: LongConnection | None = None
     mode: str = "http"
@@ -38,20 +42,18 @@ class FeishuChannel:
     _started: bool = field(default=False, repr=False)
 
     @property
-    def notifiers(self) -> dict[str, object]:
+    def notifiers(self) -> Mapping[str, Notifier]:
         """Notifiers by Subscription.platform, for the Deliverer."""
-        found: dict[str, object] = {"feishu_webhook": self.webhook_notifier}
+        found: dict[str, Notifier] = {"feishu_webhook": self.webhook_notifier}
         if self.notifier is not None:
             found["feishu"] = self.notifier
         return found
 
-    def check(self) -> str:
-        """For `doctor`: the app's credentials work and its bot is enabled; returns the bot's open_id."""
-        if self.client is None:
-            raise RuntimeError("FEISHU_APP_ID and FEISHU_APP_SECRET are not set")
-        return _fetch_bot_open_id(self.client)
+    def routes(self) -> Mapping[str, WSGIApp]:
+        """`/feishu/events` for the app bot over HTTP; none in long-connection mode or without an app."""
+        return {"/feishu/events": self.wsgi_app} if self.wsgi_app is not None else {}
 
-    def start_long_connection(self) -> None:
+    def start(self) -> None:
         """In `FEISHU_MODE=ws`, open the long connection (a no-op in HTTP mode)."""
         if self.long_connection is not None and not self._started:
             self.long_connection.start()
@@ -88,7 +90,7 @@ def _is_command_of(handler: Any) -> Callable[[str], bool]:
 
 def build_feishu(settings: Settings, handler: Any | None, store, *,
                  timeout: float = DEFAULT_TIMEOUT, policy: FeishuRetry | None = None,
-                 limiter: WebhookLimiter | None = None) -> FeishuChannel:
+                 limiter: WebhookLimiter | None = None) -> FeishuPlatform:
     """Build the Feishu platform; raises ConfigError naming the variable that is missing.
 
     lark-oapi (seconds to import) is loaded only when an app is configured: custom-bot webhooks
@@ -102,7 +104,7 @@ def build_feishu(settings: Settings, handler: Any | None, store, *,
 
     webhooks = FeishuWebhookNotifier(webhook_secret, limiter=limiter, policy=policy, timeout=timeout)
     if not (settings.feishu_app_id and settings.feishu_app_secret):
-        return FeishuChannel(notifier=None, webhook_notifier=webhooks, mode=settings.feishu_mode)
+        return FeishuPlatform(notifier=None, webhook_notifier=webhooks, mode=settings.feishu_mode)
 
     import lark_oapi as lark
 
@@ -114,7 +116,7 @@ def build_feishu(settings: Settings, handler: Any | None, store, *,
     secret = settings.feishu_app_secret.get_secret_value()
     client = build_client(settings.feishu_app_id, secret, settings.feishu_domain, timeout)
     notifier = FeishuNotifier(client, policy)
-    channel = FeishuChannel(notifier=notifier, webhook_notifier=webhooks, mode=settings.feishu_mode, client=client)
+    channel = FeishuPlatform(notifier=notifier, webhook_notifier=webhooks, mode=settings.feishu_mode, client=client)
     if handler is None:
         return channel
 

@@ -1,10 +1,10 @@
-"""The Slack channel as the composition root sees it: a WSGI endpoint, a notifier, and Socket Mode."""
+"""Slack as a Platform: its notifier, /slack/events (HTTP mode) or Socket Mode, and its `KIND` for bootstrap."""
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
@@ -19,6 +19,7 @@ from bot.chat.slack.notifier import SlackNotifier
 from bot.chat.slack.priority import ForegroundFirst
 from bot.chat.slack.wsgi import slack_wsgi
 from bot.config import ConfigError, Settings
+from bot.service.notifier import Notifier
 from bot.wsgi import WSGIApp
 from bot.store import Store
 
@@ -28,8 +29,10 @@ log = logging.getLogger(__name__)
 BACKGROUND_WORKERS = 16
 
 
-class SlackChannel:
-    """Everything Slack: mount `wsgi_app` at /slack/events (HTTP mode), give `notifier` to delivery."""
+class SlackPlatform:
+    """Everything Slack: `/slack/events` in HTTP mode, Socket Mode otherwise, and the notifier for "slack"."""
+
+    name = "slack"
 
     def __init__(self, app: App, client: WebClient, notifier: SlackNotifier, wsgi_app: WSGIApp | None,
                  executor: ThreadPoolExecutor, app_token: str | None) -> None:
@@ -46,10 +49,19 @@ class SlackChannel:
         """True when SLACK_APP_TOKEN is set: events arrive over a WebSocket, not HTTP."""
         return self._app_token is not None
 
-    def start_socket_mode(self) -> None:
-        """Open the Socket Mode connection in the background (returns at once)."""
+    @property
+    def notifiers(self) -> Mapping[str, Notifier]:
+        """Cards for subscriptions whose platform is "slack"."""
+        return {"slack": self.notifier}
+
+    def routes(self) -> Mapping[str, WSGIApp]:
+        """`/slack/events`, unless events arrive over Socket Mode."""
+        return {"/slack/events": self.wsgi_app} if self.wsgi_app is not None else {}
+
+    def start(self) -> None:
+        """Open the Socket Mode connection in the background (returns at once); nothing to do over HTTP."""
         if self._app_token is None:
-            raise RuntimeError("Socket Mode needs SLACK_APP_TOKEN")
+            return
         self._socket = SocketModeHandler(self.app, app_token=self._app_token, web_client=self.client)
         self._socket.connect()
         log.info("slack socket mode connected")
@@ -63,7 +75,7 @@ class SlackChannel:
 
 
 def build_slack(settings: Settings, handler: CommandHandler, store: Store, sleep: Callable[[float], None] = time.sleep,
-                background_workers: int = BACKGROUND_WORKERS) -> SlackChannel:
+                background_workers: int = BACKGROUND_WORKERS) -> SlackPlatform:
     """Build the Slack channel from Settings; nothing connects until the first request (or Socket Mode start)."""
     if settings.slack_bot_token is None:
         raise ConfigError("SLACK_BOT_TOKEN: required for Slack")
@@ -78,5 +90,5 @@ def build_slack(settings: Settings, handler: CommandHandler, store: Store, sleep
     gate = ForegroundFirst()
     listeners = SlackListeners(handler, store, client, policy, hosts, executor, gate)
     app = build_app(secret, client, listeners, executor)
-    return SlackChannel(app, client, SlackNotifier(client), slack_wsgi(app, gate, signing_secret=secret) if secret else None, executor,
+    return SlackPlatform(app, client, SlackNotifier(client), slack_wsgi(app, gate, signing_secret=secret) if secret else None, executor,
                         app_token)

@@ -31,18 +31,18 @@ def run(args, settings: Settings, http: bool = True, scheduler: bool = True) -> 
         # Nothing but health, metrics and the GitHub webhook to serve: stay off the network unless HOST says so.
         settings = settings.model_copy(update={"host": "127.0.0.1"})
     try:
-        bot = build(settings)
+        app = build(settings)
     except ConfigError as exc:
         print(f"commit-radar: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        serve_forever(bot, http=http, scheduler=scheduler, console=console)
+        serve_forever(app, http=http, scheduler=scheduler, console=console)
     except PortUnavailable as exc:
         print(f"commit-radar: cannot listen on {settings.host}:{settings.port} ({exc}); "
               f"set PORT (or HOST) to a free address", file=sys.stderr)
         return 1
     finally:
-        bot.close()
+        app.close()
     return 0
 
 
@@ -58,15 +58,14 @@ def worker(args, settings: Settings) -> int:
 
 def doctor(args, settings: Settings) -> int:
     """Print the effective configuration and one line per service check; 1 if any failed."""
-    from bot.bootstrap import build_store_only
-    from bot.entrypoints.doctor import iter_checks
+    from bot.bootstrap import iter_checks
 
     for key, value in settings.masked().items():
         print(f"{key}={value}")
     print(flush=True)
     failed = False
     # Each line as its check finishes: a slow service must not hide what is already known.
-    for result in iter_checks(settings, lambda: build_store_only(settings).store):
+    for result in iter_checks(settings):
         print(result.line(), flush=True)
         failed = failed or not result.ok
     return 1 if failed else 0

@@ -11,15 +11,15 @@ from bot.domain import Subscription
 
 def manage(args, settings: Settings) -> int:
     """List, add or remove subscriptions in the store."""
-    from bot.bootstrap import build_store_only as build
+    from bot.bootstrap import build_store
 
-    bot = build(settings)
+    opened = build_store(settings)
     try:
-        store = bot.store.subscriptions
+        store = opened.subscriptions
         if args.action == "list":
             _print_subscriptions(store.list(platform=args.platform, channel=args.channel))
         elif args.action == "add":
-            return _add(args, settings, bot.store)
+            return _add(args, settings, opened)
         else:
             removed = store.remove(args.platform, args.channel, args.repo, args.branch)
             if not removed:
@@ -28,7 +28,7 @@ def manage(args, settings: Settings) -> int:
                 return 1
             print(f"removed {removed} subscription{'' if removed == 1 else 's'} to {args.repo}")
     finally:
-        bot.close()
+        opened.close()
     return 0
 
 
