@@ -17,7 +17,9 @@ class LongConnection:
 
     lark-oapi 1.7 drives every ws.Client through a module-level event loop created at import;
     the thread installs a fresh loop there before starting (one long connection per process),
-    and `stop` turns reconnection off, closes the socket and stops that loop.
+    and `stop` turns reconnection off, closes the socket and stops that loop. ws.Client has no
+    public way to stop, so `stop` uses two private attributes: pyproject.toml pins lark-oapi to
+    the minor this is tested with.
     """
 
     def __init__(self, app_id: str, app_secret: str, domain: str, dispatcher: lark.EventDispatcherHandler) -> None:
@@ -64,7 +66,7 @@ class LongConnection:
         loop, client = self._loop, self._client
         if loop is None or client is None or loop.is_closed():
             return
-        client._auto_reconnect = False  # no public switch in lark-oapi 1.7
+        client._auto_reconnect = False
         try:
             asyncio.run_coroutine_threadsafe(client._disconnect(), loop).result(timeout)
         except Exception as exc:  # closing is best effort; the loop stops regardless
