@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from bot.domain.filters import Budget, author_ignored, touches_paths
+
 # REPO_RE, SHA_RE and check_sha are re-exported: callers import them from here and from bot.domain.
 from bot.domain.values import REPO_RE, SHA_RE, check_sha, split_repo_name  # noqa: F401
 
@@ -267,3 +269,14 @@ class Subscription(BaseModel):
     def tz(self) -> ZoneInfo:
         """The subscription's timezone."""
         return ZoneInfo(self.timezone)
+
+    def wants(self, commit: Commit, branch: str | None = None, budget: Budget | None = None) -> bool:
+        """True when `commit`, seen on `branch` (None: any), passes every filter here but the threshold."""
+        if branch is not None and branch != self.branch:
+            return False
+        if commit.is_merge and not self.include_merges:
+            return False
+        if author_ignored(self.ignore_authors, commit):
+            return False
+        return not self.paths or touches_paths(self.paths, commit, budget if budget is not None else Budget(),
+                                               self.id)
