@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.chat.commands import CommandContext, CommandHandler, CommandServices, Defaults, is_command
-from bot.chat.commands.grammar import UsageError, parse, tokenise
+from bot.chat.commands.grammar import parse, tokenise
+from bot.chat.commands.syntax import UsageError
+from bot.chat.commands.table import COMMANDS
 from bot.domain import Importance, RepoRef, Subscription
 from bot.github.errors import RateLimited, Unavailable
 from tests.fakes import FakeAnalyser, FakeClock, FakeDigests, FakeSource, make_commit
@@ -100,6 +102,18 @@ def test_help_is_private_and_names_usage(env, text):
     reply = env.run(text)
     assert not reply.public and reply.text and "/" in reply.text and not reply.cards
     assert env.source.calls == [] and env.analyser.calls == []
+
+
+def test_help_overview_lists_exactly_the_table(env):
+    lines = env.run("help").text.splitlines()
+    assert [line.strip() for line in lines[1:]] == [command.spec.usage for command in COMMANDS]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda command: command.name)
+def test_every_table_command_parses_and_has_its_own_help(env, command):
+    assert is_command(f"/{command.name}") and parse(f"/{command.name} help").wants_help
+    text = env.run(f"/{command.name} help").text
+    assert text.startswith(f"Usage: {command.spec.usage}\n") and len(text.splitlines()) > 1
 
 
 def test_help_details_each_command(env):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from bot.chat.commands import CommandContext
+from bot.chat.commands.commit import CommitArgs, lookup_card
+from bot.domain import RepoRef
 from bot.github.errors import RateLimited
 from tests.fakes import make_commit
 from tests.test_commands import CTX, env  # noqa: F401  (fixture)
@@ -136,3 +138,17 @@ def test_repo_argument_matches_subscription_case_insensitively(env, store):
     reply = env.run("/commit 3f2a9c1 octo/widgets")
     assert reply.cards and reply.cards[0].language == "en" and env.source.calls == []
     assert reply.cards[0].sha == SHA
+
+
+def test_lookup_card_shows_a_commit_as_the_channels_subscription_to_its_repo_says_else_the_defaults(env, store):
+    # The one rule /commit and Slack link unfurls share.
+    env.subscribe("octo/gears", language="zh", timezone="Asia/Shanghai")
+    store.commits.save(make_commit("octo/gears", sha=SHA), branch="main")
+    store.commits.save(make_commit(sha="b" * 40), branch="main")
+    result, card = lookup_card(CommitArgs("3f2a9c1", None), CTX, env.handler.services)
+    assert result.status == "found" and card is not None and card.language == "zh"
+    assert "2026-01-07 18:00:00 UTC+08:00" in [field.value for field in card.fields]
+    _, card = lookup_card(CommitArgs("bbbbbbb", RepoRef.parse("octo/widgets")), CTX, env.handler.services)
+    assert card is not None and card.language == "en" and "2026-01-07 10:00:00 UTC" in [f.value for f in card.fields]
+    result, card = lookup_card(CommitArgs("ccccccc", RepoRef.parse("octo/widgets")), CTX, env.handler.services)
+    assert card is None and result.status == "unknown"

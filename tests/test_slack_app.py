@@ -14,6 +14,7 @@ import requests
 from werkzeug.test import Client
 
 from bot.chat.commands import CommandHandler, CommandServices, Defaults
+from bot.chat.commands.table import SLASH_COMMANDS
 from bot.chat.slack import build_slack
 from bot.config import Settings
 from bot.domain import RepoRef, Subscription
@@ -221,6 +222,12 @@ def test_help_and_bad_arguments_are_answered_in_the_ack_only_to_the_user(env, fa
     assert expected in html.unescape(body["text"])  # the renderer escaped it for mrkdwn
     assert body["blocks"][0]["type"] == "section"
     assert fake.calls_to("response_url") == [] and env.source.calls == []
+
+
+@pytest.mark.parametrize("slash", SLASH_COMMANDS, ids=lambda slash: slash.command)
+def test_every_slash_command_of_the_table_is_registered(env, slash):
+    answer, _ = env.command(slash.command, "help")
+    assert answer.status_code == 200 and f"Usage: {slash.command}" in html.unescape(answer.json()["text"])
 
 
 def test_subscribe_unsubscribe_and_list_through_slack(env, fake, store):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bot.chat.slack.app import SLASH_COMMANDS
+from bot.chat.commands.table import SLASH_COMMANDS
 
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = (ROOT / "slack-manifest.yml").read_text()
@@ -18,8 +18,25 @@ def scopes() -> list[str]:
     return re.findall(r"^\s+- ([a-z.:]+)", block, re.MULTILINE)
 
 
+def manifest_slash_commands() -> list[dict[str, str]]:
+    """Each `slash_commands` entry of the manifest as its fields (quotes around values dropped)."""
+    block = MANIFEST[MANIFEST.index("  slash_commands:\n"):MANIFEST.index("  unfurl_domains:")]
+    entries = []
+    for entry in block.split("    - ")[1:]:
+        fields = re.findall(r"^\s*(\w+): (.*)$", entry, re.MULTILINE)
+        entries.append({name: value.strip().strip('"') for name, value in fields})
+    return entries
+
+
+def test_manifest_lists_exactly_the_command_tables_slash_commands():
+    # A command added to the table (or its description changed) without the manifest fails here.
+    declared = [(entry["command"], entry["description"], entry.get("usage_hint"))
+                for entry in manifest_slash_commands()]
+    assert declared == [(slash.command, slash.description, slash.usage_hint) for slash in SLASH_COMMANDS]
+
+
 def test_manifest_declares_every_slash_command_at_the_events_url():
-    assert tuple(re.findall(r"- command: (/\w+)", MANIFEST)) == SLASH_COMMANDS
+    assert all(entry["url"] == "https://YOUR-HOST/slack/events" for entry in manifest_slash_commands())
     assert MANIFEST.count("url: https://YOUR-HOST/slack/events") == len(SLASH_COMMANDS) + 2
     assert "should_escape: true" not in MANIFEST
     assert re.search(r"bot_events:\n\s+- link_shared\n", MANIFEST)
@@ -31,6 +48,6 @@ def test_readme_lists_the_manifest_scopes_and_commands():
             "channels:history", "groups:history"} == set(scopes())
     for scope in scopes():
         assert f"`{scope}`" in SLACK_SECTION
-    for command in SLASH_COMMANDS:
-        assert f"`{command}`" in SLACK_SECTION
+    for slash in SLASH_COMMANDS:
+        assert f"`{slash.command}`" in SLACK_SECTION
     assert "`link_shared`" in SLACK_SECTION and "slack-manifest.yml" in SLACK_SECTION

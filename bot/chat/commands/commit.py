@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.chat.commands import arguments
-from bot.chat.commands.grammar import Parsed, UsageError
+from bot.chat.commands.syntax import Parsed, UsageError
 from bot.chat.commands.messages import Message, say
-from bot.chat.commands.model import CommandContext, CommandServices, Reply
-from bot.domain import RepoRef
-from bot.service.lookup import CommitLookup, LookupResult
+from bot.chat.commands.model import CommandContext, CommandServices, Defaults, Reply
+from bot.domain import Card, RepoRef, Subscription
+from bot.service.lookup import LookupResult
 
 SHORT_PREFIX = 7
 
@@ -22,33 +22,48 @@ class CommitArgs:
     repo: RepoRef | None
 
 
-def check_commit(parsed: Parsed) -> CommitArgs:
+def check_commit(parsed: Parsed, defaults: Defaults) -> CommitArgs:
     """A SHA (or commit URL) and an optional repository."""
     url_repo, prefix = arguments.commit_target("commit", parsed.args[0])
     repo = arguments.repo("commit", parsed.args[1]) if len(parsed.args) > 1 else url_repo
     return CommitArgs(prefix, repo)
 
 
-def run_commit(args: CommitArgs, ctx: CommandContext, services: CommandServices, lookup: CommitLookup,
-               lang: str = "en") -> Reply:
+def run_commit(args: CommitArgs, ctx: CommandContext, services: CommandServices, lang: str) -> Reply:
     """Find the commit, analyse it (cached analyses cost nothing) and answer with its card for everyone."""
-    subs = services.subscriptions_of(ctx)
-    if args.repo is not None:
-        # Prefer the stored spelling of a subscribed repo so stored commits are found.
-        same = [sub.repo for sub in subs if sub.repo.full_name.lower() == args.repo.full_name.lower()]
-        repos = [same[0] if same else args.repo]
-    else:
-        repos = list(dict.fromkeys(sub.repo for sub in subs))
-        if not repos:
-            raise UsageError("commit", Message("commit.no_repos"))
-    result = lookup.find(args.prefix, repos)
-    if result.status != "found" or result.commit is None:
+    result, card = lookup_card(args, ctx, services)
+    if card is None:
         return Reply(text=_not_found_text(args.prefix, result, lang))
+    return Reply(cards=[card], public=True)
+
+
+def lookup_card(target: CommitArgs, ctx: CommandContext, services: CommandServices) -> tuple[LookupResult, Card | None]:
+    """The lookup of `target` in the channel's repos and, when found, its card (for `/commit` and link unfurls).
+
+    The card is in the language and timezone of the channel's subscription to the commit's repo, else the
+    defaults. Raises UsageError when `target` names no repo and the channel follows none.
+    """
+    subs = services.subscriptions_of(ctx)
+    lookup = services.commit_lookup()
+    result = lookup.find(target.prefix, _repos(target.repo, subs))
+    if result.status != "found" or result.commit is None:
+        return result, None
     commit = result.commit
     settings = next((sub for sub in subs if sub.repo.full_name.lower() == commit.repo.full_name.lower()), None)
     language = settings.language if settings else services.defaults.language
     timezone = settings.timezone if settings else services.defaults.timezone
-    return Reply(cards=[lookup.card(commit, language, timezone)], public=True)
+    return result, lookup.card(commit, language, timezone)
+
+
+def _repos(named: RepoRef | None, subs: list[Subscription]) -> list[RepoRef]:
+    if named is None:
+        repos = list(dict.fromkeys(sub.repo for sub in subs))
+        if not repos:
+            raise UsageError("commit", Message("commit.no_repos"))
+        return repos
+    # Prefer the stored spelling of a subscribed repo so stored commits are found.
+    same = [sub.repo for sub in subs if sub.repo.full_name.lower() == named.full_name.lower()]
+    return [same[0] if same else named]
 
 
 def _not_found_text(prefix: str, result: LookupResult, lang: str) -> str:

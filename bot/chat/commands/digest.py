@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from bot.chat.commands import arguments
-from bot.chat.commands.grammar import Parsed, UsageError
+from bot.chat.commands.syntax import Parsed, UsageError
 from bot.chat.commands.messages import Message, say
-from bot.chat.commands.model import CommandContext, CommandServices, Reply
+from bot.chat.commands.model import CommandContext, CommandServices, Defaults, Reply
 from bot.domain import RepoRef
 from bot.service.digest import FIRST_DAY
 
@@ -33,7 +33,7 @@ class DigestArgs:
     day: date | None
 
 
-def check_digest(parsed: Parsed) -> DigestArgs:
+def check_digest(parsed: Parsed, defaults: Defaults) -> DigestArgs:
     """The repo, then an optional branch and date in either order."""
     repo = arguments.repo("digest", parsed.args[0])
     branch: str | None = None
@@ -50,7 +50,7 @@ def check_digest(parsed: Parsed) -> DigestArgs:
     return DigestArgs(repo, branch, day)
 
 
-def run_digest(args: DigestArgs, ctx: CommandContext, services: CommandServices, lang: str = "en") -> Reply:
+def run_digest(args: DigestArgs, ctx: CommandContext, services: CommandServices, lang: str) -> Reply:
     """Deliver the digest of each matching subscription of this channel (forced: posts even if posted before)."""
     subs = services.subscriptions_of(ctx, args.repo, args.branch)
     if not subs:

@@ -14,10 +14,11 @@ from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.domain import Card, RepoRef, Subscription
 
+from bot.service.lookup import CommitLookup
+
 if TYPE_CHECKING:
     from bot.github.port import CommitSource
     from bot.analysis.port import Analyses
-    from bot.service.lookup import CommitLookup
     from bot.store import Store
 
 
@@ -90,7 +91,13 @@ class CommandServices:
     defaults: Defaults = field(default_factory=Defaults)
     clock: Clock = system_clock
     on_subscriptions_changed: Callable[[], None] = _nothing
-    lookup: "CommitLookup | None" = None
+    lookup: CommitLookup | None = None  # None: one over `store`, `source` and `analyser`, built on first use
+
+    def commit_lookup(self) -> CommitLookup:
+        """The lookup `/commit` and link unfurls find commits with."""
+        if self.lookup is None:
+            self.lookup = CommitLookup(self.store, self.source, self.analyser)
+        return self.lookup
 
     def subscriptions_of(self, ctx: CommandContext, repo: RepoRef | None = None,
                          branch: str | None = None) -> list[Subscription]:

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from bot.chat.commands import arguments
 from bot.chat.commands.describe import subscription_line
-from bot.chat.commands.grammar import Parsed, UsageError
+from bot.chat.commands.syntax import Parsed, UsageError
 from bot.chat.commands.messages import Message, say
-from bot.chat.commands.model import CommandContext, CommandServices, Reply
+from bot.chat.commands.model import CommandContext, CommandServices, Defaults, Reply
 from bot.domain import RepoRef
 from bot.github.errors import BadCredentials, EmptyRepository, Forbidden, GitHubError, NotFound, RateLimited
 from bot.service.subscribe import (InvalidOptions, NewSubscriptionDefaults, SubscribeRefused, SubscribeRequest,
@@ -28,8 +28,8 @@ class SubscribeArgs:
     feishu_webhook: str | None = None  # outbound-only: post to this custom-bot webhook instead of the channel
 
 
-def check_subscribe(parsed: Parsed, webhook_hosts: tuple[str, ...] = ()) -> SubscribeArgs:
-    """Validate every argument before anything is asked of GitHub (`webhook_hosts`: extra allowed hook hosts)."""
+def check_subscribe(parsed: Parsed, defaults: Defaults) -> SubscribeArgs:
+    """Validate every argument before anything is asked of GitHub (`defaults.webhook_hosts`: extra hook hosts)."""
     name, opts = "subscribe", parsed.options
     if opts.get("--merges") and opts.get("--no-merges"):
         raise UsageError(name, Message("sub.merges_clash"))
@@ -51,7 +51,7 @@ def check_subscribe(parsed: Parsed, webhook_hosts: tuple[str, ...] = ()) -> Subs
         repo=arguments.repo(name, parsed.args[0]),
         branch=arguments.branch(name, parsed.args[1]) if len(parsed.args) > 1 else None,
         options=options,
-        feishu_webhook=(arguments.feishu_webhook(name, opts["--feishu-webhook"], webhook_hosts)
+        feishu_webhook=(arguments.feishu_webhook(name, opts["--feishu-webhook"], defaults.webhook_hosts)
                         if "--feishu-webhook" in opts else None),
     )
 
@@ -71,7 +71,7 @@ def github_problem(exc: GitHubError, what: str, lang: str = "en") -> str:
     return say(lang, "gh.unavailable", what=what, error=exc.message)
 
 
-def run_subscribe(args: SubscribeArgs, ctx: CommandContext, services: CommandServices, lang: str = "en") -> Reply:
+def run_subscribe(args: SubscribeArgs, ctx: CommandContext, services: CommandServices, lang: str) -> Reply:
     """Check the repo and branch on GitHub, then create or update the channel's subscription."""
     if args.feishu_webhook:
         # The subscription belongs to the webhook, not to the chat the command was typed in.
@@ -115,14 +115,13 @@ class UnsubscribeArgs:
     branch: str | None
 
 
-def check_unsubscribe(parsed: Parsed) -> UnsubscribeArgs:
+def check_unsubscribe(parsed: Parsed, defaults: Defaults) -> UnsubscribeArgs:
     """Validate the repo and optional branch."""
     return UnsubscribeArgs(arguments.repo("unsubscribe", parsed.args[0]),
                            arguments.branch("unsubscribe", parsed.args[1]) if len(parsed.args) > 1 else None)
 
 
-def run_unsubscribe(args: UnsubscribeArgs, ctx: CommandContext, services: CommandServices,
-                    lang: str = "en") -> Reply:
+def run_unsubscribe(args: UnsubscribeArgs, ctx: CommandContext, services: CommandServices, lang: str) -> Reply:
     """Remove the channel's subscriptions to the repo (one branch or all)."""
     matching = services.subscriptions_of(ctx, args.repo)
     if not matching:
@@ -141,7 +140,12 @@ def run_unsubscribe(args: UnsubscribeArgs, ctx: CommandContext, services: Comman
     return Reply(text=say(lang, "unsub.done", names=names), public=True)
 
 
-def run_list(ctx: CommandContext, services: CommandServices, lang: str = "en") -> Reply:
+def check_list(parsed: Parsed, defaults: Defaults) -> None:
+    """Nothing to check: the grammar already refused arguments and options."""
+    return None
+
+
+def run_list(args: None, ctx: CommandContext, services: CommandServices, lang: str) -> Reply:
     """This channel's subscriptions, paused ones with their reason."""
     subs = services.store.subscriptions.list(platform=ctx.platform, channel=ctx.channel)
     if not subs:

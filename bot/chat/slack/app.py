@@ -18,17 +18,19 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.chat.commands import CommandContext, CommandHandler, Reply
+from bot.chat.commands.commit import CommitArgs, lookup_card
 from bot.chat.commands.links import parse_commit_url
+from bot.chat.commands.table import SLASH_COMMANDS
 from bot.chat.slack.client import SlackRetry, error_code, make_webhook
+from bot.chat.slack.notifier import BLOCK_ERRORS
 from bot.chat.slack.priority import ForegroundFirst
+from bot.domain import Card, RepoRef
 from bot.render.slack import ACTION_PREFIX, card_message, text_message, unfurl
 from bot.store import Store
 
 log = logging.getLogger(__name__)
 
-SLASH_COMMANDS = ("/commit", "/subscribe", "/unsubscribe", "/subscriptions", "/digest")
 MAX_UNFURLS = 5
-BLOCK_ERRORS = ("invalid_blocks", "invalid_blocks_format", "msg_blocks_too_long")
 
 
 def reply_payloads(reply: Reply) -> list[dict]:
@@ -39,7 +41,7 @@ def reply_payloads(reply: Reply) -> list[dict]:
     return payloads
 
 
-class Responder:
+class ResponseUrlSender:
     """Answers a command through its `response_url` (in the channel, or only to the person who asked)."""
 
     def __init__(self, policy: SlackRetry) -> None:
@@ -67,17 +69,16 @@ class SlackListeners:
     def __init__(self, handler: CommandHandler, store: Store, client: WebClient, policy: SlackRetry,
                  web_hosts: tuple[str, ...], background: Executor, gate: ForegroundFirst | None = None) -> None:
         self._handler = handler
-        self._lookup = handler.lookup
         self._store = store
         self._client = client
-        self._responder = Responder(policy)
+        self._sender = ResponseUrlSender(policy)
         self._web_hosts = web_hosts
         self._background = background
         self._gate = gate or ForegroundFirst()
 
     def register(self, app: App) -> None:
         """Commands, link_shared, and the card buttons' no-op actions."""
-        names = "|".join(re.escape(name[1:]) for name in SLASH_COMMANDS)
+        names = "|".join(re.escape(slash.command[1:]) for slash in SLASH_COMMANDS)
         app.command(re.compile(f"^/({names})$"))(self.acknowledge_command)
         app.event("link_shared")(self.acknowledge_links)
         # URL buttons still send an interaction; Slack shows an error unless it is acknowledged.
@@ -113,7 +114,7 @@ class SlackListeners:
                              is_direct=channel.startswith("D") or command.get("channel_name") == "directmessage")
         try:
             reply = self._handler.handle(line, ctx)
-            self._responder.send(command["response_url"], reply)
+            self._sender.send(command["response_url"], reply)
         except Exception:  # a background failure would otherwise vanish silently
             log.exception("slash command answer failed", extra={"command": command.get("command"),
                                                                 "channel": channel})
@@ -156,17 +157,12 @@ class SlackListeners:
         except (SlackClientError, OSError) as exc:
             log.warning("chat.unfurl failed", extra={"channel": channel, "error": type(exc).__name__})
 
-    def _card(self, channel: str, repo, sha: str):
+    def _card(self, channel: str, repo: RepoRef, sha: str) -> Card | None:
         ctx = CommandContext(platform="slack", channel=channel, user_id="")
-        subs = self._handler.services.subscriptions_of(ctx, repo)
-        result = self._lookup.find(sha, [subs[0].repo if subs else repo])
-        if result.status != "found" or result.commit is None:
+        result, card = lookup_card(CommitArgs(sha, repo), ctx, self._handler.services)
+        if card is None:
             log.info("unfurl: commit not found", extra={"repo": str(repo), "sha": sha, "status": result.status})
-            return None
-        defaults = self._handler.services.defaults
-        language = subs[0].language if subs else defaults.language
-        timezone = subs[0].timezone if subs else defaults.timezone
-        return self._lookup.card(result.commit, language, timezone)
+        return card
 
 
 def _command_line(command: dict) -> str:

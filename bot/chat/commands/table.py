@@ -1,0 +1,71 @@
+"""The command table: every chat command once — its grammar, check, run, help text and Slack slash command.
+
+Parsing, help, dispatch, the Slack app's registrations and the manifest test all read `COMMANDS`;
+a new command is one entry here (plus its help text in the catalog and its line in slack-manifest.yml).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from bot.chat.commands.commit import check_commit, run_commit
+from bot.chat.commands.digest import check_digest, run_digest
+from bot.chat.commands.model import CommandContext, CommandServices, Defaults, Reply
+from bot.chat.commands.subscriptions import (check_list, check_subscribe, check_unsubscribe, run_list,
+                                             run_subscribe, run_unsubscribe)
+from bot.chat.commands.syntax import Parsed, Spec
+
+Args = TypeVar("Args")
+
+SUBSCRIBE_OPTIONS: dict[str, bool] = {
+    "--min": True, "--digest": True, "--tz": True, "--lang": True, "--paths": True,
+    "--ignore-authors": True, "--no-merges": False, "--merges": False, "--skip-empty": False,
+    "--feishu-webhook": True, "--secret": True,
+}
+
+
+@dataclass(frozen=True)
+class SlashCommand:
+    """The command as the Slack app manifest declares it (slack-manifest.yml says exactly the same)."""
+
+    command: str
+    description: str
+    usage_hint: str | None = None
+
+
+@dataclass(frozen=True)
+class Command(Generic[Args]):
+    """One chat command: `check` turns the parsed line into `Args` (or raises UsageError), `run` answers it."""
+
+    name: str
+    spec: Spec
+    check: Callable[[Parsed, Defaults], Args]
+    run: Callable[[Args, CommandContext, CommandServices, str], Reply]
+    help_key: str  # the catalog message saying what the command does
+    slash: SlashCommand | None = None  # None: not registered as a Slack slash command
+
+
+COMMANDS: tuple[Command[Any], ...] = (
+    Command("commit", Spec("/commit <sha> [owner/repo]", 1, 2), check_commit, run_commit, "help.commit",
+            SlashCommand("/commit", "Show the analysis card of one commit", "<sha> [owner/repo]")),
+    Command("subscribe",
+            Spec("/subscribe owner/repo [branch] [--min high|medium|low] [--digest HH:MM] [--tz Area/City] "
+                 "[--lang zh|en] [--paths 'glob,…'] [--ignore-authors 'name,…'] [--no-merges] "
+                 "[--feishu-webhook URL [--secret S]]", 1, 2, SUBSCRIBE_OPTIONS),
+            check_subscribe, run_subscribe, "help.subscribe",
+            SlashCommand("/subscribe", "Follow a repository branch in this channel",
+                         "owner/repo [branch] [--min high|medium|low] [--digest HH:MM] [--tz Area/City] "
+                         "[--lang zh|en] [--paths 'glob,…'] [--ignore-authors 'name,…'] [--no-merges]")),
+    Command("unsubscribe", Spec("/unsubscribe owner/repo [branch]", 1, 2), check_unsubscribe, run_unsubscribe,
+            "help.unsubscribe",
+            SlashCommand("/unsubscribe", "Stop following a repository in this channel", "owner/repo [branch]")),
+    Command("subscriptions", Spec("/subscriptions", 0, 0), check_list, run_list, "help.subscriptions",
+            SlashCommand("/subscriptions", "List this channel's subscriptions (paused ones say why)")),
+    Command("digest", Spec("/digest owner/repo [branch] [YYYY-MM-DD]", 1, 3), check_digest, run_digest,
+            "help.digest",
+            SlashCommand("/digest", "Post a repository's daily digest now", "owner/repo [branch] [YYYY-MM-DD]")),
+)
+BY_NAME: dict[str, Command[Any]] = {command.name: command for command in COMMANDS}
+SLASH_COMMANDS: tuple[SlashCommand, ...] = tuple(command.slash for command in COMMANDS if command.slash)
