@@ -58,3 +58,8 @@ def any_store(request) -> Store:
     opened = open_store(url)
     yield opened
     opened.close()
+
+
+# The fake GitHub and the in-process application are fixtures of every test module.
+from tests.fake_github import fake_github, fake_github_server  # noqa: E402,F401
+from tests.testbot import testbot  # noqa: E402,F401
