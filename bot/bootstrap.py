@@ -148,18 +148,12 @@ def build_analyser(settings: Settings, store: Store, clock: Clock, llm: ChatMode
 
 def platform_warnings(settings: Settings) -> list[str]:
     """One line per chat platform that is half configured (and so not started)."""
-    warnings = []
-    slack_parts = [name for name in ("slack_signing_secret", "slack_app_token") if getattr(settings, name)]
-    if slack_parts and not settings.slack_bot_token:
-        named = " and ".join(name.upper() for name in slack_parts)
-        warnings.append(f"Slack is off: {named} set but SLACK_BOT_TOKEN is not")
-    feishu_parts = [name for name in ("feishu_app_id", "feishu_app_secret", "feishu_verification_token",
-                                      "feishu_encrypt_key") if getattr(settings, name)]
-    missing = [name.upper() for name in ("feishu_app_id", "feishu_app_secret") if not getattr(settings, name)]
-    if feishu_parts and missing:
-        warnings.append(f"Feishu app bot is off: {' and '.join(name.upper() for name in feishu_parts)} set "
-                        f"but {' and '.join(missing)} not")
-    return warnings
+    return [line for kind in platform_kinds() for line in kind.warnings(settings)]
+
+
+def chat_platforms(settings: Settings) -> list[str]:
+    """The platforms that take people's commands; none means `run` reads them from the console."""
+    return [kind.name for kind in platform_kinds() if kind.answers(settings)]
 
 
 def doctor_checks(settings: Settings, open_db: Callable[[], Store] | None = None,

@@ -171,16 +171,6 @@ class Settings(BaseSettings):
         """DIGEST_TIME as a `time`."""
         return parse_hhmm(self.digest_time)
 
-    @property
-    def chat_platforms(self) -> list[str]:
-        """Configured chat platforms; empty means the console."""
-        platforms = []
-        if self.slack_bot_token:
-            platforms.append("slack")
-        if self.feishu_app_id and self.feishu_app_secret:
-            platforms.append("feishu")
-        return platforms
-
     def secret_values(self) -> list[str]:
         """Every secret string in use, for the log scrubber."""
         from sqlalchemy.engine import make_url

@@ -31,7 +31,9 @@ def test_defaults_match_design():
     assert settings.slack_api_url == "https://slack.com/api/"
     assert settings.feishu_domain == "https://open.feishu.cn"
     assert (settings.host, settings.port) == ("0.0.0.0", 3000)
-    assert settings.chat_platforms == []
+    from bot.bootstrap import chat_platforms
+
+    assert chat_platforms(settings) == []
 
 
 @pytest.mark.parametrize(

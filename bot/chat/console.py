@@ -96,4 +96,6 @@ def _skip_check(settings: Settings) -> str | None:
     return "the terminal needs no check"
 
 
-KIND = PlatformKind(name="console", enabled=lambda settings: True, build=_build, check=None, skip_check=_skip_check)
+# The console answers only when nothing else does: bootstrap.chat_platforms decides that.
+KIND = PlatformKind(name="console", enabled=lambda settings: True, answers=lambda settings: False,
+                    warnings=lambda settings: [], build=_build, check=None, skip_check=_skip_check)

@@ -59,6 +59,10 @@ class PlatformKind:
     name: str
     # True when the settings switch it on (built and delivering).
     enabled: Callable[[Settings], bool]
+    # True when it takes people's commands under these settings (without any, `run` reads the console).
+    answers: Callable[[Settings], bool]
+    # One line per setting that is half there, so the platform is not started (logged at start-up).
+    warnings: Callable[[Settings], list[str]]
     build: Callable[[Settings, Inbound], Platform]
     # The doctor line's detail when it answers; raises bot.checks.CheckFailed when it does not (None: no line).
     check: Callable[[Settings, float], str] | None

@@ -18,12 +18,23 @@ def _check(settings: Settings, timeout: float) -> str:
     return check_feishu(settings, timeout)
 
 
+def _app(settings: Settings) -> bool:
+    return bool(settings.feishu_app_id and settings.feishu_app_secret)
+
+
 def _skip_check(settings: Settings) -> str | None:
-    if settings.feishu_app_id and settings.feishu_app_secret:
-        return None
-    return "not configured (FEISHU_APP_ID and FEISHU_APP_SECRET unset)"
+    return None if _app(settings) else "not configured (FEISHU_APP_ID and FEISHU_APP_SECRET unset)"
 
 
-# Always built: a custom-bot webhook subscription needs no app credentials.
-KIND = PlatformKind(name="feishu", enabled=lambda settings: True, build=_build, check=_check,
-                    skip_check=_skip_check)
+def _warnings(settings: Settings) -> list[str]:
+    parts = [name.upper() for name in ("feishu_app_id", "feishu_app_secret", "feishu_verification_token",
+                                       "feishu_encrypt_key") if getattr(settings, name)]
+    missing = [name.upper() for name in ("feishu_app_id", "feishu_app_secret") if not getattr(settings, name)]
+    if parts and missing:
+        return [f"Feishu app bot is off: {' and '.join(parts)} set but {' and '.join(missing)} not"]
+    return []
+
+
+# Always built: a custom-bot webhook subscription needs no app credentials; commands need the app.
+KIND = PlatformKind(name="feishu", enabled=lambda settings: True, answers=_app, warnings=_warnings, build=_build,
+                    check=_check, skip_check=_skip_check)

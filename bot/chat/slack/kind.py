@@ -22,5 +22,16 @@ def _skip_check(settings: Settings) -> str | None:
     return None if settings.slack_bot_token else "not configured (SLACK_BOT_TOKEN unset)"
 
 
-KIND = PlatformKind(name="slack", enabled=lambda settings: settings.slack_bot_token is not None, build=_build,
+def _enabled(settings: Settings) -> bool:
+    return settings.slack_bot_token is not None
+
+
+def _warnings(settings: Settings) -> list[str]:
+    parts = [name.upper() for name in ("slack_signing_secret", "slack_app_token") if getattr(settings, name)]
+    if parts and not settings.slack_bot_token:
+        return [f"Slack is off: {' and '.join(parts)} set but SLACK_BOT_TOKEN is not"]
+    return []
+
+
+KIND = PlatformKind(name="slack", enabled=_enabled, answers=_enabled, warnings=_warnings, build=_build,
                     check=_check, skip_check=_skip_check)

@@ -20,13 +20,13 @@ def _log_config(settings: Settings) -> None:
 
 def run(args, settings: Settings, http: bool = True, scheduler: bool = True) -> int:
     """The whole bot (HTTP and scheduler; the console when no chat platform is set) until SIGTERM."""
-    from bot.bootstrap import build, platform_warnings
+    from bot.bootstrap import build, chat_platforms, platform_warnings
     from bot.entrypoints.process import serve_forever
 
     _log_config(settings)
     for warning in platform_warnings(settings):
         log.warning(warning)
-    console = http and scheduler and not settings.chat_platforms
+    console = http and scheduler and not chat_platforms(settings)
     if console and "host" not in settings.model_fields_set:
         # Nothing but health, metrics and the GitHub webhook to serve: stay off the network unless HOST says so.
         settings = settings.model_copy(update={"host": "127.0.0.1"})
