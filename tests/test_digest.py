@@ -10,8 +10,9 @@ import pytest
 from bot.service.notifier import DeliveryError
 from bot.domain import Commit, Importance, RepoRef, Subscription
 from bot.service.delivery import Deliverer
-from bot.service.digest import DigestService, day_window, digest_settled, previous_local_day
-from tests.fakes import FakeAnalyser, FakeClock, FakeNotifier, GatedAnalyser, rate_limited
+from bot.service.commits import Commits
+from bot.service.digest import DigestDay, DigestService, build_digest, day_window, digest_settled, previous_local_day
+from tests.fakes import FakeAnalyser, FakeClock, FakeNotifier, FakeSource, GatedAnalyser, rate_limited
 
 REPO = RepoRef.parse("octo/widgets")
 
@@ -79,6 +80,33 @@ def test_empty_day_note_or_skip(store):
     assert not outcome.posted and len(notifier.sent) == 1
 
 
+class ListingSource(FakeSource):
+    """A FakeSource that also lists a window's commits, oldest first, as GitHub does."""
+
+    def list_commits_between(self, repo, branch, since, until, limit=1000):
+        self.calls.append(("list_commits_between", repo.full_name, branch or ""))
+        listed = [commit for commit in self.commits.values() if since <= commit.committed_at < until]
+        return [commit.sha for commit in sorted(listed, key=lambda commit: commit.committed_at)]
+
+
+def test_the_report_lists_the_day_on_github_and_builds_the_same_digest_as_the_chat(store):
+    shanghai = timezone(timedelta(hours=8))
+    source = ListingSource()
+    early = source.add_commit(commit_at(1, datetime(2026, 1, 8, 8, tzinfo=shanghai)))
+    late = source.add_commit(commit_at(2, datetime(2026, 1, 8, 23, tzinfo=shanghai)))
+    next_day = source.add_commit(commit_at(3, datetime(2026, 1, 9, 1, tzinfo=shanghai)))
+    store.commits.save(early, branch=None, processed=True)  # looked up earlier: read, not fetched
+    listed, analysed = [], []
+    wanted = DigestDay(REPO, None, date(2026, 1, 8), "Asia/Shanghai", "en")
+    analyser = FakeAnalyser()
+    report = build_digest(wanted, Commits(store, source).listed(REPO, None, on_listed=listed.append), analyser,
+                          on_step=analysed.append)
+    assert [entry.commit.sha for entry in report.entries] == [late.sha, early.sha]  # newest first
+    assert listed == [2] and analysed == [1, 1] and analyser.calls == [(early.sha, "en"), (late.sha, "en")]
+    assert [call for call in source.calls if call[0] == "fetch_commit"] == [("fetch_commit", REPO.full_name, late.sha)]
+    assert store.commits.get(REPO, late.sha) == late and store.commits.unprocessed() == []  # stored, never news
+    chat = DigestService(store, analyser, None, FakeClock()).build(REPO, None, wanted.day, wanted.timezone, "en")
+    assert chat == report and next_day.sha not in {entry.commit.sha for entry in chat.entries}
 
 
 DAY = date(2026, 1, 8)

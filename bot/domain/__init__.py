@@ -23,7 +23,11 @@ _HOME = {
     **dict.fromkeys(("Card", "CardField", "CardLink", "CardSection", "Digest", "DigestEntry"), "bot.domain.view"),
 }
 
-__all__ = ["REPO_RE", "SHA_RE", "check_sha", *_HOME]
+# Spelled out, not built from _HOME: type checkers read only a literal __all__ as the exports.
+__all__ = ["REPO_RE", "SHA_RE", "check_sha",
+           "Analysis", "AnalysisContent", "ChangeType", "Commit", "FileChange", "ImpactItem", "Importance",
+           "Insights", "Platform", "PullRequest", "RepoRef", "Risk", "Severity", "Subscription",
+           "Card", "CardField", "CardLink", "CardSection", "Digest", "DigestEntry"]
 
 
 def __getattr__(name: str) -> object:

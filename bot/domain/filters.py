@@ -142,13 +142,7 @@ class Glob:
                 self._loops[kind] |= 1 << i
         self._empty_ok = self._loops[_SEGMENT] | self._loops[_ANY] | self._loops[_DIRS]
         self._chain = _longest_run(tokens)
-        # Once a `**` followed only by wildcards is reached, every rest of the path matches.
-        self._sure = 0
-        for i in range(size - 1, -1, -1):
-            if tokens[i][0] not in _LOOPS:
-                break
-            if tokens[i][0] == _ANY:
-                self._sure |= 1 << i
+        self._sure = _sure_bits(tokens)
         # Cheap necessary conditions, checked before any step: an anchored literal start, and every
         # literal run somewhere in the path.
         lead = 0
@@ -156,14 +150,7 @@ class Glob:
             lead += 1
         self._prefix = "".join(char for _, char in tokens[:lead])
         self._start = self._close(1 << lead)
-        runs, run = [], ""
-        for kind, char in tokens[lead:]:
-            if kind == _LITERAL:
-                run += char
-            elif run:
-                runs.append(run)
-                run = ""
-        self._needles = tuple(runs + [run] if run else runs)
+        self._needles = _literal_runs(tokens[lead:])
         self._lock = threading.Lock()
         self._states: list[int] = []
         self._rows: list[dict[str, int]] = []
@@ -239,6 +226,28 @@ class Glob:
         self._index.clear()
         self._learned = 0
         self._number(self._start)
+
+
+def _sure_bits(tokens: list[tuple[int, str]]) -> int:
+    # Once a `**` followed only by wildcards is reached, every rest of the path matches.
+    sure = 0
+    for i in range(len(tokens) - 1, -1, -1):
+        if tokens[i][0] not in _LOOPS:
+            break
+        if tokens[i][0] == _ANY:
+            sure |= 1 << i
+    return sure
+
+
+def _literal_runs(tokens: list[tuple[int, str]]) -> tuple[str, ...]:
+    runs, run = [], ""
+    for kind, char in tokens:
+        if kind == _LITERAL:
+            run += char
+        elif run:
+            runs.append(run)
+            run = ""
+    return tuple(runs + [run] if run else runs)
 
 
 def _longest_run(tokens: list[tuple[int, str]]) -> int:

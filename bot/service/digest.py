@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from datetime import timezone as dt_timezone
@@ -10,13 +11,28 @@ from zoneinfo import ZoneInfo
 
 from bot.analysis.port import Analyses
 from bot.clock import Clock
-from bot.domain import Digest, DigestEntry, RepoRef, Subscription
+from bot.domain import Commit, Digest, DigestEntry, RepoRef, Subscription
 from bot.service.delivery import DEFERRED, Deliverer
-from bot.service.filters import wants
 from bot.store import Store
 from bot.store.deliveries import FAILED, PENDING, SENT
 
 log = logging.getLogger(__name__)
+
+# Where a day's commits come from, given its [start, end) in UTC: the store (what the watcher saw)
+# for chat digests, GitHub's listing (fetched and stored) for `commit-radar digest`.
+DayCommits = Callable[[datetime, datetime], Iterable[Commit]]
+
+
+@dataclass(frozen=True)
+class DigestDay:
+    """Which digest: one local day of a repository's branch (None: its default branch), for a reader."""
+
+    repo: RepoRef
+    branch: str | None
+    day: date
+    timezone: str
+    language: str
+
 
 @dataclass(frozen=True)
 class DigestOutcome:
@@ -57,6 +73,23 @@ def previous_local_day(now: datetime, timezone: str) -> date:
     return now.astimezone(ZoneInfo(timezone)).date() - timedelta(days=1)
 
 
+def build_digest(wanted: DigestDay, commits: DayCommits, analyser: Analyses,
+                 on_step: Callable[[int], None] | None = None) -> Digest:
+    """The day's commits, newest first, each with its analysis (cached analyses cost no LLM call).
+
+    `on_step` hears of each commit once it is analysed.
+    """
+    start, end = day_window(wanted.day, wanted.timezone)
+    entries = []
+    for commit in commits(start, end):
+        entries.append(DigestEntry(commit=commit, analysis=analyser.analyse(commit, wanted.language)))
+        if on_step is not None:
+            on_step(1)
+    entries.sort(key=lambda entry: entry.commit.committed_at, reverse=True)
+    return Digest(repo=wanted.repo, branch=wanted.branch or "", day=wanted.day, timezone=wanted.timezone,
+                  language=wanted.language, entries=tuple(entries))
+
+
 def digest_settled(store: Store, subscription_id: int, day: date) -> bool:
     """Whether the scheduled digest of `day` is done: its parent and every reply sent, failed or skipped."""
     parent = store.deliveries.get(subscription_id, "digest", day.isoformat())
@@ -78,15 +111,12 @@ class DigestService:
 
     def build(self, repo: RepoRef, branch: str | None, day: date, timezone: str, language: str,
               sub: Subscription | None = None) -> Digest:
-        """The commits of one local day, newest first, each with its analysis (cached ones reused)."""
-        start, end = day_window(day, timezone)
-        commits = self._store.commits.between(repo, start, end, branch=branch)
-        if sub is not None:
-            commits = [commit for commit in commits if wants(sub, commit, branch)]
-        commits.sort(key=lambda commit: commit.committed_at, reverse=True)
-        entries = tuple(DigestEntry(commit=commit, analysis=self._analyser.analyse(commit, language))
-                        for commit in commits)
-        return Digest(repo=repo, branch=branch or "", day=day, timezone=timezone, language=language, entries=entries)
+        """The digest of the commits stored for one local day on `branch`, those `sub` wants when given."""
+        def stored(start: datetime, end: datetime) -> list[Commit]:
+            commits = self._store.commits.between(repo, start, end, branch=branch)
+            return [commit for commit in commits if sub is None or sub.wants(commit, branch)]
+
+        return build_digest(DigestDay(repo, branch, day, timezone, language), stored, self._analyser)
 
     def deliver(self, sub: Subscription, day: date, force: bool = False) -> DigestOutcome:
         """Post the digest of `day`; a scheduled one posts once ever, a forced (on-demand) one each time.
@@ -118,7 +148,7 @@ class DigestService:
             self._give_up_replies_if_parent_failed(sub, item, entry_items)
             return DigestOutcome(False, len(digest.entries), "the digest message could not be posted")
         deferred = 0
-        for entry, entry_item in zip(digest.entries, entry_items):
+        for entry, entry_item in zip(digest.entries, entry_items, strict=True):
             outcome = self._deliverer.deliver_card(sub, entry.commit, entry.analysis, thread_id=parent,
                                                    kind="digest-entry", item=entry_item)
             deferred += outcome == DEFERRED

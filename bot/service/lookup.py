@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from bot.analysis.port import Analyses
@@ -12,6 +12,7 @@ from bot.domain import Card, Commit, RepoRef
 from bot.github.errors import GitHubError, NotFound
 from bot.github.port import CommitSource
 from bot.render.card import build_card
+from bot.service.commits import Commits
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -20,7 +21,6 @@ FULL_SHA = 40
 # A channel may follow many repositories; resolving a prefix costs one GitHub request per repository.
 MAX_API_REPOS = 20
 MAX_CANDIDATES = 10
-
 
 
 @dataclass(frozen=True)
@@ -47,9 +47,11 @@ class LookupResult:
 class CommitLookup:
     """Finds commits for `/commit` and link unfurls, and turns them into cards."""
 
-    def __init__(self, store: Store, source: CommitSource, analyser: Analyses, max_api_repos: int = MAX_API_REPOS):
+    def __init__(self, store: Store, source: CommitSource, analyser: Analyses,
+                 max_api_repos: int = MAX_API_REPOS) -> None:
         self._store = store
         self._source = source
+        self._commits = Commits(store, source)
         self._analyser = analyser
         self._max_api_repos = max_api_repos
 
@@ -63,10 +65,34 @@ class CommitLookup:
         if len(stored) > 1:
             return LookupResult("ambiguous", searched=repos, candidates=tuple(
                 Candidate(commit.repo, commit.sha, commit.title) for commit in stored))
+        return self._find_on_github(prefix, repos)
+
+    def _find_on_github(self, prefix: str, repos: tuple[RepoRef, ...]) -> LookupResult:
         asked, skipped = repos[: self._max_api_repos], repos[self._max_api_repos:]
+        found, failures = self._ask(prefix, asked)
+        done = LookupResult("unknown", searched=asked, skipped=skipped, failures=tuple(failures))
+        if len(found) > 1:
+            return replace(done, status="ambiguous", candidates=tuple(
+                Candidate(item.repo, item.sha, item.title) if isinstance(item, Commit) else Candidate(*item)
+                for item in found))
+        if not found:
+            return replace(done, status="failed") if failures else done
+        if isinstance(found[0], Commit):
+            return replace(done, status="found", commit=found[0])
+        repo, full = found[0]
+        try:
+            return replace(done, status="found", commit=self._fetch(repo, full))
+        except NotFound:
+            return done
+        except GitHubError as exc:
+            log.warning("commit fetch failed", extra={"repo": str(repo), "sha": full, "error": exc.kind})
+            return replace(done, status="failed", failures=(*failures, f"{repo}: {exc.message}"))
+
+    def _ask(self, prefix: str, repos: tuple[RepoRef, ...]) -> tuple[list[Commit | tuple[RepoRef, str]], list[str]]:
+        """What GitHub says `prefix` is in each repo (a commit, or a full SHA to fetch), and what failed."""
         found: list[Commit | tuple[RepoRef, str]] = []
         failures: list[str] = []
-        for repo in asked:
+        for repo in repos:
             try:
                 # A full SHA needs no resolving: fetching it is the one request that says whether it exists.
                 found.append(self._fetch(repo, prefix) if len(prefix) == FULL_SHA
@@ -76,23 +102,7 @@ class CommitLookup:
             except GitHubError as exc:
                 log.warning("sha lookup failed", extra={"repo": str(repo), "sha": prefix, "error": exc.kind})
                 failures.append(f"{repo}: {exc.message}")
-        done = {"searched": asked, "skipped": skipped, "failures": tuple(failures)}
-        if len(found) > 1:
-            return LookupResult("ambiguous", **done, candidates=tuple(
-                Candidate(item.repo, item.sha, item.title) if isinstance(item, Commit) else Candidate(*item)
-                for item in found))
-        if not found:
-            return LookupResult("failed" if failures else "unknown", **done)
-        if isinstance(found[0], Commit):
-            return LookupResult("found", commit=found[0], **done)
-        repo, full = found[0]
-        try:
-            return LookupResult("found", commit=self._fetch(repo, full), **done)
-        except NotFound:
-            return LookupResult("unknown", **done)
-        except GitHubError as exc:
-            log.warning("commit fetch failed", extra={"repo": str(repo), "sha": full, "error": exc.kind})
-            return LookupResult("failed", **{**done, "failures": (*failures, f"{repo}: {exc.message}")})
+        return found, failures
 
     def card(self, commit: Commit, language: str, timezone: str) -> Card:
         """Analyse (cached analyses cost no LLM call) and build the commit's card."""
@@ -100,11 +110,7 @@ class CommitLookup:
         return build_card(commit, analysis, timezone, language)
 
     def _fetch(self, repo: RepoRef, sha: str) -> Commit:
-        stored = self._store.commits.get(repo, sha)
-        if stored is not None:
-            return stored
-        commit = self._source.fetch_commit(repo, sha)
-        # processed=True: a looked-up commit is not news for the watcher to deliver later.
-        self._store.commits.save(commit, branch=None, processed=True)
-        log.info("commit fetched for lookup", extra={"repo": str(commit.repo), "sha": commit.sha})
+        commit, fetched = self._commits.get(repo, sha)
+        if fetched:
+            log.info("commit fetched for lookup", extra={"repo": str(commit.repo), "sha": commit.sha})
         return commit

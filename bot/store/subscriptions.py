@@ -80,9 +80,10 @@ class SubscriptionStore:
             restart_cursor_at = None if sub.paused or self.is_watched(sub.repo, sub.branch) else now
         with self._engine.begin() as conn:
             created = insert_ignore(conn, table, {**values, "created_at": sub.created_at or now})
+            key = self._key(sub.platform, sub.channel, sub.repo, sub.branch)
             if not created:
-                conn.execute(update(table).where(self._key(sub.platform, sub.channel, sub.repo, sub.branch)).values(**values))
-            row = conn.execute(select(table).where(self._key(sub.platform, sub.channel, sub.repo, sub.branch))).one()
+                conn.execute(update(table).where(key).values(**values))
+            row = conn.execute(select(table).where(key)).one()
             if restart_cursor_at is not None:
                 cursors.restart(conn, sub.repo, sub.branch, restart_cursor_at)
         return _row_to_subscription(row), created

@@ -12,14 +12,15 @@ def analyze(args, settings: Settings) -> int:
     from bot.bootstrap import build
     from bot.github.errors import GitHubError
     from bot.render.markdown import analysis_markdown
-    from bot.service.report import fetch_or_load, resolve
+    from bot.service.commits import Commits
 
     repo, prefix = args.target
     language = args.lang or settings.language
     bot = build(settings)
+    commits = Commits(bot.store, bot.source)
     try:
         try:
-            commit = fetch_or_load(bot.source, bot.store, repo, resolve(bot.source, bot.store, repo, prefix))
+            commit, _ = commits.get(repo, commits.resolve(repo, prefix))
         except GitHubError as exc:
             print(f"commit-radar: {exc}", file=sys.stderr)
             return 1
@@ -40,11 +41,13 @@ def digest(args, settings: Settings) -> int:
     from bot.bootstrap import build
     from bot.github.errors import GitHubError
     from bot.render.markdown import report
-    from bot.service.report import day_digest
+    from bot.service.commits import Commits
+    from bot.service.digest import DigestDay, build_digest
 
     language = args.lang or settings.language
     timezone = args.tz or settings.timezone
     bot = build(settings)
+    commits = Commits(bot.store, bot.source)
     digests = []
     # A progress bar only on a terminal: never in pipes or logs.
     bar = tqdm(total=0, unit="commit", disable=not sys.stderr.isatty(), file=sys.stderr)
@@ -57,8 +60,9 @@ def digest(args, settings: Settings) -> int:
                 bar.refresh()
 
             try:
-                digests.append(day_digest(bot.source, bot.store, bot.analyser, repo, args.branch, args.date,
-                                          timezone, language, on_total=grow, on_step=bar.update))
+                day = DigestDay(repo, args.branch, args.date, timezone, language)
+                digests.append(build_digest(day, commits.listed(repo, args.branch, on_listed=grow), bot.analyser,
+                                            on_step=bar.update))
             except GitHubError as exc:
                 bar.close()
                 print(f"commit-radar: {exc}", file=sys.stderr)
