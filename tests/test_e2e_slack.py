@@ -1,10 +1,13 @@
-"""End to end: the real `commit-radar run` process against fake GitHub, Slack and OpenAI servers."""
+"""End to end: the real `commit-radar run` process against fake GitHub, Slack and OpenAI servers.
+
+Only what a real process proves lives here (kill -9 mid-delivery, then a restart); the Slack
+behaviour itself is checked in-process through the same wiring (tests/test_app_slack.py).
+"""
 
 from __future__ import annotations
 
 import json
 import urllib.request
-from datetime import datetime, timedelta, timezone
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -16,7 +19,6 @@ from tests.fake_openai import FakeOpenAI, valid
 
 pytestmark = pytest.mark.e2e
 CHANNEL = "C0001"
-SHANGHAI = timezone(timedelta(hours=8))
 
 
 @pytest.fixture
@@ -66,45 +68,6 @@ def _cycles(bot) -> float:
     with urllib.request.urlopen(bot.url + "/metrics", timeout=5) as answer:
         lines = answer.read().decode().splitlines()
     return next(float(line.split()[-1]) for line in lines if line.startswith("commit_radar_poll_cycles_total "))
-
-
-def test_subscribe_cards_digest_and_lookup(stack):
-    github, slack, llm, bot = stack
-    repo = github.add_repo("octo/widgets")
-    bot.start()
-    subscribe(bot, slack, github, "octo/widgets --min low --tz Asia/Shanghai")
-    hostile = repo.commit("feat: <!channel> ping <@U123> and <http://evil.example|click>",
-                          files=[file_entry("src/app.py")], pull={"number": 12, "title": "<!here> PR"})
-    plain = repo.commit("fix: handle empty input", files=[file_entry("src/input.py")])
-    assert push(bot, "octo/widgets") == 202
-    wait_until(lambda: len(cards(slack)) >= 2, 40, "two cards")
-    posted = cards(slack)
-    assert len(posted) == 2
-    raw = json.dumps(posted)
-    for mention in ("<!channel>", "<@U123>", "<http://evil.example|click>", "<!here>"):
-        assert mention not in raw
-    assert all(post["metadata"]["event_payload"] for post in posted)
-    assert len(llm.requests) == 2  # one analysis per commit
-
-    day = datetime.fromisoformat(repo.objects[plain].date.replace("Z", "+00:00")).astimezone(SHANGHAI).date()
-    url = bot.slash(slack, "/digest", f"octo/widgets {day.isoformat()}")
-    wait_until(lambda: len([p for p in slack.posts(CHANNEL) if p.get("thread_ts")]) >= 2, 30, "digest replies")
-    parents = [p for p in cards(slack) if p not in posted]
-    replies = [p for p in slack.posts(CHANNEL) if p.get("thread_ts")]
-    assert len(parents) == 1 and {r["thread_ts"] for r in replies} == {parents[0]["ts"]}
-    assert len(llm.requests) == 2  # the digest reused the analyses
-
-    url = bot.slash(slack, "/commit", plain[:8])
-    answer = wait_until(lambda: slack.responses(url), 30, "the /commit answer")
-    assert "handle empty input" in json.dumps(answer) and answer[0].get("response_type") == "in_channel"
-    assert len(llm.requests) == 2  # cached
-    assert hostile  # posted above
-    with urllib.request.urlopen(bot.url + "/metrics", timeout=5) as answer:
-        metrics = answer.read().decode()
-    for name in ("commit_radar_polls_total", "commit_radar_github_requests", "commit_radar_github_not_modified",
-                 "commit_radar_analyses_total{source=\"llm\"}", "commit_radar_analysis_prompt_tokens",
-                 "commit_radar_deliveries_total{kind=\"card\",platform=\"slack\"}", "commit_radar_errors"):
-        assert name in metrics, name
 
 
 def test_kill_9_mid_delivery_then_restart_delivers_each_card_once(stack):
