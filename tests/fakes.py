@@ -97,9 +97,6 @@ class FakeAnalyser:
             language=language, source="llm", model="fake", prompt_version="test",
             created_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
 
-    def cached(self, *args, **kwargs):
-        return None
-
 
 class GatedAnalyser(FakeAnalyser):
     """Analyses (a slow LLM) only once released."""

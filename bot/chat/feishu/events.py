@@ -183,9 +183,13 @@ class FeishuEvents:
         done, not_done = wait(pending, timeout=timeout)
         return not not_done
 
-    def close(self) -> None:
-        """Finish queued commands and stop the workers."""
-        self._pool.shutdown(wait=True)
+    def close(self, timeout: float = 30.0) -> bool:
+        """Finish queued commands (waiting at most `timeout`), then stop the workers; True when all finished."""
+        finished = self.drain(timeout)
+        if not finished:
+            log.warning("feishu commands still running at shutdown are abandoned", extra={"timeout": timeout})
+        self._pool.shutdown(wait=finished, cancel_futures=not finished)
+        return finished
 
     def _run(self, message: Incoming) -> None:
         bot_id = self._bot_open_id() if message.mentions else None
