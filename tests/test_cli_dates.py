@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
+from bot.domain import RepoRef
 from bot.entrypoints.cli import build_parser, main
 from bot.entrypoints.cli.parser import _FIRST_DAY
-from bot.domain import RepoRef
 from bot.service.delivery import Deliverer
 from bot.service.digest import FIRST_DAY, DigestService, day_window
 from tests.fakes import FakeAnalyser, FakeClock, FakeNotifier
@@ -38,13 +38,13 @@ def test_digest_dates_in_the_range_are_taken():
 @pytest.mark.parametrize("day", [date.min, date(1, 1, 2), FIRST_DAY, date(9999, 12, 30), date.max])
 def test_a_day_window_never_overflows(zone, day):
     start, end = day_window(day, zone)
-    assert start.tzinfo == timezone.utc and end.tzinfo == timezone.utc
+    assert start.tzinfo == UTC and end.tzinfo == UTC
     assert timedelta(0) < end - start <= timedelta(days=1, hours=1)
 
 
 @pytest.mark.parametrize("zone", ZONES)
 def test_a_digest_of_the_first_or_last_representable_day_is_built_empty(store, zone):
-    clock = FakeClock(datetime(2026, 1, 9, 1, 0, tzinfo=timezone.utc))
+    clock = FakeClock(datetime(2026, 1, 9, 1, 0, tzinfo=UTC))
     service = DigestService(store, FakeAnalyser(), Deliverer(store, {"slack": FakeNotifier()}, clock), clock)
     for day in (date.min, date.max):
         digest = service.build(RepoRef.parse("octo/widgets"), "main", day, zone, "en")

@@ -7,8 +7,7 @@ import os
 import subprocess
 import sys
 
-from tests.fake_github import file_entry
-from tests.fake_github import fake_github, fake_github_server  # noqa: F401
+from tests.fake_github import fake_github, fake_github_server, file_entry  # noqa: F401
 
 
 def cli(tmp_path, api_url, *args):

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import threading
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from bot.service.notifier import DeliveryError
 from bot.domain import Commit, Importance, RepoRef, Subscription
-from bot.service.delivery import Deliverer
 from bot.service.commits import Commits
+from bot.service.delivery import Deliverer
 from bot.service.digest import DigestDay, DigestService, build_digest, day_window, digest_settled, previous_local_day
+from bot.service.notifier import DeliveryError
 from tests.fakes import FakeAnalyser, FakeClock, FakeNotifier, FakeSource, GatedAnalyser, rate_limited
 
 REPO = RepoRef.parse("octo/widgets")
@@ -24,7 +24,7 @@ def commit_at(n: int, when: datetime) -> Commit:
 
 
 def make(store, notifier=None, analyser=None, **options):
-    clock = FakeClock(datetime(2026, 1, 9, 1, 0, tzinfo=timezone.utc))
+    clock = FakeClock(datetime(2026, 1, 9, 1, 0, tzinfo=UTC))
     notifier = notifier or FakeNotifier()
     analyser = analyser or FakeAnalyser()
     service = DigestService(store, analyser, Deliverer(store, {"slack": notifier}, clock), clock)
@@ -35,11 +35,11 @@ def make(store, notifier=None, analyser=None, **options):
 
 def test_window_is_the_local_calendar_day():
     start, end = day_window(date(2026, 1, 8), "Asia/Shanghai")
-    assert start == datetime(2026, 1, 7, 16, 0, tzinfo=timezone.utc)
+    assert start == datetime(2026, 1, 7, 16, 0, tzinfo=UTC)
     assert end - start == timedelta(days=1)
     start, end = day_window(date(2026, 3, 8), "America/New_York")  # DST starts: a 23-hour day
     assert end - start == timedelta(hours=23)
-    assert previous_local_day(datetime(2026, 1, 8, 17, tzinfo=timezone.utc), "Asia/Shanghai") == date(2026, 1, 8)
+    assert previous_local_day(datetime(2026, 1, 8, 17, tzinfo=UTC), "Asia/Shanghai") == date(2026, 1, 8)
 
 
 def test_digest_posts_parent_then_replies_in_its_thread_once(store):
@@ -63,7 +63,7 @@ def test_digest_posts_parent_then_replies_in_its_thread_once(store):
 
 def test_on_demand_digest_posts_again(store):
     service, notifier, analyser, sub, clock = make(store)
-    store.commits.save(commit_at(1, datetime(2026, 1, 8, 3, 0, tzinfo=timezone.utc)), branch="main")
+    store.commits.save(commit_at(1, datetime(2026, 1, 8, 3, 0, tzinfo=UTC)), branch="main")
     service.deliver(sub, date(2026, 1, 8))
     clock.advance(seconds=5)
     service.deliver(sub, date(2026, 1, 8), force=True)
@@ -114,7 +114,7 @@ DAY = date(2026, 1, 8)
 
 def five_commits(store) -> list[str]:
     for n in range(1, 6):
-        store.commits.save(commit_at(n, datetime(2026, 1, 8, n, 0, tzinfo=timezone.utc)), branch="main")
+        store.commits.save(commit_at(n, datetime(2026, 1, 8, n, 0, tzinfo=UTC)), branch="main")
     return [f"{n:040x}" for n in range(1, 6)]
 
 

@@ -7,10 +7,19 @@ import time
 
 import pytest
 
-from bot.domain import FileChange, RepoRef, Subscription
-from bot.domain import filters
-from bot.domain.filters import (MAX_PATTERN_LENGTH, MAX_PATTERNS, MAX_WILDCARDS, STEPS_PER_COMMIT, Budget, Glob,
-                                PatternError, check_patterns, path_matches, wildcard_count)
+from bot.domain import FileChange, RepoRef, Subscription, filters
+from bot.domain.filters import (
+    MAX_PATTERN_LENGTH,
+    MAX_PATTERNS,
+    MAX_WILDCARDS,
+    STEPS_PER_COMMIT,
+    Budget,
+    Glob,
+    PatternError,
+    check_patterns,
+    path_matches,
+    wildcard_count,
+)
 from tests.fakes import make_commit
 
 

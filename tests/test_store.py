@@ -5,14 +5,13 @@ from __future__ import annotations
 import multiprocessing
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect
 
-from bot.domain import (Analysis, ChangeType, Commit, FileChange, Importance, Insights, RepoRef,
-                        Subscription)
+from bot.domain import Analysis, ChangeType, Commit, FileChange, Importance, Insights, RepoRef, Subscription
 from bot.service.subscribe import NewSubscriptionDefaults, SubscribeRequest, subscribe
 from bot.store import open_store
 from tests.fakes import FakeSource
@@ -33,7 +32,7 @@ def make_analysis(sha: str, model: str = "m1") -> Analysis:
                     insights=Insights(architecture="", performance="", security="", maintainability=""),
                     risks=[], recommendations=[], breaking_change=False, repo=REPO, sha=sha, language="en",
                     source="llm", model=model, prompt_version="v1", prompt_tokens=10, completion_tokens=5,
-                    created_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
+                    created_at=datetime(2026, 1, 1, tzinfo=UTC))
 
 
 def test_migrations_create_every_table(any_store):
@@ -80,7 +79,7 @@ def test_watched_pairs_skip_paused_subscriptions(any_store):
 
 
 def test_cursor_round_trip_and_failure_bookkeeping(any_store):
-    now = datetime(2026, 3, 1, 12, tzinfo=timezone.utc)
+    now = datetime(2026, 3, 1, 12, tzinfo=UTC)
     assert any_store.cursors.get(REPO, "main").last_sha is None
     any_store.cursors.advance(REPO, "main", "a" * 40, 'W/"etag1"', now)
     failed = any_store.cursors.record_failure(REPO, "main", "not_found", "404")
@@ -184,7 +183,7 @@ DEFAULTS = NewSubscriptionDefaults(digest_time=time(9, 0), timezone="UTC", langu
 def test_a_branch_starts_at_its_head_when_a_subscribe_makes_it_watched(any_store):
     source = FakeSource()
     source.add_repo(REPO.full_name)
-    now = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    now = datetime(2026, 3, 1, tzinfo=UTC)
     any_store.cursors.advance(REPO, "main", "a" * 40, None, now)  # left from an earlier watch
     any_store.subscriptions.save(Subscription(platform="slack", channel="C0", repo=REPO, paused=True),
                                  restart_cursor_at=None)
@@ -226,7 +225,7 @@ def test_twenty_channels_subscribing_to_a_repository_nobody_watches_at_once_all_
 
 
 def test_poll_requests_are_taken_once(any_store):
-    now = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    now = datetime(2026, 3, 1, tzinfo=UTC)
     any_store.cursors.advance(REPO, "main", "a" * 40, None, now)
     any_store.cursors.request_poll(REPO, "main", now)
     any_store.cursors.request_poll(RepoRef.parse("x/y"), "dev", now)

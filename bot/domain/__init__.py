@@ -12,8 +12,22 @@ from typing import TYPE_CHECKING
 from bot.domain.values import REPO_RE, SHA_RE, check_sha
 
 if TYPE_CHECKING:
-    from bot.domain.model import (Analysis, AnalysisContent, ChangeType, Commit, FileChange, ImpactItem, Importance,
-                                  Insights, Platform, PullRequest, RepoRef, Risk, Severity, Subscription)
+    from bot.domain.model import (
+        Analysis,
+        AnalysisContent,
+        ChangeType,
+        Commit,
+        FileChange,
+        ImpactItem,
+        Importance,
+        Insights,
+        Platform,
+        PullRequest,
+        RepoRef,
+        Risk,
+        Severity,
+        Subscription,
+    )
     from bot.domain.view import Card, CardField, CardLink, CardSection, Digest, DigestEntry
 
 _HOME = {

@@ -26,13 +26,13 @@ class RepoRef(_Frozen):
     name: str
 
     @classmethod
-    def parse(cls, text: str) -> "RepoRef":
+    def parse(cls, text: str) -> RepoRef:
         """Parse `owner/name` (a trailing `.git` or github URL prefix is not accepted)."""
         owner, name = split_repo_name(text)
         return cls(owner=owner, name=name)
 
     @classmethod
-    def parse_or_none(cls, text: str) -> "RepoRef | None":
+    def parse_or_none(cls, text: str) -> RepoRef | None:
         """`parse`, with None instead of an error (for names picked out of URLs)."""
         try:
             return cls.parse(text)
@@ -60,7 +60,7 @@ class Importance(str, Enum):
         """3 for high, 2 for medium, 1 for low."""
         return {"high": 3, "medium": 2, "low": 1}[self.value]
 
-    def meets(self, threshold: "Importance") -> bool:
+    def meets(self, threshold: Importance) -> bool:
         """True when this importance is at or above `threshold`."""
         return self.rank >= threshold.rank
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.analysis.port import Analyses
@@ -45,8 +44,8 @@ class DigestOutcome:
 
 # The earliest day a digest or report may be asked for: older dates are typos, not history to report.
 FIRST_DAY = date(2000, 1, 1)
-_EARLIEST = datetime.min.replace(tzinfo=dt_timezone.utc)
-_LATEST = datetime.max.replace(tzinfo=dt_timezone.utc)
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
+_LATEST = datetime.max.replace(tzinfo=UTC)
 
 
 def day_window(day: date, timezone: str) -> tuple[datetime, datetime]:
@@ -63,7 +62,7 @@ def day_window(day: date, timezone: str) -> tuple[datetime, datetime]:
 
 def _midnight_utc(day: date, zone: ZoneInfo) -> datetime:
     try:
-        return datetime.combine(day, time(0), tzinfo=zone).astimezone(dt_timezone.utc)
+        return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
     except OverflowError:  # midnight of 0001-01-01 east of UTC is before datetime.min in UTC
         return _EARLIEST
 

@@ -67,7 +67,7 @@ class Subscribed:
 class SubscribeRefused(Exception):
     """GitHub does not confirm the repository (or branch); nothing was saved."""
 
-    def __init__(self, what: str, error: "GitHubError") -> None:
+    def __init__(self, what: str, error: GitHubError) -> None:
         super().__init__(f"{what}: {error}")
         self.what = what
         self.error = error
@@ -77,7 +77,7 @@ class InvalidOptions(ValueError):
     """The combined options do not make a valid subscription (one readable line)."""
 
 
-def subscriptions_of(store: "SubscriptionStore", platform: str, channel: str, repo: RepoRef | None = None,
+def subscriptions_of(store: SubscriptionStore, platform: str, channel: str, repo: RepoRef | None = None,
                      branch: str | None = None) -> list[Subscription]:
     """A channel's subscriptions, optionally to one repo (matched case-insensitively, as GitHub does)."""
     subs = store.list(platform=platform, channel=channel)
@@ -88,7 +88,7 @@ def subscriptions_of(store: "SubscriptionStore", platform: str, channel: str, re
     return subs
 
 
-def subscribe(request: SubscribeRequest, source: "CommitSource", store: "SubscriptionStore",
+def subscribe(request: SubscribeRequest, source: CommitSource, store: SubscriptionStore,
               defaults: NewSubscriptionDefaults, clock: Clock = system_clock) -> Subscribed:
     """Confirm the repository and branch on GitHub, then create the subscription or update its given options."""
     from bot.github.errors import GitHubError

@@ -10,8 +10,8 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
-    Text,
     Table,
+    Text,
     UniqueConstraint,
 )
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import builtins
+from datetime import UTC, datetime
 from typing import Literal
 
 from sqlalchemy import Engine, and_, delete, select, update
@@ -16,7 +17,7 @@ from bot.store.schema import subscriptions as table
 # Transitional (issue 13): tests/test_watcher_cases.py and tests/test_scheduler.py subscribe through
 # the store itself; a save that says nothing about the cursor decides as the subscribe use case does.
 # Once they subscribe through the use case, `save`'s default becomes None and this goes.
-IF_UNWATCHED = "if unwatched"
+IF_UNWATCHED: Literal["if unwatched"] = "if unwatched"
 
 
 def _row_to_subscription(row) -> Subscription:
@@ -75,7 +76,7 @@ class SubscriptionStore:
         time) in the same transaction, so a crash never leaves the subscription without it.
         """
         values = _values(sub)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         if isinstance(restart_cursor_at, str):
             restart_cursor_at = None if sub.paused or self.is_watched(sub.repo, sub.branch) else now
         with self._engine.begin() as conn:
@@ -124,7 +125,7 @@ class SubscriptionStore:
         with self._engine.begin() as conn:
             return conn.execute(delete(table).where(condition)).rowcount
 
-    def watched(self) -> list[tuple[RepoRef, str]]:
+    def watched(self) -> builtins.list[tuple[RepoRef, str]]:  # `list` here is the method above
         """Distinct (repo, branch) pairs with at least one active subscription."""
         query = select(table.c.repo, table.c.branch).where(table.c.paused.is_(False)).distinct()
         with self._engine.connect() as conn:
