@@ -1,4 +1,7 @@
-"""The command line: argument errors, subscriptions from a terminal, doctor, and the run process."""
+"""The command line: argument errors, subscriptions from a terminal, doctor, and the run process.
+
+The two tests marked e2e start the real long-running process: a signal stops it, a port in use stops it.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e_stack import free_port
 from tests.fake_github import fake_github, fake_github_server  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -108,14 +112,9 @@ def test_doctor_checks_each_configured_service(tmp_path, httpserver):
         assert secret not in result.stdout + result.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
+@pytest.mark.e2e
 def test_run_migrates_serves_healthz_and_stops_on_sigterm(tmp_path):
-    port = _free_port()
+    port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith(("SLACK_", "FEISHU_"))}
     env.update({"PORT": str(port), "HOST": "127.0.0.1", "GITHUB_TOKEN": "ghp_never_logged_123", "LOG_LEVEL": "DEBUG"})
     process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env,
@@ -143,6 +142,7 @@ def test_run_migrates_serves_healthz_and_stops_on_sigterm(tmp_path):
     assert (tmp_path / "data" / "commit-radar.db").exists()
 
 
+@pytest.mark.e2e
 def test_run_on_a_port_in_use_says_so_in_one_line(tmp_path):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

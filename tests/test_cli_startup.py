@@ -1,11 +1,15 @@
-"""Start-up failures are one line and an exit code; half-configured platforms are warned about."""
+"""Start-up failures are one line and an exit code; half-configured platforms are warned about; `run`'s start-up rules."""
 
 from __future__ import annotations
+
+import logging
+import os
 
 import pytest
 
 from bot.bootstrap import platform_warnings
 from bot.config import load_settings
+from bot.logs import KeyValueFormatter
 from tests.test_cli import cli
 
 BROKEN_DATABASES = {
@@ -65,43 +69,37 @@ def test_a_complete_or_absent_platform_gives_no_warning(monkeypatch):
     assert platform_warnings(load_settings(None)) == []
 
 
-def test_run_warns_at_start_about_a_half_configured_platform(tmp_path):
-    # The warning comes before anything can fail: a port in use makes the process stop at once.
-    import socket
+def run_until_serving(monkeypatch, tmp_path, **env: str):
+    """`commit-radar run` in-process up to its serve loop (nothing is served); the application it built and
+    how serve_forever was asked to run it."""
+    from bot.entrypoints.cli import build_parser
+    from bot.entrypoints.cli.process import run
 
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        result = cli(tmp_path, "run", env={"HOST": "127.0.0.1", "PORT": str(port), "SLACK_SIGNING_SECRET": "s"})
-    assert "Slack is off: SLACK_SIGNING_SECRET set but SLACK_BOT_TOKEN is not" in result.stderr
-
-
-def _listening_host(tmp_path, env: dict) -> str:
-    import os
-    import signal
-    import subprocess
-    import sys
-
-    from tests.e2e_stack import free_port
-
-    full = {key: value for key, value in os.environ.items() if not key.startswith(("SLACK_", "FEISHU_", "HOST"))}
-    full.update({"PORT": str(free_port()), **env})
-    process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=full, stdin=subprocess.PIPE,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        for line in process.stderr:
-            if "http server listening" in line:
-                return line
-        raise AssertionError("the process ended before listening")
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.communicate(timeout=30)
+    served = []
+    monkeypatch.setattr("bot.entrypoints.process.serve_forever", lambda app, **how: served.append((app, how)))
+    for key in list(os.environ):
+        if key.startswith(("GITHUB_", "SLACK_", "OPENAI_", "FEISHU_", "DATABASE_", "LLM_", "HOST")):
+            monkeypatch.delenv(key)
+    for key, value in {"DATABASE_URL": f"sqlite:///{tmp_path}/bot.db", **env}.items():
+        monkeypatch.setenv(key, value)
+    assert run(build_parser().parse_args(["run"]), load_settings(None)) == 0
+    [(app, how)] = served
+    return app, how
 
 
-def test_console_only_mode_listens_on_loopback_unless_host_is_set(tmp_path):
-    assert "host=127.0.0.1" in _listening_host(tmp_path, {})
-    assert "host=0.0.0.0" in _listening_host(tmp_path, {"HOST": "0.0.0.0"})
+def test_run_warns_at_start_about_a_half_configured_platform(tmp_path, monkeypatch, caplog):
+    with caplog.at_level(logging.WARNING, logger="bot.entrypoints.cli"):
+        run_until_serving(monkeypatch, tmp_path, SLACK_SIGNING_SECRET="s")
+    assert "Slack is off: SLACK_SIGNING_SECRET set but SLACK_BOT_TOKEN is not" in caplog.messages
+
+
+def test_console_only_mode_listens_on_loopback_unless_host_is_set(tmp_path, monkeypatch):
+    app, how = run_until_serving(monkeypatch, tmp_path)
+    assert how["console"] and app.settings.host == "127.0.0.1"
+    app, how = run_until_serving(monkeypatch, tmp_path, HOST="0.0.0.0")
+    assert how["console"] and app.settings.host == "0.0.0.0"
+    app, how = run_until_serving(monkeypatch, tmp_path, SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s")
+    assert not how["console"] and app.settings.host == "0.0.0.0"  # a chat platform must be reachable
 
 
 def test_a_copy_of_env_example_starts_with_every_value_unset(tmp_path):
@@ -124,8 +122,8 @@ def test_healthz_says_when_the_sqlite_file_is_deleted_or_read_only(tmp_path, mon
 
     from werkzeug.test import Client
 
-    from bot.wsgi import health_app
     from bot.store import open_store
+    from bot.wsgi import health_app
 
     path = tmp_path / "data" / "bot.db"
     store = open_store(f"sqlite:///{path}")
@@ -159,14 +157,9 @@ def test_a_read_only_sqlite_folder_stops_start_up_with_one_line(tmp_path, monkey
         open_store(f"sqlite:///{path}")
 
 
-def test_the_configuration_is_not_dumped_at_info(tmp_path):
-    import socket
-
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = str(taken.getsockname()[1])
-        quiet = cli(tmp_path, "run", env={"HOST": "127.0.0.1", "PORT": port})
-        verbose = cli(tmp_path, "run", env={"HOST": "127.0.0.1", "PORT": port, "LOG_LEVEL": "DEBUG"})
-    assert "config" not in quiet.stderr.replace("configuration", "")
-    assert "key=POLL_INTERVAL value=300" in verbose.stderr
+def test_the_configuration_is_not_dumped_at_info(tmp_path, monkeypatch, caplog):
+    with caplog.at_level(logging.DEBUG, logger="bot.entrypoints.cli"):
+        run_until_serving(monkeypatch, tmp_path)
+    dumped = [record for record in caplog.records if record.getMessage() == "config"]
+    assert dumped and all(record.levelno == logging.DEBUG for record in dumped)
+    assert any("key=POLL_INTERVAL value=300" in KeyValueFormatter().format(record) for record in dumped)

@@ -6,15 +6,18 @@ import io
 import logging
 import socket
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
 from bot.chat.commands import CommandHandler, CommandServices, Defaults
 from bot.chat.console import ConsoleNotifier
-from bot.entrypoints.console import ConsoleSession
 from bot.domain import Importance
+from bot.entrypoints.console import ConsoleSession
 from bot.logs import KeyValueFormatter
 from bot.service.delivery import SENT, Deliverer
+from tests.e2e_stack import wait_until
 from tests.fakes import FakeAnalyser, FakeClock, FakeDigests, FakeSource, make_commit
 
 
@@ -167,7 +170,7 @@ def test_log_lines_show_control_characters_as_escapes():
     assert "title \\x1b[31mred\\x07" in line and "\\u202e" in line and "\\x09" in line
 
 
-# --- the console inside the running process ---
+# --- the console inside the running process (the subprocess itself: tests/test_demo.py) ---
 
 
 class Screen:
@@ -190,7 +193,10 @@ class Screen:
             return "".join(self.parts)
 
 
-def test_quit_in_the_console_stops_the_whole_process_after_a_ready_line_of_its_own(tmp_path):
+@contextmanager
+def console_process(tmp_path, stdin: io.StringIO) -> Iterator[tuple[threading.Thread, threading.Event, Screen, int]]:
+    """`run`'s console mode in-process: serve_forever with HTTP, scheduler and console on a thread, logging to
+    the same screen the console prints to. Yields the thread, its stop event, the screen and the HTTP port."""
     from bot.bootstrap import build
     from bot.config import Settings
     from bot.entrypoints.process import serve_forever
@@ -209,15 +215,22 @@ def test_quit_in_the_console_stops_the_whole_process_after_a_ready_line_of_its_o
     root.setLevel(logging.INFO)
     stop = threading.Event()
     runner = threading.Thread(target=serve_forever, args=(bot,),
-                              kwargs={"console": True, "stop": stop, "console_input": Terminal("/quit\n")})
+                              kwargs={"console": True, "stop": stop, "console_input": stdin})
     try:
         runner.start()
-        runner.join(30)
+        yield runner, stop, screen, port
     finally:
+        stop.set()
+        runner.join(30)
         root.removeHandler(log_handler)
         root.setLevel(old_level)
         bot.close()
-    assert not runner.is_alive() and stop.is_set()
+
+
+def test_quit_in_the_console_stops_the_whole_process_after_a_ready_line_of_its_own(tmp_path):
+    with console_process(tmp_path, Terminal("/quit\n")) as (runner, stop, screen, port):
+        runner.join(30)
+        assert not runner.is_alive() and stop.is_set()
     text = screen.text()
     ready = text.index(" ready ")
     assert text.index("commit-radar console") > ready and text.index("commit-radar> ") > ready
@@ -227,58 +240,25 @@ def test_quit_in_the_console_stops_the_whole_process_after_a_ready_line_of_its_o
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
 
 
-def _run_process(tmp_path, stdin):
-    """`commit-radar run` with no chat platform: the console mode."""
-    import os
-    import subprocess
-    import sys
-
-    from tests.e2e_stack import free_port
-
-    keep = {key: value for key, value in os.environ.items()
-            if not key.startswith(("GITHUB_", "SLACK_", "OPENAI_", "FEISHU_", "DATABASE_", "LLM_", "LANGUAGE"))}
-    env = {**keep, "HOST": "127.0.0.1", "PORT": str(free_port()), "LANGUAGE": "en", "LOG_LEVEL": "INFO",
-           "DATABASE_URL": f"sqlite:///{tmp_path}/bot.db"}
-    return subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env, stdin=stdin,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def test_piped_commands_are_answered_and_a_typed_quit_stops_the_process(tmp_path):
+    with console_process(tmp_path, io.StringIO("/subscriptions\nquit\n")) as (runner, stop, screen, _):
+        runner.join(30)
+        assert not runner.is_alive() and stop.is_set()
+    text = screen.text()
+    assert "no subscriptions" in text and "commit-radar> " not in text  # no prompt when nobody is typing
+    assert text.index(" ready ") < text.index("console quit") < text.index(" shutting down") < text.index(" stopped")
+    assert text.index("Stopping commit-radar. Bye.") < text.index(" shutting down")
 
 
-def test_process_with_stdin_closed_keeps_running_until_sigterm(tmp_path):
-    import signal
-    import subprocess
-
-    process = _run_process(tmp_path, subprocess.DEVNULL)
-    watchdog = threading.Timer(60, process.kill)  # a hung start must fail the test, not block it
-    watchdog.start()
-    try:
-        lines = []
-        for line in process.stderr:  # the log, line by line, until the console says it is off
-            lines.append(line)
-            if "console off" in line:
-                break
-        assert any(" ready " in line for line in lines) and "console off" in lines[-1]
-        assert process.poll() is None  # still serving
-        process.send_signal(signal.SIGTERM)
-        out, err = process.communicate(timeout=30)
-    finally:
-        watchdog.cancel()
-        if process.poll() is None:
-            process.kill()
-            process.wait(10)
-    assert process.returncode == 0 and " stopped" in err
-    assert "Bye" not in out and "commit-radar> " not in out
-
-
-def test_process_quits_on_a_typed_quit(tmp_path):
-    import subprocess
-
-    process = _run_process(tmp_path, subprocess.PIPE)
-    try:
-        out, err = process.communicate("/subscriptions\nquit\n", timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(10)
-    assert process.returncode == 0, err[-2000:]
-    assert "no subscriptions" in out and out.rstrip().endswith("Stopping commit-radar. Bye.")
-    assert err.index(" ready ") < err.index("console quit") < err.index(" stopped")
+def test_stdin_closed_from_the_start_keeps_the_process_running_until_it_is_stopped(tmp_path):
+    # `commit-radar run < /dev/null`: the console goes off, the bot serves on until SIGTERM (which sets `stop`;
+    # that a signal does is proven by the process test in tests/test_cli.py).
+    with console_process(tmp_path, io.StringIO("")) as (runner, stop, screen, _):
+        wait_until(lambda: "console off" in screen.text(), 30, "the console to turn off")
+        assert runner.is_alive() and not stop.is_set()  # still serving
+        stop.set()
+        runner.join(30)
+        assert not runner.is_alive()
+    text = screen.text()
+    assert text.index(" ready ") < text.index("console off") < text.index(" stopped")
+    assert "Bye" not in text and "commit-radar> " not in text

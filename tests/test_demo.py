@@ -1,4 +1,8 @@
-"""`make demo`: the real bot against a local fake GitHub, the terminal as its chat, no network."""
+"""`make demo`: the real bot against a local fake GitHub, the terminal as its chat, no network.
+
+This is also the suite's test of the console in a real process: cards printed as pushes arrive, and a
+typed /quit ending `commit-radar run` with exit code 0 (in-process: tests/test_console.py).
+"""
 
 from __future__ import annotations
 
