@@ -289,7 +289,8 @@ def challenge(token: str, value: str = "ajls384kdjx98XX") -> dict:
     return {"challenge": value, "token": token, "type": "url_verification"}
 
 
-def message_event(token: str, text: str, *, event_id: str | None = None, chat_id: str = "oc_chat",
+# One keyword per field of the event a test may want to set; all but the token and text are optional.
+def message_event(token: str, text: str, *, event_id: str | None = None, chat_id: str = "oc_chat",  # noqa: PLR0913
                   chat_type: str = "p2p", sender: str = "ou_user", mentions: list[dict] | None = None,
                   thread_id: str | None = None, message_type: str = "text", sender_type: str = "user",
                   app_id: str = "cli_app") -> dict:

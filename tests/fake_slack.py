@@ -63,7 +63,7 @@ class FakeSlack:
         server.expect_request(re.compile(r"^/response/\d+$"), method="POST").respond_with_handler(self._response)
 
     @classmethod
-    def serve(cls, threaded: bool = True, token: str = "xoxb-test-token") -> "FakeSlack":
+    def serve(cls, threaded: bool = True, token: str = "xoxb-test-token") -> FakeSlack:
         """Start a fake on a free port of 127.0.0.1; call `stop()` when done."""
         server = HTTPServer(host="127.0.0.1", port=0, threaded=threaded)
         server.start()
