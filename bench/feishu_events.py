@@ -26,15 +26,15 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pytest_httpserver import HTTPServer  # noqa: E402
+from pytest_httpserver import HTTPServer
 
-from bot.chat.commands import Reply  # noqa: E402
-from bot.chat.feishu import build_feishu  # noqa: E402
-from bot.config import Settings  # noqa: E402
+from bot.chat.commands import Reply
+from bot.chat.feishu import build_feishu
+from bot.config import Settings
 from bot.entrypoints.http import HttpServer
-from bot.wsgi import Router  # noqa: E402
-from bot.store import open_store  # noqa: E402
-from tests.fake_feishu import FakeFeishu, message_event, signed_request  # noqa: E402
+from bot.store import open_store
+from bot.wsgi import Router
+from tests.fake_feishu import FakeFeishu, message_event, signed_request
 
 TOKEN = "bench-verification-token"
 KEY = "bench-encrypt-key"

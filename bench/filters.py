@@ -61,7 +61,7 @@ def earlier_matcher() -> types.ModuleType | None:
     except (OSError, subprocess.SubprocessError):
         return None
     module = types.ModuleType("earlier_filters")
-    exec(compile(source, "earlier_filters.py", "exec"), module.__dict__)  # noqa: S102 - our own history
+    exec(compile(source, "earlier_filters.py", "exec"), module.__dict__)
     return module
 
 

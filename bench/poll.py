@@ -17,18 +17,18 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.config import Settings  # noqa: E402
-from bot.domain import RepoRef  # noqa: E402
-from bot.github.client import GitHubClient  # noqa: E402
-from bot.github.retry import GitHubRetry  # noqa: E402
-from bot.github.source import GitHubSource  # noqa: E402
-from bot.service.poller import poll_all  # noqa: E402
-from bot.store import open_store  # noqa: E402
+from bot.config import Settings
+from bot.domain import RepoRef
+from bot.github.client import GitHubClient
+from bot.github.retry import GitHubRetry
+from bot.github.source import GitHubSource
+from bot.service.poller import poll_all
+from bot.store import open_store
 
 TARGET_SECONDS = 5.0
 
@@ -69,7 +69,7 @@ class ThreadPeak:
             self.peak = max(self.peak, threading.active_count())
             time.sleep(self._interval)
 
-    def __enter__(self) -> "ThreadPeak":
+    def __enter__(self) -> ThreadPeak:
         self._thread.start()
         return self
 
@@ -97,7 +97,7 @@ def main() -> int:
         store = open_store(f"sqlite:///{folder}/bench.db")
         source = GitHubSource(GitHubClient(api_url, None, 10, GitHubRetry()))
         pairs = [(RepoRef.parse(f"bench-org/repo-{index:04}"), "main") for index in range(args.repos)]
-        clock = lambda: datetime.now(timezone.utc)  # noqa: E731
+        clock = lambda: datetime.now(UTC)  # noqa: E731
 
         started = time.perf_counter()
         first = poll_all(source, store, pairs, args.concurrency, clock)

@@ -23,7 +23,7 @@ import statistics
 import sys
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,7 +77,7 @@ def synthetic_commit(lines: int, files: int, code: list[str]) -> Commit:
         adds = sum(1 for line in body if line.startswith("+"))
         changes.append(FileChange(filename=path, additions=adds, deletions=count - adds, patch=patch))
     return Commit(repo=RepoRef.parse("bench/repo"), sha="f" * 40, message=f"feat: synthetic change of {lines} lines",
-                  author_name="Bench", committed_at=datetime(2026, 1, 8, 12, tzinfo=timezone.utc),
+                  author_name="Bench", committed_at=datetime(2026, 1, 8, 12, tzinfo=UTC),
                   url="https://github.com/bench/repo/commit/" + "f" * 40, parents=("e" * 40,),
                   additions=sum(c.additions for c in changes), deletions=sum(c.deletions for c in changes),
                   files=tuple(changes))
@@ -174,7 +174,7 @@ def agreement(reference: Path) -> None:
     confusion: Counter = Counter()
     for title, files, expected in entries:
         commit = Commit(repo=RepoRef.parse("ai-dynamo/dynamo"), sha="0" * 40, message=title, author_name="x",
-                        committed_at=datetime(2026, 1, 8, tzinfo=timezone.utc), url="https://github.com/x",
+                        committed_at=datetime(2026, 1, 8, tzinfo=UTC), url="https://github.com/x",
                         files=tuple(FileChange(filename=f) for f in files))
         verdict = judge(commit)
         got = verdict.importance.value

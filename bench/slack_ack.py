@@ -31,7 +31,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -44,8 +44,8 @@ from pytest_httpserver import HTTPServer  # noqa: E402
 
 from bot.domain import Commit, RepoRef, Subscription  # noqa: E402
 from bot.store import open_store  # noqa: E402
-from tests.fake_openai import FakeOpenAI, slow, valid  # noqa: E402
 from tests.e2e_stack import free_port, terminate  # noqa: E402
+from tests.fake_openai import FakeOpenAI, slow, valid  # noqa: E402
 from tests.fake_slack import FakeSlack, command_body, signed_headers  # noqa: E402
 
 SECRET = "bench-signing-secret"
@@ -61,7 +61,7 @@ def seed(database_url: str, count: int) -> list[str]:
     store = open_store(database_url)
     store.subscriptions.save(Subscription(platform="slack", channel=CHANNEL, repo=RepoRef.parse(REPO)))
     shas = []
-    start = datetime(2026, 1, 7, 8, 0, tzinfo=timezone.utc)
+    start = datetime(2026, 1, 7, 8, 0, tzinfo=UTC)
     for n in range(count):
         sha = f"{n + 1:07x}" + f"{n:033x}"[-33:]
         commit = Commit(repo=RepoRef.parse(REPO), sha=sha, message=f"fix: widget edge case {n}\n\nDetails {n}.",

@@ -13,7 +13,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Re-exported: the checks live with the other typed values, where the parser can reach them without pydantic.
-from bot.domain.values import check_timezone, parse_hhmm  # noqa: F401
+from bot.domain.values import check_timezone, parse_hhmm
 
 DEFAULT_DATABASE_URL = "sqlite:///data/commit-radar.db"
 SECRET_FIELDS = (

@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -24,7 +24,7 @@ from werkzeug import Request, Response
 
 from tests.fake_github_routes import GitHubRoutes, user_json
 
-EPOCH = datetime(2024, 5, 1, 8, 0, tzinfo=timezone.utc)
+EPOCH = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
 # A scripted answer's body: JSON, text as it is, or made from the request.
 Body = dict | list | str | Callable[[Request], dict | list | str]
 
@@ -44,7 +44,7 @@ class FakeClock:
         self.t += seconds
 
     def datetime(self) -> datetime:
-        return datetime.fromtimestamp(self.t, timezone.utc)
+        return datetime.fromtimestamp(self.t, UTC)
 
 
 @dataclass
@@ -83,7 +83,7 @@ class Failure:
 class FakeRepo:
     """One repository: commit objects, branch heads, pull requests per commit."""
 
-    fake: "FakeGitHub"
+    fake: FakeGitHub
     full_name: str
     id: int
     default_branch: str = "main"
@@ -207,7 +207,7 @@ class FakeGitHub(GitHubRoutes):
             server.expect_request(re.compile(r".*")).respond_with_handler(self._handle)
 
     @classmethod
-    def serve(cls, threads: int = 64, **kwargs) -> "FakeGitHub":
+    def serve(cls, threads: int = 64, **kwargs) -> FakeGitHub:
         """Serve on 127.0.0.1 with waitress (keep-alive, `threads` workers), e.g. for benchmarks; `stop()` ends it.
 
         The werkzeug server under pytest-httpserver closes every connection, which would make a

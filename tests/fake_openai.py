@@ -132,7 +132,7 @@ class FakeOpenAI:
         """The URL to give openai.OpenAI(base_url=...)."""
         return self.server.url_for("/v1")
 
-    def script(self, *answers: Answer) -> "FakeOpenAI":
+    def script(self, *answers: Answer) -> FakeOpenAI:
         """Queue answers, used in order."""
         with self._lock:
             self._script.extend(answers)

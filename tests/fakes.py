@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from bot.service.notifier import ChannelUnavailable, TransientDeliveryError
 from bot.domain import Analysis, Card, ChangeType, Commit, Digest, Importance, Insights
+from bot.service.notifier import ChannelUnavailable, TransientDeliveryError
 
 
 class FakeClock:
     """A clock that moves only when told."""
 
     def __init__(self, start: datetime | None = None) -> None:
-        self.now = start or datetime(2026, 1, 8, 12, 0, tzinfo=timezone.utc)
+        self.now = start or datetime(2026, 1, 8, 12, 0, tzinfo=UTC)
 
     def __call__(self) -> datetime:
         return self.now
@@ -95,7 +95,7 @@ class FakeAnalyser:
             insights=Insights(architecture="", performance="", security="", maintainability=""),
             risks=[], recommendations=[], breaking_change=False, repo=commit.repo, sha=commit.sha,
             language=language, source="llm", model="fake", prompt_version="test",
-            created_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
+            created_at=datetime(2026, 1, 1, tzinfo=UTC))
 
 
 class GatedAnalyser(FakeAnalyser):
@@ -124,7 +124,7 @@ def make_commit(repo: str = "octo/widgets", sha: str | None = None, n: int = 1, 
     """A small valid commit; `n` picks a distinct SHA when `sha` is not given."""
     sha = sha or f"{n:040x}"
     return Commit(repo=RepoRef.parse(repo), sha=sha, message=message or f"fix: thing {n}", author_name="Ada",
-                  committed_at=when or datetime(2026, 1, 7, 10, 0, tzinfo=timezone.utc),
+                  committed_at=when or datetime(2026, 1, 7, 10, 0, tzinfo=UTC),
                   url=f"https://github.com/{repo}/commit/{sha}", parents=("a" * 40,))
 
 

@@ -6,7 +6,7 @@ Every builder takes keyword overrides for the model's fields, e.g.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from bot.domain import (
     Analysis,
@@ -144,7 +144,7 @@ def sample_analysis(commit: Commit | None = None, **overrides) -> Analysis:
         prompt_version="v1",
         prompt_tokens=2310,
         completion_tokens=412,
-        created_at=datetime(2026, 1, 8, 14, 5, tzinfo=timezone.utc),
+        created_at=datetime(2026, 1, 8, 14, 5, tzinfo=UTC),
     )
     values.update(overrides)
     return Analysis(**values)
@@ -162,7 +162,7 @@ def _day_entries(language: str = "zh") -> list[DigestEntry]:
     bump = sample_commit(
         sha="9dd76ba255092dffc78bd43d4f7442dc266125be",
         message="feat: bump up golang version to 1.25 (#5241)",
-        committed_at=datetime(2026, 1, 7, 21, 4, 21, tzinfo=timezone.utc),
+        committed_at=datetime(2026, 1, 7, 21, 4, 21, tzinfo=UTC),
         additions=6,
         deletions=6,
         files=tuple(
@@ -181,7 +181,7 @@ def _day_entries(language: str = "zh") -> list[DigestEntry]:
         message="fix: broken symlinks (#5235)",
         author_name="Nate Mailhot",
         author_login="nmailhot",
-        committed_at=datetime(2026, 1, 7, 20, 16, 30, tzinfo=timezone.utc),
+        committed_at=datetime(2026, 1, 7, 20, 16, 30, tzinfo=UTC),
         additions=2,
         deletions=2,
         files=(FileChange(filename="docs/guides/README.md", status="modified", additions=2, deletions=2),),
@@ -287,7 +287,7 @@ def second_digest(**overrides) -> Digest:
         message="fix: broken symlinks (#5235)",
         author_name="Ana Souza",
         author_login="asouza",
-        committed_at=datetime(2026, 1, 8, 3, 0, 0, tzinfo=timezone.utc),
+        committed_at=datetime(2026, 1, 8, 3, 0, 0, tzinfo=UTC),
         url=_github(repo, "commit", "ab12cd34ef56ab12cd34ef56ab12cd34ef56ab12"),
         pull_request=None,
         files=(FileChange(filename="README.md", additions=3, deletions=1),),

@@ -6,8 +6,16 @@ import time
 
 import pytest
 
-from bot.analysis.heuristic import (_UPGRADE, MAX_MESSAGE_PART, MAX_TITLE, NOT_ANALYSED, heuristic_content, judge,
-                                    rule_message, rule_title)
+from bot.analysis.heuristic import (
+    _UPGRADE,
+    MAX_MESSAGE_PART,
+    MAX_TITLE,
+    NOT_ANALYSED,
+    heuristic_content,
+    judge,
+    rule_message,
+    rule_title,
+)
 from bot.domain import ChangeType, FileChange, Importance
 from tests.fake_openai import sample_commit
 

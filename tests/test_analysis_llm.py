@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -14,9 +14,22 @@ from bot.analysis.retry import LLMRetry
 from bot.analysis.service import HEURISTIC_MODEL, Analyser
 from bot.analysis.tokens import estimate_messages, estimate_tokens, usable_budget
 from bot.domain import AnalysisContent
-from tests.fake_openai import (VALID_CONTENT, FakeOpenAI, blocked, content_filter, fake_openai, invalid_json,  # noqa: F401
-                               _threaded_server, rate_limited, refusal, sample_commit, server_error, threaded_httpserver,
-                               truncated, valid)
+from tests.fake_openai import (  # noqa: F401
+    VALID_CONTENT,
+    FakeOpenAI,
+    _threaded_server,
+    blocked,
+    content_filter,
+    fake_openai,
+    invalid_json,
+    rate_limited,
+    refusal,
+    sample_commit,
+    server_error,
+    threaded_httpserver,
+    truncated,
+    valid,
+)
 
 MODEL = "fake-model"
 
@@ -25,7 +38,7 @@ class Clock:
     """A settable clock."""
 
     def __init__(self) -> None:
-        self.now = datetime(2026, 1, 9, 9, 0, tzinfo=timezone.utc)
+        self.now = datetime(2026, 1, 9, 9, 0, tzinfo=UTC)
 
     def __call__(self) -> datetime:
         return self.now

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,7 +13,7 @@ from bot.chat.commands.syntax import UsageError
 from bot.chat.commands.table import COMMANDS
 from bot.domain import Importance, RepoRef, Subscription
 from bot.github.errors import RateLimited, Unavailable
-from tests.fakes import FakeAnalyser, FakeClock, FakeDigests, FakeSource, make_commit
+from tests.fakes import FakeAnalyser, FakeClock, FakeDigests, FakeSource
 
 CTX = CommandContext(platform="slack", channel="C1", user_id="U1")
 
@@ -24,7 +24,7 @@ class Env:
         self.source = FakeSource()
         self.analyser = FakeAnalyser()
         self.digests = FakeDigests()
-        self.clock = FakeClock(datetime(2026, 1, 8, 20, 0, tzinfo=timezone.utc))
+        self.clock = FakeClock(datetime(2026, 1, 8, 20, 0, tzinfo=UTC))
         self.changed = 0
         self.handler = CommandHandler(CommandServices(
             store=store, source=self.source, analyser=self.analyser, digests=self.digests,
@@ -171,7 +171,7 @@ def test_subscribe_checks_github_then_saves_with_defaults(env):
     assert env.changed == 1
     # The worker is asked to record the head now, so nothing landing before its next cycle is lost.
     assert env.store.cursors.take_poll_requests() == [(RepoRef.parse("Octo/Widgets"), "trunk")]
-    env.store.cursors.advance(RepoRef.parse("Octo/Widgets"), "trunk", "a" * 40, None, datetime.now(timezone.utc))
+    env.store.cursors.advance(RepoRef.parse("Octo/Widgets"), "trunk", "a" * 40, None, datetime.now(UTC))
     env.run("/subscribe octo/widgets --min low")
     assert env.store.cursors.take_poll_requests() == []  # already watched: no extra poll
 
@@ -206,7 +206,7 @@ def test_subscribe_again_updates_only_given_options_and_resumes(env):
     (lambda s: None, "/subscribe octo/missing", "octo/missing was not found on GitHub"),
     (lambda s: s.add_repo("octo/widgets"), "/subscribe octo/widgets nope", "(branch nope) was not found"),
     (lambda s: (s.add_repo("octo/widgets"), s.fail_next.append(RateLimited("limit", 403, reset_at=datetime(
-        2026, 1, 8, 21, 5, tzinfo=timezone.utc)))), "/subscribe octo/widgets", "rate limit is used up until 21:05"),
+        2026, 1, 8, 21, 5, tzinfo=UTC)))), "/subscribe octo/widgets", "rate limit is used up until 21:05"),
     (lambda s: (s.add_repo("octo/widgets"), s.fail_next.append(Unavailable("octo/widgets: boom (HTTP 502)", 502))),
      "/subscribe octo/widgets", "GitHub could not answer"),
 ])

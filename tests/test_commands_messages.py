@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import string
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -225,7 +225,7 @@ def test_subscribe_replies(lang_env):
     (EmptyRepository("empty", 409), "无法订阅：octo/missing 还没有任何提交；有推送后再订阅。", "has no commits yet"),
     (Forbidden("Bad token (HTTP 403)", 403), "GitHub 拒绝了机器人读取 octo/missing 的令牌（Bad token (HTTP 403)）；请联系机器人的管理员",
      "GitHub refused the bot's token for octo/missing (Bad token (HTTP 403)); ask whoever runs the bot"),
-    (RateLimited("limit", 403, reset_at=datetime(2026, 1, 8, 21, 5, tzinfo=timezone.utc)),
+    (RateLimited("limit", 403, reset_at=datetime(2026, 1, 8, 21, 5, tzinfo=UTC)),
      "GitHub 的请求额度已用完，21:05 UTC 恢复；请稍后再试", "GitHub's rate limit is used up until 21:05 UTC; try again later"),
     (RateLimited("limit", 403), "无法订阅：GitHub 的请求额度已用完；请稍后再试。", "GitHub's rate limit is used up; try again later"),
     (Unavailable("boom (HTTP 502)", 502), "GitHub 暂时无法答复 octo/missing 的查询（boom (HTTP 502)）；请稍后再试",

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import logging
 import io
+import logging
 import os
 
 import pytest

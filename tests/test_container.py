@@ -23,10 +23,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from tests.e2e_stack import free_port, wait_until
-from tests.fake_github import fake_github, fake_github_server  # noqa: F401
-from tests.fake_github import file_entry
-from tests.fake_openai import VALID_CONTENT, valid
-from tests.fake_openai import _threaded_server, fake_openai, threaded_httpserver  # noqa: F401
+from tests.fake_github import fake_github, fake_github_server, file_entry  # noqa: F401
+from tests.fake_openai import VALID_CONTENT, _threaded_server, fake_openai, threaded_httpserver, valid  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 IMAGE = os.environ.get("COMMIT_RADAR_IMAGE", "commit-radar:ci")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import text
 
@@ -133,11 +133,11 @@ def test_timestamps_come_back_as_aware_utc(any_store):
     clock = FakeClock(datetime(2026, 1, 8, 20, 0, tzinfo=timezone(timedelta(hours=8))))
     commit, analysis = card()
     record, _ = store.deliveries.claim_at(sub.id, "card", commit.sha, "slack", "C1", clock())
-    assert record.created_at == datetime(2026, 1, 8, 12, 0, tzinfo=timezone.utc)
+    assert record.created_at == datetime(2026, 1, 8, 12, 0, tzinfo=UTC)
     assert record.created_at.utcoffset() == timedelta(0)
     notifier = RecordingSince()
     assert Deliverer(store, {"slack": notifier}, clock).deliver_card(sub, commit, analysis) == DeliveryOutcome.SENT
-    assert notifier.since == [datetime(2026, 1, 8, 12, 0, tzinfo=timezone.utc)]
+    assert notifier.since == [datetime(2026, 1, 8, 12, 0, tzinfo=UTC)]
     sent = store.deliveries.get(sub.id, "card", commit.sha)
     assert sent.sent_at is not None and sent.sent_at.utcoffset() == timedelta(0)
 

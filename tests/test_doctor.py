@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from bot.config import Settings
 from bot.bootstrap import iter_checks
+from bot.config import Settings
 from bot.store import open_store
 
 TOKEN = "ghp_doctor_secret_0123456789"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import socket
 import urllib.parse
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -141,7 +141,7 @@ def test_rate_limit_says_when_it_resets_then_fails_fast_saying_so(widgets, make_
     widgets.rate_limited("/commits", reset_in=3600)
     source = make_source(max_wait=60)
     error = failure(lambda: source.fetch_commit_listing(REPO, "main", None, None))
-    reset = datetime.fromtimestamp(int(clock.now() + 3600), timezone.utc)
+    reset = datetime.fromtimestamp(int(clock.now() + 3600), UTC)
     host = host_of(widgets.api_url)
     assert isinstance(error, RateLimited)
     assert str(error) == (f"octo/widgets@main: {host} rate limit exceeded (HTTP 403: API rate limit exceeded for "
@@ -195,10 +195,10 @@ def test_the_channel_notice_of_a_broken_subscription_names_the_repo_once(store, 
 
 def test_a_commit_that_cannot_be_fetched_is_named_by_its_sha_under_the_branch(store, widgets, make_source):
     repo = widgets.repos["octo/widgets"]
-    store.cursors.advance(REPO, "main", repo.commit("first"), None, datetime(2026, 1, 8, tzinfo=timezone.utc))
+    store.cursors.advance(REPO, "main", repo.commit("first"), None, datetime(2026, 1, 8, tzinfo=UTC))
     new = repo.commit("second")
     widgets.fail(f"/commits/{new}", 404, {"message": "Not Found"})
-    poll_all(make_source(), store, [(REPO, "main")], 1, lambda: datetime(2026, 1, 8, tzinfo=timezone.utc))
+    poll_all(make_source(), store, [(REPO, "main")], 1, lambda: datetime(2026, 1, 8, tzinfo=UTC))
     message = store.cursors.get(REPO, "main").failure_message
     assert message.startswith(f"commit {new[:12]}: not found on {host_of(widgets.api_url)} (HTTP 404: Not Found); ")
     assert "octo/widgets" not in message

@@ -13,8 +13,8 @@ from bot.chat.commands import CommandHandler, CommandServices, Reply
 from bot.chat.feishu import build_feishu
 from bot.chat.feishu.events import FAILED_TEXT
 from bot.config import ConfigError, Settings
-from bot.render.card import build_card
 from bot.entrypoints.http import HttpServer
+from bot.render.card import build_card
 from bot.wsgi import Router
 from tests.fake_feishu import FakeFeishu, challenge, encrypt, mention, message_event, signed_request
 from tests.fakes import FakeCommandHandler

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import socket
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from bot.chat.feishu.notifier import FeishuNotifier, build_client, request_uuid
 from bot.chat.feishu.policy import FeishuRetry
-from bot.service.notifier import ChannelUnavailable, DeliveryError, TransientDeliveryError
 from bot.domain import Subscription
 from bot.render.card import build_card
 from bot.service.delivery import PAUSED, SENT, Deliverer
+from bot.service.notifier import ChannelUnavailable, DeliveryError, TransientDeliveryError
 from tests.fake_feishu import FakeFeishu
 from tests.fakes import FakeClock
 from tests.samples import TZ, hostile_analysis, hostile_commit, sample_analysis, sample_commit, sample_digest
@@ -241,4 +241,4 @@ def test_every_request_has_a_timeout():
 
 
 def test_find_delivered_cannot_tell(notifier):
-    assert notifier.find_delivered(CHAT, "card:1:abc", datetime.now(timezone.utc)) is None
+    assert notifier.find_delivered(CHAT, "card:1:abc", datetime.now(UTC)) is None

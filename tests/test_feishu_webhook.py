@@ -15,10 +15,10 @@ import pytest
 
 from bot.chat.feishu.policy import FeishuRetry
 from bot.chat.feishu.webhook import FeishuWebhookNotifier, WebhookLimiter, redact, webhook_sign
-from bot.service.notifier import ChannelUnavailable, DeliveryError, TransientDeliveryError
 from bot.domain import Subscription
 from bot.render.card import build_card
 from bot.service.delivery import PAUSED, SENT, Deliverer
+from bot.service.notifier import ChannelUnavailable, DeliveryError, TransientDeliveryError
 from tests.fake_feishu import FakeFeishu
 from tests.fakes import FakeClock
 from tests.samples import TZ, long_analysis, sample_analysis, sample_commit

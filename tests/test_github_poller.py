@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -30,7 +30,7 @@ def poll(source, store, clock, repo: RepoRef = REPO, branch: str = "main"):
 
 def same_moment(stored: datetime, expected: datetime) -> bool:
     """SQLite hands timestamps back naive (UTC); PostgreSQL aware."""
-    return (stored if stored.tzinfo else stored.replace(tzinfo=timezone.utc)) == expected
+    return (stored if stored.tzinfo else stored.replace(tzinfo=UTC)) == expected
 
 
 def unprocessed_shas(store) -> list[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import socket
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -39,7 +39,7 @@ def test_primary_rate_limit_beyond_the_bound_fails_fast_and_stays_quiet(fake_git
     fake_github.rate_limited("/commits", reset_in=3600)
     with pytest.raises(RateLimited) as caught:
         list_head(source)
-    assert caught.value.reset_at == datetime.fromtimestamp(int(clock.now() + 3600), timezone.utc)
+    assert caught.value.reset_at == datetime.fromtimestamp(int(clock.now() + 3600), UTC)
     assert clock.sleeps == [] and fake_github.count() == 1
     # Until the reset, no further request is sent at all.
     with pytest.raises(RateLimited):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import UTC
 
 import pytest
 
@@ -121,9 +122,9 @@ def test_every_answer_read_is_checked(fake_github, make_source, path, body, call
 
 
 def _day():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return datetime(2024, 5, 1, tzinfo=timezone.utc), datetime(2024, 5, 2, tzinfo=timezone.utc)
+    return datetime(2024, 5, 1, tzinfo=UTC), datetime(2024, 5, 2, tzinfo=UTC)
 
 
 def test_a_comparison_of_the_wrong_shape_is_one_unexpected_response(fake_github, make_source):

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 
 from bot.domain import RepoRef
 from bot.github.errors import BadCredentials, EmptyRepository, Forbidden, GitHubError, Moved, NotFound
 from bot.github.source import GitHubSource
-from tests.fake_github import FakeGitHub, file_entry
-from tests.fake_github import clock, fake_github, fake_github_server, make_source  # noqa: F401
+from tests.fake_github import FakeGitHub, clock, fake_github, fake_github_server, file_entry, make_source  # noqa: F401
 
 REPO = RepoRef.parse("octo/hello")
 
@@ -265,14 +264,14 @@ def test_odd_answers_are_errors_not_empty_results(fake_github, make_source, stat
 
 
 def test_commits_between_two_times_on_a_branch_across_pages(fake_github, make_source):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     repo = fake_github.add_repo("octo/hello")
     inside = [repo.commit(f"day commit {n}", date=f"2024-05-02T{n:02d}:30:00Z") for n in range(1, 8)]
     repo.commit("next day", date="2024-05-03T00:30:00Z")
     repo.commit("on another branch", branch="dev", date="2024-05-02T12:00:00Z")
     source = make_source(per_page=3)
-    shas = source.list_commits_between(REPO, "main", datetime(2024, 5, 2, tzinfo=timezone.utc),
-                                       datetime(2024, 5, 3, tzinfo=timezone.utc))
+    shas = source.list_commits_between(REPO, "main", datetime(2024, 5, 2, tzinfo=UTC),
+                                       datetime(2024, 5, 3, tzinfo=UTC))
     assert shas == inside
     assert [seen.query.get("since") for seen in fake_github.seen][:1] == ["2024-05-02T00:00:00Z"]

@@ -25,8 +25,8 @@ from bot.chat.feishu import build_feishu
 from bot.chat.feishu.endpoint import event_endpoint
 from bot.chat.feishu.verification import Allowance
 from bot.chat.slack.wsgi import slack_wsgi
-from bot.refusals import OTHERS, RefusalLog
 from bot.entrypoints.http import HttpServer
+from bot.refusals import OTHERS, RefusalLog
 from bot.wsgi import Router
 from tests.fake_feishu import FakeFeishu, challenge, encrypt, message_event, signature, signed_request
 from tests.fake_slack import command_body, fake, shared_fake  # noqa: F401
@@ -181,7 +181,7 @@ def test_unsigned_requests_are_decrypted_only_a_few_times_a_minute():
 # --- finding 5: no 500s, no tracebacks, no exception text for unauthenticated requests ---
 
 
-def test_malformed_requests_get_small_4xx_answers_over_real_http(feishu, store, fake, caplog):  # noqa: F811
+def test_malformed_requests_get_small_4xx_answers_over_real_http(feishu, store, fake, caplog):
     caplog.set_level(logging.INFO)
     slack = SlackEnv(store, fake)
     router = Router()
@@ -229,7 +229,7 @@ def test_malformed_requests_get_small_4xx_answers_over_real_http(feishu, store, 
 # --- refusals in the log: one line per client and reason a minute, then a count ---
 
 
-def test_a_flood_of_refusals_is_one_log_line_per_client_and_reason(feishu, store, fake, caplog):  # noqa: F811
+def test_a_flood_of_refusals_is_one_log_line_per_client_and_reason(feishu, store, fake, caplog):
     caplog.set_level(logging.INFO)
     slack = SlackEnv(store, fake)
     feishu_client, slack_client = Client(feishu.wsgi_app), Client(slack.slack.wsgi_app)
@@ -256,7 +256,7 @@ def test_a_flood_of_refusals_is_one_log_line_per_client_and_reason(feishu, store
 
 
 @pytest.mark.parametrize("endpoint", ["feishu", "slack"])
-def test_after_a_minute_the_next_line_counts_what_was_left_out(endpoint, feishu_fake, store, fake, caplog):  # noqa: F811
+def test_after_a_minute_the_next_line_counts_what_was_left_out(endpoint, feishu_fake, store, fake, caplog):
     caplog.set_level(logging.INFO)
     ticks = Ticks()
     refusals = RefusalLog(logging.getLogger(f"tests.refusals.{endpoint}"), endpoint, clock=ticks)

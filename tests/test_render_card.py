@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
-
 import json
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -84,7 +83,7 @@ def test_empty_message_gets_a_placeholder_title():
 
 
 def test_times_always_show_the_timezone_offset_and_utc_by_name():
-    moment = datetime(2026, 3, 8, 9, 30, tzinfo=timezone.utc)  # US DST starts this day
+    moment = datetime(2026, 3, 8, 9, 30, tzinfo=UTC)  # US DST starts this day
     assert L.format_datetime(moment, "America/New_York") == "2026-03-08 05:30:00 UTC-04:00"
     assert L.format_datetime(moment, "Asia/Kolkata") == "2026-03-08 15:00:00 UTC+05:30"
     assert L.format_datetime(moment, "UTC") == "2026-03-08 09:30:00 UTC"

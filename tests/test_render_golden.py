@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -27,7 +27,7 @@ def _json(payload: dict) -> str:
     return json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _outputs(language: str) -> dict[str, str]:
     commit = sample_commit()
     analysis = sample_analysis(commit, language=language)

@@ -15,13 +15,13 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from slack_sdk.models.blocks import Block
 
+from bot.domain import DigestEntry
 from bot.render import console, feishu, slack
 from bot.render.anchors import Slugger
 from bot.render.card import build_card
 from bot.render.escape import WORD_JOINER, feishu_markdown, markdown_inline, one_line, slack_mrkdwn
 from bot.render.markdown import analysis_markdown, report
 from tests.samples import DAY, HOSTILE_STRINGS, TZ, hostile_analysis, hostile_commit, sample_digest
-from bot.domain import DigestEntry
 
 MD = MarkdownIt("commonmark").enable(["table", "strikethrough"])
 FRAGMENTS = HOSTILE_STRINGS + (

@@ -17,7 +17,16 @@ from bot.render import labels as L
 from bot.render.anchors import Slugger
 from bot.render.escape import one_line
 from bot.render.markdown import analysis_markdown, report
-from tests.samples import DAY, TZ, long_analysis, sample_analysis, sample_commit, sample_digest, sample_entry, second_digest
+from tests.samples import (
+    DAY,
+    TZ,
+    long_analysis,
+    sample_analysis,
+    sample_commit,
+    sample_digest,
+    sample_entry,
+    second_digest,
+)
 
 MD = MarkdownIt("commonmark").enable(["table", "strikethrough"])
 TIME_WITH_ZONE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC(?:[+-]\d\d:\d\d)?$")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -23,20 +23,20 @@ def sub(**options) -> Subscription:
 def test_last_digest_time_in_the_subscription_timezone():
     shanghai = sub(timezone="Asia/Shanghai", digest_time=time(9, 0))
     # 00:30 UTC is 08:30 in Shanghai: today's 09:00 has not come, so the last one was yesterday's.
-    assert last_digest_time(shanghai, datetime(2026, 1, 8, 0, 30, tzinfo=timezone.utc)).date() == date(2026, 1, 7)
-    assert last_digest_time(shanghai, datetime(2026, 1, 8, 1, 0, tzinfo=timezone.utc)).date() == date(2026, 1, 8)
+    assert last_digest_time(shanghai, datetime(2026, 1, 8, 0, 30, tzinfo=UTC)).date() == date(2026, 1, 7)
+    assert last_digest_time(shanghai, datetime(2026, 1, 8, 1, 0, tzinfo=UTC)).date() == date(2026, 1, 8)
 
 
 def test_missed_digest_is_caught_up_only_when_recent_and_undelivered():
     s = sub(timezone="Europe/Berlin", digest_time=time(9, 0))
-    two_hours_late = datetime(2026, 1, 8, 10, 0, tzinfo=timezone.utc)  # 11:00 in Berlin
+    two_hours_late = datetime(2026, 1, 8, 10, 0, tzinfo=UTC)  # 11:00 in Berlin
     assert missed_digest_day(s, two_hours_late, delivered=False) == date(2026, 1, 7)
     assert missed_digest_day(s, two_hours_late, delivered=True) is None
-    assert missed_digest_day(s, datetime(2026, 1, 8, 20, 0, tzinfo=timezone.utc), delivered=False) is None
+    assert missed_digest_day(s, datetime(2026, 1, 8, 20, 0, tzinfo=UTC), delivered=False) is None
 
 
 def test_digest_jobs_follow_subscription_changes(store):
-    clock = FakeClock(datetime(2026, 1, 8, 3, 0, tzinfo=timezone.utc))
+    clock = FakeClock(datetime(2026, 1, 8, 3, 0, tzinfo=UTC))
     backend = BackgroundScheduler()
     scheduler = Scheduler(store, watcher=None, digests=None, clock=clock, poll_interval=60, scheduler=backend)
     scheduler.sync()
@@ -58,11 +58,11 @@ def test_digest_jobs_follow_subscription_changes(store):
 
 
 def test_sync_schedules_a_catch_up_for_a_digest_missed_while_down(store):
-    clock = FakeClock(datetime(2026, 1, 8, 10, 0, tzinfo=timezone.utc))
+    clock = FakeClock(datetime(2026, 1, 8, 10, 0, tzinfo=UTC))
     backend = BackgroundScheduler()
     scheduler = Scheduler(store, watcher=None, digests=None, clock=clock, poll_interval=60, scheduler=backend)
     s, _ = store.subscriptions.save(sub(timezone="UTC", digest_time=time(9, 0),
-                                        created_at=datetime(2026, 1, 1, tzinfo=timezone.utc)))
+                                        created_at=datetime(2026, 1, 1, tzinfo=UTC)))
     scheduler.sync()
     assert backend.get_job(f"catch-up:{s.id}").args == (s.id, date(2026, 1, 7))
     claim, _ = store.deliveries.claim(s.id, "digest", "2026-01-07", "slack", "C1")
@@ -88,7 +88,7 @@ def test_push_requests_poll_only_watched_branches(store):
     scheduler = Scheduler(store, watcher=watcher, digests=None, clock=FakeClock(), poll_interval=60,
                           scheduler=BackgroundScheduler())
     store.subscriptions.save(sub())
-    now = datetime(2026, 1, 8, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 8, tzinfo=UTC)
     store.cursors.take_poll_requests()  # the one saving the subscription asked for
     store.cursors.request_poll(RepoRef.parse("OCTO/Widgets"), "main", now)  # a push names it differently
     store.cursors.request_poll(REPO, "unwatched", now)
@@ -98,18 +98,18 @@ def test_push_requests_poll_only_watched_branches(store):
 
 
 def test_a_subscription_created_after_the_due_time_does_not_catch_up():
-    s = sub(timezone="UTC", digest_time=time(9, 0), created_at=datetime(2026, 1, 8, 9, 30, tzinfo=timezone.utc))
-    assert missed_digest_day(s, datetime(2026, 1, 8, 10, 0, tzinfo=timezone.utc), delivered=False) is None
+    s = sub(timezone="UTC", digest_time=time(9, 0), created_at=datetime(2026, 1, 8, 9, 30, tzinfo=UTC))
+    assert missed_digest_day(s, datetime(2026, 1, 8, 10, 0, tzinfo=UTC), delivered=False) is None
     older = s.model_copy(update={"created_at": datetime(2026, 1, 1, 9, 30)})  # naive, as SQLite returns it
-    assert missed_digest_day(older, datetime(2026, 1, 8, 10, 0, tzinfo=timezone.utc), delivered=False) == date(2026, 1, 7)
+    assert missed_digest_day(older, datetime(2026, 1, 8, 10, 0, tzinfo=UTC), delivered=False) == date(2026, 1, 7)
 
 
 def test_an_unfinished_digest_is_caught_up_until_settled_but_not_after_the_window(store):
-    clock = FakeClock(datetime(2026, 1, 8, 9, 1, tzinfo=timezone.utc))
+    clock = FakeClock(datetime(2026, 1, 8, 9, 1, tzinfo=UTC))
     backend = BackgroundScheduler()
     scheduler = Scheduler(store, watcher=None, digests=None, clock=clock, poll_interval=60, scheduler=backend)
     s, _ = store.subscriptions.save(sub(timezone="UTC", digest_time=time(9, 0),
-                                        created_at=datetime(2026, 1, 1, tzinfo=timezone.utc)))
+                                        created_at=datetime(2026, 1, 1, tzinfo=UTC)))
     parent, _ = store.deliveries.claim(s.id, "digest", "2026-01-07", "slack", "C1")
     store.deliveries.mark_sent(parent.id, "1.0")
     reply, _ = store.deliveries.claim(s.id, "digest-entry", f"2026-01-07:{'a' * 40}", "slack", "C1")
@@ -127,15 +127,15 @@ def test_an_unfinished_digest_is_caught_up_until_settled_but_not_after_the_windo
 
 
 def test_a_running_digest_job_gets_no_catch_up_and_a_racing_one_posts_nothing_twice(store):
-    clock = FakeClock(datetime(2026, 1, 8, 9, 0, 20, tzinfo=timezone.utc))
+    clock = FakeClock(datetime(2026, 1, 8, 9, 0, 20, tzinfo=UTC))
     notifier, analyser = FakeNotifier(), GatedAnalyser()
     digests = DigestService(store, analyser, Deliverer(store, {"slack": notifier}, clock), clock)
     backend = BackgroundScheduler()
     scheduler = Scheduler(store, watcher=None, digests=digests, clock=clock, poll_interval=60, scheduler=backend)
     s, _ = store.subscriptions.save(sub(timezone="UTC", digest_time=time(9, 0),
-                                        created_at=datetime(2026, 1, 1, tzinfo=timezone.utc)))
+                                        created_at=datetime(2026, 1, 1, tzinfo=UTC)))
     for n in (1, 2):
-        store.commits.save(make_commit(n=n, when=datetime(2026, 1, 7, 10, n, tzinfo=timezone.utc)), branch="main")
+        store.commits.save(make_commit(n=n, when=datetime(2026, 1, 7, 10, n, tzinfo=UTC)), branch="main")
     cron = threading.Thread(target=scheduler._digest_job, args=[s.id])  # fired at 09:00, still building
     cron.start()
     assert analyser.entered.wait(5)

@@ -17,13 +17,13 @@ from urllib.parse import quote
 import pytest
 from werkzeug import Request, Response
 
+from bot.bootstrap import iter_checks
 from bot.chat.commands import CommandContext, CommandHandler, CommandServices, Defaults
 from bot.config import Settings
 from bot.domain import Importance, RepoRef, Subscription
 from bot.logs import KeyValueFormatter, setup_logging
 from bot.scrub import MASK, Scrubber, install, scrub_text
 from bot.service.delivery import Deliverer
-from bot.bootstrap import iter_checks
 from bot.service.metrics import Metrics
 from bot.service.watcher import REPORT_AFTER_FAILURES, Watcher
 from bot.store import open_store

@@ -7,7 +7,8 @@ import json
 import logging
 import threading
 import time
-from datetime import datetime, time as clock_time, timezone
+from datetime import UTC, datetime
+from datetime import time as clock_time
 
 import pytest
 import requests
@@ -20,8 +21,7 @@ from bot.config import Settings
 from bot.domain import RepoRef, Subscription
 from bot.entrypoints.http import HttpServer
 from bot.wsgi import Router
-from tests.fake_slack import fake, shared_fake  # noqa: F401
-from tests.fake_slack import FakeSlack, command_body, event_body, signed_headers
+from tests.fake_slack import FakeSlack, command_body, event_body, fake, shared_fake, signed_headers  # noqa: F401
 from tests.fakes import FakeAnalyser, FakeClock, FakeDigests, FakeSource, make_commit
 
 SECRET = "test-signing-secret"
@@ -43,7 +43,7 @@ class SlackEnv:
         self.handler = CommandHandler(CommandServices(
             store=store, source=self.source, analyser=self.analyser, digests=self.digests,
             defaults=Defaults(clock_time(9, 0), "UTC", "en"),
-            clock=FakeClock(datetime(2026, 1, 8, 12, 0, tzinfo=timezone.utc))))
+            clock=FakeClock(datetime(2026, 1, 8, 12, 0, tzinfo=UTC))))
         self.slack = build_slack(settings_for(fake, **settings), self.handler, store, sleep=self.sleeps.append)
         router = Router()
         router.mount("/slack/events", self.slack.wsgi_app)

@@ -11,7 +11,7 @@ import re
 import socket
 import threading
 import urllib.request
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.client import RemoteDisconnected
 from urllib.error import HTTPError, URLError
 
@@ -22,18 +22,17 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from werkzeug import Request, Response
 
-from bot.service.notifier import TransientDeliveryError
 from bot.chat.slack.client import SlackRetry, make_client, make_webhook
 from bot.chat.slack.notifier import SlackNotifier
 from bot.domain import RepoRef, Subscription
 from bot.domain.delivery import DeliveryOutcome
 from bot.service.delivery import Deliverer
-from tests.fake_slack import fake, shared_fake  # noqa: F401
-from tests.fake_slack import FakeSlack
+from bot.service.notifier import TransientDeliveryError
+from tests.fake_slack import FakeSlack, fake, shared_fake  # noqa: F401
 from tests.fakes import FakeAnalyser, FakeClock, make_commit
 
 LOST_ANSWER_TIMEOUT = 0.2  # seconds the client waits for an answer the edge never sends
-LONG_AGO = datetime(2000, 1, 1, tzinfo=timezone.utc)
+LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 class LossyEdge:

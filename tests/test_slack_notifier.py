@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from bot.service.notifier import ChannelUnavailable, DeliveryError, TransientDeliveryError
 from bot.chat.slack.client import SlackRetry, make_client
 from bot.chat.slack.notifier import METADATA_EVENT, SlackNotifier
 from bot.domain import RepoRef, Subscription
 from bot.render.card import build_card
 from bot.service.delivery import ALREADY, PAUSED, SENT, Deliverer
 from bot.service.digest import DigestService
+from bot.service.notifier import ChannelUnavailable, DeliveryError, TransientDeliveryError
 from tests.fake_slack import fake, shared_fake  # noqa: F401
 from tests.fakes import FakeAnalyser, FakeClock, make_commit
 from tests.samples import sample_analysis, sample_commit, sample_digest
 
-SINCE = datetime.now(timezone.utc) - timedelta(minutes=5)
+SINCE = datetime.now(UTC) - timedelta(minutes=5)
 
 
 @pytest.fixture
@@ -131,7 +131,7 @@ def test_find_delivered_looks_in_history_and_our_threads(fake, notifier):
     assert notifier.find_delivered("C1", "card:1:aaa", SINCE) == top
     assert notifier.find_delivered("C1", "digest-entry:1:2026-01-07:bbb", SINCE) == reply
     assert notifier.find_delivered("C1", "card:2:ccc", SINCE) is None
-    assert notifier.find_delivered("C1", "card:1:aaa", datetime.now(timezone.utc) + timedelta(hours=1)) is None
+    assert notifier.find_delivered("C1", "card:1:aaa", datetime.now(UTC) + timedelta(hours=1)) is None
     history = fake.calls_to("conversations.history")[0].params
     assert history["include_all_metadata"] in ("true", "1", True) and history["channel"] == "C1"
 
@@ -143,7 +143,7 @@ def west_of_utc():
     os.environ["TZ"] = "EST5"  # POSIX rule: needs no tz database
     time.tzset()
     naive = datetime(2026, 1, 8, 12, 0)
-    assert naive.timestamp() - naive.replace(tzinfo=timezone.utc).timestamp() == 5 * 3600
+    assert naive.timestamp() - naive.replace(tzinfo=UTC).timestamp() == 5 * 3600
     yield
     if before is None:
         del os.environ["TZ"]
@@ -154,7 +154,7 @@ def west_of_utc():
 
 def test_find_delivered_reads_a_naive_since_as_utc(fake, notifier, west_of_utc):
     # SQLite hands back naive datetimes that are UTC; read as local time they would point hours away.
-    since = datetime.now(timezone.utc) - timedelta(minutes=5)
+    since = datetime.now(UTC) - timedelta(minutes=5)
     top = notifier.post_card("C1", card(), key="card:1:aaa")
     assert notifier.find_delivered("C1", "card:1:aaa", since.replace(tzinfo=None)) == top
     oldest = float(fake.calls_to("conversations.history")[0].params["oldest"])
@@ -242,8 +242,8 @@ def test_removed_bot_pauses_the_subscription_with_the_reason(fake, notifier, sto
 def test_daily_digest_is_a_parent_with_thread_replies(fake, notifier, store):
     sub = subscription(store)
     for n in range(3):
-        store.commits.save(make_commit(n=n + 1, when=datetime(2026, 1, 7, 2 + n, tzinfo=timezone.utc)), branch="main")
-    clock = FakeClock(datetime(2026, 1, 8, 1, 0, tzinfo=timezone.utc))
+        store.commits.save(make_commit(n=n + 1, when=datetime(2026, 1, 7, 2 + n, tzinfo=UTC)), branch="main")
+    clock = FakeClock(datetime(2026, 1, 8, 1, 0, tzinfo=UTC))
     service = DigestService(store, FakeAnalyser(), Deliverer(store, {"slack": notifier}, clock), clock)
     assert service.deliver(sub, date(2026, 1, 7)).posted
     parent, *replies = fake.posts("C1")

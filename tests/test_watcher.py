@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -18,7 +18,7 @@ def commit(n: int, *, author: str = "ada", files: tuple[str, ...] = ("src/app.py
            minutes: int = 0) -> Commit:
     sha = f"{n:040x}"
     return Commit(repo=REPO, sha=sha, message=f"feat: change number {n}\n\nbody", author_name=author.title(),
-                  author_login=author, committed_at=datetime(2026, 1, 8, 10, minutes, tzinfo=timezone.utc),
+                  author_login=author, committed_at=datetime(2026, 1, 8, 10, minutes, tzinfo=UTC),
                   url=f"https://github.com/octo/widgets/commit/{sha}",
                   parents=("a" * 40, "b" * 40) if merge else ("a" * 40,),
                   files=tuple(FileChange(filename=name, additions=1) for name in files))
@@ -157,7 +157,7 @@ def test_persistent_failure_is_reported_once_but_rate_limits_never(world):
     subscribe(store, threshold=Importance.LOW)
     other = RepoRef.parse("octo/limited")
     store.subscriptions.save(Subscription(platform="slack", channel="C2", repo=other))
-    now = datetime(2026, 1, 8, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 8, tzinfo=UTC)
     for _ in range(5):
         store.cursors.record_failure(REPO, "main", "not_found", "octo/widgets: 404 Not Found")
         store.cursors.record_failure(other, "main", "rate_limited", "rate limited")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot.service.notifier import TransientDeliveryError
 from bot.domain import Importance, RepoRef, Subscription
 from bot.service.delivery import Deliverer
 from bot.service.digest import DigestService
 from bot.service.lookup import CommitLookup
+from bot.service.notifier import TransientDeliveryError
 from bot.service.watcher import GIVE_UP_AFTER, Watcher
 from tests.fake_github import clock, fake_github, fake_github_server, make_source  # noqa: F401
 from tests.fakes import FakeAnalyser, FakeClock, FakeNotifier, make_commit

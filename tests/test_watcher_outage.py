@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from bot.chat.commands import CommandHandler, CommandServices
 from bot.chat.commands.model import CommandContext, Defaults
-from bot.service.notifier import DeliveryError, TransientDeliveryError
 from bot.domain import Importance, RepoRef, Subscription
 from bot.service.delivery import Deliverer
 from bot.service.metrics import Metrics
+from bot.service.notifier import DeliveryError, TransientDeliveryError
 from bot.service.watcher import GIVE_UP_AFTER, Watcher
 from tests.fakes import FakeAnalyser, FakeClock, FakeDigests, FakeNotifier, FakeSource, make_commit
 

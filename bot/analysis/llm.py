@@ -17,11 +17,10 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from bot.causes import clip_middle, describe, one_line
-
 import pydantic
 
 from bot.analysis.retry import parse_retry_after
+from bot.causes import clip_middle, describe, one_line
 from bot.domain import AnalysisContent
 
 if TYPE_CHECKING:

@@ -14,8 +14,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.analysis.llm import (FormatRejected, InvalidOutput, LLMError, Mode, Refused, Completion, Transient,
-                              Truncated, Usage)
+from bot.analysis.llm import (
+    Completion,
+    FormatRejected,
+    InvalidOutput,
+    LLMError,
+    Mode,
+    Refused,
+    Transient,
+    Truncated,
+    Usage,
+)
 from bot.analysis.prompt import BudgetError, Prompt, build_prompt, repair_turns
 from bot.analysis.prompts import PromptTemplates
 from bot.analysis.retry import LLMRetry, Sleeper

@@ -6,8 +6,8 @@ import itertools
 import logging
 import sys
 import threading
-from datetime import datetime
 from collections.abc import Mapping
+from datetime import datetime
 from typing import IO
 
 from bot.chat.platform import Inbound, Platform, PlatformKind

@@ -8,7 +8,6 @@ from typing import Literal
 from bot.domain.model import Analysis, Commit, Importance, RepoRef, _Frozen
 
 
-
 class CardField(_Frozen):
     """A label and its value, both plain (untrusted) text; renderers escape them. The label may be empty."""
 

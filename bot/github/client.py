@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from github import Auth, Github
 
 from bot.github.errors import Endpoint, GitHubError
-from bot.github.retry import GitHubStats, GitHubResponse, GitHubRetry
+from bot.github.retry import GitHubResponse, GitHubRetry, GitHubStats
 
 ACCEPT_JSON = "application/vnd.github+json"
 USER_AGENT = "commit-radar"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from bot.causes import clip_middle, network_cause, one_line, redact, unreachable_text
 from bot.domain import RepoRef
@@ -164,7 +164,7 @@ def reset_time(headers: Mapping[str, str]) -> datetime | None:
     """X-RateLimit-Reset as an aware UTC datetime."""
     value = headers.get("x-ratelimit-reset")
     try:
-        return datetime.fromtimestamp(int(float(value)), timezone.utc) if value else None
+        return datetime.fromtimestamp(int(float(value)), UTC) if value else None
     except (ValueError, OverflowError, OSError):
         return None
 

@@ -10,13 +10,20 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from requests.exceptions import ChunkedEncodingError, ConnectionError, Timeout
 
 from bot.causes import clip_middle, one_line
-from bot.github.errors import (Endpoint, GitHubError, RateLimited, error_for, is_rate_limit, is_secondary_limit,
-                               transport_error)
+from bot.github.errors import (
+    Endpoint,
+    GitHubError,
+    RateLimited,
+    error_for,
+    is_rate_limit,
+    is_secondary_limit,
+    transport_error,
+)
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +213,7 @@ class GitHubRetry:
                     self._next_slot = slot + interval
                     wait = slot - now
         if wait > self.max_wait:
-            until = datetime.fromtimestamp(now + wait, timezone.utc)
+            until = datetime.fromtimestamp(now + wait, UTC)
             host = endpoint.host if endpoint else "GitHub"
             raise RateLimited(f"{host} rate limit used up, no request sent; it resets at "
                               f"{until:%Y-%m-%d %H:%M:%S} UTC", reset_at=until, target=what)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import re
 import urllib.parse
-from datetime import datetime, timedelta, timezone
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from bot.config import Settings
 from bot.domain import Commit, RepoRef, check_sha
@@ -15,7 +15,7 @@ from bot.github.client import GitHubClient
 from bot.github.errors import EmptyRepository, GitHubError, Moved, error_for
 from bot.github.parse import CommitEntry, Shape
 from bot.github.port import CommitListing, RepoInfo
-from bot.github.retry import GitHubStats, GitHubResponse, GitHubRetry
+from bot.github.retry import GitHubResponse, GitHubRetry, GitHubStats
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ class GitHubSource:
         self.per_page = per_page
 
     @classmethod
-    def from_settings(cls, settings: Settings, policy: GitHubRetry | None = None) -> "GitHubSource":
+    def from_settings(cls, settings: Settings, policy: GitHubRetry | None = None) -> GitHubSource:
         """Build from GITHUB_API_URL, GITHUB_TOKEN, GITHUB_TIMEOUT and GITHUB_MAX_WAIT."""
         token = settings.github_token.get_secret_value() if settings.github_token else None
         policy = policy or GitHubRetry(max_wait=float(settings.github_max_wait))
@@ -236,4 +236,4 @@ class GitHubSource:
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

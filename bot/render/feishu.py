@@ -14,7 +14,7 @@ import re
 from bot.domain import Card, Digest, Importance
 from bot.render import digest as D
 from bot.render import labels as L
-from bot.render.escape import feishu_link, feishu_markdown, feishu_plain, safe_url, clean, WORD_JOINER
+from bot.render.escape import WORD_JOINER, clean, feishu_link, feishu_markdown, feishu_plain, safe_url
 from bot.render.fit import shorten, shrink
 from bot.render.sections import Dialect, section_lines
 

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.causes import clip_middle
-from bot.service.notifier import ChannelUnavailable, DeliveryError, Notifier, TransientDeliveryError
 from bot.clock import Clock
 from bot.domain import Analysis, Commit, Digest, Subscription
 from bot.domain.delivery import DeliveryOutcome, DeliveryState
 from bot.render.card import build_card
 from bot.scrub import scrub_fields, scrub_text
 from bot.service.metrics import Metrics
+from bot.service.notifier import ChannelUnavailable, DeliveryError, Notifier, TransientDeliveryError
 from bot.store import Store
 from bot.store.deliveries import Delivery
 

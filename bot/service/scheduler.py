@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -45,7 +45,7 @@ def missed_digest_day(sub: Subscription, now: datetime, delivered: bool) -> date
     due = last_digest_time(sub, now)
     created = sub.created_at
     if created is not None and created.tzinfo is None:
-        created = created.replace(tzinfo=timezone.utc)  # SQLite hands back naive UTC
+        created = created.replace(tzinfo=UTC)  # SQLite hands back naive UTC
     if delivered or now - due > CATCH_UP or (created is not None and created > due):
         return None
     return due.date() - timedelta(days=1)

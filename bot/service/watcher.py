@@ -9,6 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.analysis.port import Analyses
 from bot.causes import clip_middle
 from bot.clock import Clock
 from bot.domain import Commit, RepoRef, Subscription
@@ -16,7 +17,6 @@ from bot.domain.delivery import DeliveryOutcome, DeliveryState
 from bot.github.errors import GitHubError
 from bot.github.port import CommitSource
 from bot.scrub import scrub_text
-from bot.analysis.port import Analyses
 from bot.service.delivery import Deliverer
 from bot.service.filters import wants
 from bot.service.metrics import Metrics

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import Engine, and_, delete, select, update
 
@@ -20,7 +20,7 @@ class CommitStore:
 
     def save(self, commit: Commit, branch: str | None = None, processed: bool = False) -> bool:
         """Store a commit once and, with `branch`, that it is on that branch; True when either is new."""
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         with self._engine.begin() as conn:
             new = insert_ignore(conn, table, self._values(commit, now))
             if branch is not None:
@@ -33,7 +33,7 @@ class CommitStore:
         """Record that an already stored commit is on `branch` (not yet processed there); True when new."""
         with self._engine.begin() as conn:
             return insert_ignore(conn, members, {"repo": repo.full_name, "branch": branch, "sha": sha.lower(),
-                                                 "seen_at": datetime.now(timezone.utc), "processed": False})
+                                                 "seen_at": datetime.now(UTC), "processed": False})
 
     def get(self, repo: RepoRef, sha: str) -> Commit | None:
         """One stored commit by full SHA."""
@@ -134,4 +134,4 @@ class CommitStore:
 
 def _utc(moment: datetime) -> datetime:
     # SQLite stores naive text; normalising to UTC keeps range queries right on both databases.
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from pydantic import BaseModel, field_validator
 from sqlalchemy import Engine, and_, func, select, update
@@ -38,7 +38,7 @@ class Delivery(BaseModel):
         # SQLite hands back naive datetimes (stored as UTC), PostgreSQL aware ones in the session's zone.
         if value is None:
             return None
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class DeliveryStore:
@@ -49,7 +49,7 @@ class DeliveryStore:
 
     def claim(self, subscription_id: int, kind: str, item: str, platform: str, channel: str) -> tuple[Delivery, bool]:
         """Create the pending record for a delivery; False when a record already existed."""
-        return self.claim_at(subscription_id, kind, item, platform, channel, datetime.now(timezone.utc))
+        return self.claim_at(subscription_id, kind, item, platform, channel, datetime.now(UTC))
 
     def claim_at(self, subscription_id: int, kind: str, item: str, platform: str, channel: str,
                  now: datetime) -> tuple[Delivery, bool]:
@@ -57,7 +57,7 @@ class DeliveryStore:
         with self._engine.begin() as conn:
             created = insert_ignore(conn, table, {
                 "subscription_id": subscription_id, "kind": kind, "item": item, "platform": platform,
-                "channel": channel, "status": DeliveryState.PENDING, "created_at": now.astimezone(timezone.utc),
+                "channel": channel, "status": DeliveryState.PENDING, "created_at": now.astimezone(UTC),
             })
         delivery = self.get(subscription_id, kind, item)
         assert delivery is not None
@@ -79,7 +79,7 @@ class DeliveryStore:
         """The platform accepted the message; remember its id (Slack ts, Feishu message_id)."""
         with self._engine.begin() as conn:
             conn.execute(update(table).where(table.c.id == delivery_id)
-                         .values(status=DeliveryState.SENT, message_id=message_id, sent_at=datetime.now(timezone.utc)))
+                         .values(status=DeliveryState.SENT, message_id=message_id, sent_at=datetime.now(UTC)))
 
     def mark_failed(self, delivery_id: int, reason: str | None = None) -> None:
         """Refused for good, or still failing when its retry time ran out; the record stops further retries."""

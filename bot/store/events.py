@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
@@ -20,4 +20,4 @@ class EventStore:
         """Record the event; True only for the first caller ever to see this id."""
         with self._engine.begin() as conn:
             return insert_ignore(conn, table, {"source": source, "event_id": event_id,
-                                               "received_at": datetime.now(timezone.utc)})
+                                               "received_at": datetime.now(UTC)})

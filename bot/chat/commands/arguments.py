@@ -8,9 +8,9 @@ from datetime import date, time
 from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
 
-from bot.chat.commands.syntax import UsageError
 from bot.chat.commands.links import parse_commit_url, parse_repo_url
 from bot.chat.commands.messages import Message
+from bot.chat.commands.syntax import UsageError
 from bot.config import check_timezone, parse_hhmm
 from bot.domain import Importance, RepoRef, check_sha
 from bot.service.digest import FIRST_DAY

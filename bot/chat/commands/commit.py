@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.chat.commands import arguments
-from bot.chat.commands.syntax import Parsed, UsageError
 from bot.chat.commands.messages import Message, say
 from bot.chat.commands.model import CommandContext, CommandServices, Defaults, Reply
+from bot.chat.commands.syntax import Parsed, UsageError
 from bot.domain import Card, RepoRef, Subscription
 from bot.service.lookup import LookupResult
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from bot.chat.commands import arguments
-from bot.chat.commands.syntax import Parsed, UsageError
 from bot.chat.commands.messages import Message, say
 from bot.chat.commands.model import CommandContext, CommandServices, Defaults, Reply
+from bot.chat.commands.syntax import Parsed, UsageError
 from bot.domain import RepoRef
 from bot.service.digest import FIRST_DAY
 

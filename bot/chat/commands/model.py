@@ -13,12 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.domain import Card, RepoRef, Subscription
-
 from bot.service.lookup import CommitLookup
 
 if TYPE_CHECKING:
-    from bot.github.port import CommitSource
     from bot.analysis.port import Analyses
+    from bot.github.port import CommitSource
     from bot.store import Store
 
 
@@ -59,7 +58,7 @@ class Defaults:
     webhook_hosts: tuple[str, ...] = ()
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "Defaults":
+    def from_settings(cls, settings: Settings) -> Defaults:
         """DIGEST_TIME, TIMEZONE and LANGUAGE; FEISHU_DOMAIN's host when it is https (Lark or self-hosted)."""
         return cls(digest_time=settings.digest_clock, timezone=settings.timezone, language=settings.language,
                    webhook_hosts=_https_host(settings.feishu_domain))
@@ -84,9 +83,9 @@ def _nothing() -> None:
 class CommandServices:
     """Everything commands call; built once by the composition root (fakes in tests)."""
 
-    store: "Store"
-    source: "CommitSource"
-    analyser: "Analyses"
+    store: Store
+    source: CommitSource
+    analyser: Analyses
     digests: Any  # bot.service.digest.DigestService: deliver(sub, day, force=True) -> DigestOutcome
     defaults: Defaults = field(default_factory=Defaults)
     clock: Clock = system_clock

@@ -7,13 +7,19 @@ from dataclasses import dataclass
 
 from bot.chat.commands import arguments
 from bot.chat.commands.describe import subscription_line
-from bot.chat.commands.syntax import Parsed, UsageError
 from bot.chat.commands.messages import Message, say
 from bot.chat.commands.model import CommandContext, CommandServices, Defaults, Reply
+from bot.chat.commands.syntax import Parsed, UsageError
 from bot.domain import RepoRef
 from bot.github.errors import BadCredentials, EmptyRepository, Forbidden, GitHubError, NotFound, RateLimited
-from bot.service.subscribe import (InvalidOptions, NewSubscriptionDefaults, SubscribeRefused, SubscribeRequest,
-                                   SubscriptionOptions, subscribe)
+from bot.service.subscribe import (
+    InvalidOptions,
+    NewSubscriptionDefaults,
+    SubscribeRefused,
+    SubscribeRequest,
+    SubscriptionOptions,
+    subscribe,
+)
 
 log = logging.getLogger(__name__)
 

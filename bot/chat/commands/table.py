@@ -13,8 +13,14 @@ from typing import Any, Generic, TypeVar
 from bot.chat.commands.commit import check_commit, run_commit
 from bot.chat.commands.digest import check_digest, run_digest
 from bot.chat.commands.model import CommandContext, CommandServices, Defaults, Reply
-from bot.chat.commands.subscriptions import (check_list, check_subscribe, check_unsubscribe, run_list,
-                                             run_subscribe, run_unsubscribe)
+from bot.chat.commands.subscriptions import (
+    check_list,
+    check_subscribe,
+    check_unsubscribe,
+    run_list,
+    run_subscribe,
+    run_unsubscribe,
+)
 from bot.chat.commands.syntax import Parsed, Spec
 
 Args = TypeVar("Args")

@@ -38,7 +38,7 @@ class FeishuPlatform:
     events: FeishuEvents | None = None
     long_connection: LongConnection | None = None
     mode: str = "http"
-    client: "lark.Client | None" = field(default=None, repr=False)
+    client: lark.Client | None = field(default=None, repr=False)
     _started: bool = field(default=False, repr=False)
 
     @property
@@ -67,7 +67,7 @@ class FeishuPlatform:
             self.events.close()
 
 
-def _fetch_bot_open_id(client: "lark.Client") -> str:
+def _fetch_bot_open_id(client: lark.Client) -> str:
     from lark_oapi.core.enum import AccessTokenType, HttpMethod
     from lark_oapi.core.model import BaseRequest
 

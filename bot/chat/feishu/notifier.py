@@ -18,9 +18,9 @@ from lark_oapi.core.exception import ObtainAccessTokenException
 
 from bot.chat.feishu.errors import APP_PROBLEMS, CARD_REFUSED, CHANNEL_GONE, Answer
 from bot.chat.feishu.policy import FeishuRetry
-from bot.service.notifier import ChannelUnavailable, DeliveryError, TransientDeliveryError
 from bot.domain import Card, Digest
 from bot.render.feishu import card_json, digest_card, text_message
+from bot.service.notifier import ChannelUnavailable, DeliveryError, TransientDeliveryError
 
 log = logging.getLogger(__name__)
 

@@ -25,9 +25,9 @@ from urllib3.util import parse_url
 
 from bot.chat.feishu.errors import RATE_LIMITED, WEBHOOK_BAD_REQUEST, WEBHOOK_GONE, Answer
 from bot.chat.feishu.policy import FeishuRetry, Sleeper
-from bot.service.notifier import ChannelUnavailable, DeliveryError, TransientDeliveryError
 from bot.domain import Card, Digest
 from bot.render.feishu import WEBHOOK_LIMIT_BYTES, card_json, digest_card, text_message
+from bot.service.notifier import ChannelUnavailable, DeliveryError, TransientDeliveryError
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ DEFAULT_TIMEOUT = 10.0
 
 def webhook_sign(timestamp: int, secret: str) -> str:
     """Feishu's custom-bot signature: HMAC-SHA256 keyed with `timestamp + "\\n" + secret` over nothing, base64."""
-    key = f"{timestamp}\n{secret}".encode("utf-8")
+    key = f"{timestamp}\n{secret}".encode()
     return base64.b64encode(hmac.new(key, b"", hashlib.sha256).digest()).decode("ascii")
 
 

@@ -20,8 +20,8 @@ from bot.chat.slack.priority import ForegroundFirst
 from bot.chat.slack.wsgi import slack_wsgi
 from bot.config import ConfigError, Settings
 from bot.service.notifier import Notifier
-from bot.wsgi import WSGIApp
 from bot.store import Store
+from bot.wsgi import WSGIApp
 
 log = logging.getLogger(__name__)
 

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.service.notifier import ChannelUnavailable, TransientDeliveryError
 from bot.chat.slack.client import CHANNEL_GONE, delivery_error, error_code
 from bot.domain import Card, Digest
 from bot.render.slack import card_message, digest_message, text_message
+from bot.service.notifier import ChannelUnavailable, TransientDeliveryError
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ class SlackNotifier:
         """The ts of a message (or thread reply) we posted with `key` since `since`, from the channel history."""
         if since.tzinfo is None or since.utcoffset() is None:
             # Stores hand back naive UTC (SQLite); .timestamp() would read it as the host's local time.
-            since = since.replace(tzinfo=timezone.utc)
+            since = since.replace(tzinfo=UTC)
         oldest = f"{since.timestamp() - 1:.6f}"
         threads: list[str] = []
         cursor = None

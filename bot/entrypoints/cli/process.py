@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import sys
 
-from bot.entrypoints.cli.parser import EXIT_USAGE
 from bot.config import ConfigError, Settings
+from bot.entrypoints.cli.parser import EXIT_USAGE
 from bot.entrypoints.http import PortUnavailable
 
 log = logging.getLogger("bot.entrypoints.cli")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from bot.entrypoints.cli.parser import EXIT_USAGE
 from bot.config import Settings
 from bot.domain import Subscription
+from bot.entrypoints.cli.parser import EXIT_USAGE
 
 
 def manage(args, settings: Settings) -> int:
@@ -34,8 +34,14 @@ def manage(args, settings: Settings) -> int:
 
 def _add(args, settings: Settings, store) -> int:
     from bot.github.source import GitHubSource
-    from bot.service.subscribe import (InvalidOptions, NewSubscriptionDefaults, SubscribeRefused, SubscribeRequest,
-                                       SubscriptionOptions, subscribe)
+    from bot.service.subscribe import (
+        InvalidOptions,
+        NewSubscriptionDefaults,
+        SubscribeRefused,
+        SubscribeRequest,
+        SubscriptionOptions,
+        subscribe,
+    )
 
     options = SubscriptionOptions(
         threshold=args.threshold, digest_time=args.digest, timezone=args.tz, language=args.lang,
