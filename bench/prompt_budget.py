@@ -125,7 +125,8 @@ def budget_table(budget: int, repeat: int) -> bool:
                         prompt = build_prompt(commit, language, templates, budget, schema_in_prompt)
                         timings.append(time.perf_counter() - start)
                     schema_text = "" if schema_in_prompt else response_format_schema_json()
-                    estimated = estimate_messages(prompt.messages) + (estimate_tokens(schema_text) if schema_text else 0)
+                    schema_tokens = estimate_tokens(schema_text) if schema_text else 0
+                    estimated = estimate_messages(prompt.messages) + schema_tokens
                     counts = [_real_count(enc, prompt.messages, schema_text) for enc in real.values()]
                     worst_real = max([worst_real, *counts])
                     fits = estimated <= usable and all(count <= budget for count in counts)
@@ -184,7 +185,8 @@ def agreement(reference: Path) -> None:
         print(f"{mark} ref={expected:<6} heuristic={got:<6} {verdict.change_type.value:<11} files={len(files):<2} "
               f"{title[:70]}")
     print(f"\nagreement: {agree}/{len(entries)} = {agree / len(entries):.0%}")
-    print("confusion (reference -> heuristic): " + ", ".join(f"{a}->{b}: {n}" for (a, b), n in sorted(confusion.items())))
+    pairs = ", ".join(f"{a}->{b}: {n}" for (a, b), n in sorted(confusion.items()))
+    print("confusion (reference -> heuristic): " + pairs)
 
 
 def main() -> int:

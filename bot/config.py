@@ -202,7 +202,8 @@ def _first_error_line(error: ValidationError) -> str:
     variable = str(first["loc"][0]).upper() if first["loc"] else "configuration"
     message = first["msg"].removeprefix("Value error, ")
     given = first.get("input")
-    if isinstance(given, str) and first["type"] not in ("value_error",) and variable.lower() not in SECRET_FIELDS + URL_FIELDS:
+    shown = variable.lower() not in SECRET_FIELDS + URL_FIELDS
+    if isinstance(given, str) and first["type"] not in ("value_error",) and shown:
         message = f"{message} (got {given!r})"
     return f"{variable}: {message}"
 

@@ -39,11 +39,13 @@ PUSHES = [
      [file_entry("src/widgets/cli.py", additions=2, deletions=19,
                  patch="@@ -12,22 +12,5 @@\n-@click.option('--legacy-output', is_flag=True)\n"
                        "-def main(legacy_output):\n+def main():\n"),
-      file_entry("CHANGES.md", additions=3, deletions=0, patch="@@ -1 +1,4 @@\n+## 3.0\n+- Removed --legacy-output\n")]),
+      file_entry("CHANGES.md", additions=3, deletions=0,
+                 patch="@@ -1 +1,4 @@\n+## 3.0\n+- Removed --legacy-output\n")]),
     ("Validate webhook signatures with a constant-time comparison",
      [file_entry("src/widgets/webhooks.py", additions=4, deletions=2,
                  patch="@@ -30,4 +30,6 @@\n-    return sig == expected\n"
-                       "+    # == leaks timing; compare_digest does not\n+    return hmac.compare_digest(sig, expected)\n")]),
+                       "+    # == leaks timing; compare_digest does not\n"
+                       "+    return hmac.compare_digest(sig, expected)\n")]),
 ]
 
 

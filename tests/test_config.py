@@ -7,6 +7,7 @@ import logging
 import os
 
 import pytest
+from pydantic import ValidationError
 
 from bot.config import ConfigError, load_settings, mask_url
 from bot.logs import setup_logging
@@ -73,7 +74,7 @@ def test_unreadable_dotenv_is_a_config_error(tmp_path):
 
 def test_settings_are_frozen():
     settings = load_settings()
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         settings.poll_interval = 1  # type: ignore[misc]
 
 

@@ -40,7 +40,7 @@ def test_card_has_every_part_the_issue_names(language):
 def test_sections_are_the_same_for_every_llm_commit_and_empty_ones_say_so():
     digest = sample_digest()
     cards = [build_card(e.commit, e.analysis, TZ, "en") for e in digest.entries]
-    llm = [card for card, entry in zip(cards, digest.entries) if entry.analysis.source == "llm"]
+    llm = [card for card, entry in zip(cards, digest.entries, strict=True) if entry.analysis.source == "llm"]
     assert len(llm) == 3 and {tuple(s.key for s in c.sections) for c in llm} == {tuple(SECTION_KEYS)}
     assert {tuple(f.label for f in c.fields) for c in cards} == {tuple(f.label for f in cards[0].fields)}
     typo = cards[-1]

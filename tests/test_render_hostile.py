@@ -8,6 +8,7 @@ random Unicode; every renderer's output is then checked with the platform's own 
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 from urllib.parse import unquote
 
 from hypothesis import HealthCheck, given, settings
@@ -137,7 +138,7 @@ def check_markdown(markdown: str, allowed: set[str], headings: int, tables: list
             if child.type == "link_open":
                 links.append(child.attrs["href"])
     assert len(levels) == headings, levels
-    assert all(b <= a + 1 for a, b in zip(levels, levels[1:])), levels
+    assert all(b <= a + 1 for a, b in pairwise(levels)), levels
     assert found_tables == tables
     for href in links:
         if href.startswith("#"):

@@ -7,6 +7,7 @@ per-commit blocks are checked on the parsed document, not on the source text.
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 from urllib.parse import unquote
 
 import pytest
@@ -76,7 +77,7 @@ def assert_anchors_resolve(doc: dict) -> int:
 def assert_levels_even(doc: dict) -> None:
     levels = [level for level, _, _ in doc["headings"]]
     assert levels[0] == 1 and levels.count(1) == 1
-    for previous, current in zip(levels, levels[1:]):
+    for previous, current in pairwise(levels):
         assert current <= previous + 1, levels
 
 

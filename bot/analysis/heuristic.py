@@ -236,8 +236,10 @@ _ZH_REASONS = {
     "security keyword": "涉及安全关键词", "declares a breaking change": "声明破坏性变更",
     "documentation only": "仅文档", "tests only": "仅测试", "examples, scripts or CI only": "仅示例、脚本或 CI",
     "build or CI only": "仅构建或 CI", "core dependency or toolchain upgrade": "核心依赖或工具链升级",
-    "dependency update": "依赖更新", "feature touching an API, CLI, config or schema": "涉及 API、CLI、配置或 schema 的功能",
-    "large feature": "大型功能", "feature outside core paths": "非核心路径的功能", "fix outside core paths": "非核心路径的修复", "small feature": "小型功能", "bug fix": "缺陷修复",
+    "dependency update": "依赖更新",
+    "feature touching an API, CLI, config or schema": "涉及 API、CLI、配置或 schema 的功能",
+    "large feature": "大型功能", "feature outside core paths": "非核心路径的功能",
+    "fix outside core paths": "非核心路径的修复", "small feature": "小型功能", "bug fix": "缺陷修复",
     "fix of a correctness bug or an API/config surface": "正确性缺陷或 API/配置相关修复", "deprecation": "弃用",
     "revert": "回滚",
 }

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 import pydantic
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     import openai
 
 
-class Mode(str, Enum):
+class Mode(StrEnum):
     """How the reply is constrained to the schema."""
 
     JSON_SCHEMA = "json_schema"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time
-from enum import Enum
+from enum import StrEnum
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -48,7 +48,7 @@ class RepoRef(_Frozen):
         return self.full_name
 
 
-class Importance(str, Enum):
+class Importance(StrEnum):
     """How much a commit matters; ordering: high > medium > low."""
 
     HIGH = "high"
@@ -70,7 +70,7 @@ class Importance(str, Enum):
         return {"high": "🔴", "medium": "🟡", "low": "🟢"}[self.value]
 
 
-class ChangeType(str, Enum):
+class ChangeType(StrEnum):
     """What kind of change a commit is."""
 
     FEATURE = "feature"
@@ -89,7 +89,7 @@ class ChangeType(str, Enum):
     OTHER = "other"
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """Severity of one risk."""
 
     HIGH = "high"

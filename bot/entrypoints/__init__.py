@@ -1,1 +1,1 @@
-"""Entry points: the command line, the HTTP server, the process lifecycle and the console. They parse, call and render."""
+"""Entry points: the command line, the HTTP server, the process lifecycle and the console; they parse, call, render."""

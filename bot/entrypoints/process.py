@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from types import FrameType
 from typing import IO
 
 from bot.bootstrap import Application
@@ -13,13 +14,21 @@ from bot.entrypoints.http import HttpServer
 log = logging.getLogger(__name__)
 
 
+def _stop_on_signals(stop: threading.Event) -> None:
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        log.info("signal received", extra={"signal": signum})
+        stop.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, on_signal)
+
+
 def serve_forever(app: Application, http: bool = True, scheduler: bool = True, console: bool = False,
                   stop: threading.Event | None = None, console_input: IO[str] | None = None) -> None:
     """Run until a signal, `stop` or the console's /quit arrives, then finish in-flight work and return."""
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda signum, _frame: (log.info("signal received", extra={"signal": signum}), stop.set()))
+        _stop_on_signals(stop)
     if scheduler:
         app.health["scheduler"] = app.scheduler.alive
     server = None

@@ -35,7 +35,8 @@ class CommitListing(BaseModel):
 class CommitSource(Protocol):
     """Reads commits from GitHub; raises the typed errors of bot.github.errors, never returns empty on failure."""
 
-    def fetch_commit_listing(self, repo: RepoRef, branch: str, since_sha: str | None, etag: str | None) -> CommitListing:
+    def fetch_commit_listing(self, repo: RepoRef, branch: str, since_sha: str | None,
+                             etag: str | None) -> CommitListing:
         """SHAs newer than `since_sha` on `branch`, oldest first; `not_modified` when the ETag still matches."""
         ...
 

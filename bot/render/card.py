@@ -75,7 +75,8 @@ def _all_sections(analysis: Analysis, language: str) -> tuple[CardSection, ...]:
     insights = []
     for key in ("architecture", "performance", "security"):
         value = getattr(analysis.insights, key)
-        insights.append(CardField(label=L.text(language, key), value=value if _known(value) else L.text(language, "unknown")))
+        shown = value if _known(value) else L.text(language, "unknown")
+        insights.append(CardField(label=L.text(language, key), value=shown))
     if _known(analysis.insights.maintainability):
         insights.append(CardField(label=L.text(language, "maintainability"), value=analysis.insights.maintainability))
     return (

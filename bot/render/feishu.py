@@ -81,7 +81,7 @@ def _build(card: Card, groups: list[list[str]], trimmed: bool) -> dict:
         f"**{feishu_markdown(f.label)}**{colon}{shorten(feishu_markdown(f.value), FACT_LIMIT)}" for f in card.fields
     )
     elements = [_markdown(facts), {"tag": "hr"}] if facts else []
-    for section, lines in zip(card.sections, groups):
+    for section, lines in zip(card.sections, groups, strict=True):
         elements.append(_markdown("\n".join([f"**{feishu_markdown(section.title)}**", *lines])))
     if card.notice:
         notice = shorten(feishu_markdown(card.notice), NOTICE_LIMIT)

@@ -189,7 +189,8 @@ def report(digests: list[Digest], day: date, language: str) -> str:
     slugger.slug(title)
     slugger.slug(contents)
     plan = _plan(list(digests), language, slugger)
-    lines = [f"# {markdown_inline(title)}", "", markdown_inline(L.counted(language, "report_intro", len(plan), repos=len(plan))), ""]
+    intro = L.counted(language, "report_intro", len(plan), repos=len(plan))
+    lines = [f"# {markdown_inline(title)}", "", markdown_inline(intro), ""]
     lines += [f"## {markdown_inline(contents)}", ""] + _toc(plan, language) + [""]
     for repo in plan:
         lines += _repo_lines(repo, language)

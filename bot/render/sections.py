@@ -34,5 +34,6 @@ def section_lines(section: CardSection, language: str, dialect: Dialect) -> list
         elif section.style == "numbered":
             lines.append(f"{index}. {bold}[{label}]{bold} {value}" if label else f"{index}. {value}")
         else:
-            lines.append(f"{dialect.bullet} {bold}{label}{bold}{colon}{value}" if label else f"{dialect.bullet} {value}")
+            labelled = f"{bold}{label}{bold}{colon}{value}" if label else value
+            lines.append(f"{dialect.bullet} {labelled}")
     return lines

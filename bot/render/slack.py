@@ -110,7 +110,7 @@ def _fields(card: Card) -> dict | None:
 
 
 def card_blocks(card: Card, budget: int = TEXT_BUDGET) -> list[dict]:
-    """The card as Block Kit blocks: header, context, facts, the card's sections (split as needed), buttons, provenance."""
+    """The card as Block Kit blocks: header, context, facts, the card's sections (split), buttons, provenance."""
     language = card.language
     top = [_header(card.title), _context(shorten(slack_mrkdwn(card.subtitle), FACT_LIMIT))]
     fields = _fields(card)
@@ -140,7 +140,7 @@ def card_blocks(card: Card, budget: int = TEXT_BUDGET) -> list[dict]:
         trimmed = touched > 0
 
     middle = []
-    for title, lines in zip(titles, groups):
+    for title, lines in zip(titles, groups, strict=True):
         for piece in split("\n".join([title, *lines]), SECTION_LIMIT):
             middle.append(_section(piece))
     if trimmed:

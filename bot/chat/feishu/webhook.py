@@ -67,7 +67,8 @@ def check_post_url(url: str) -> None:
     except (LocationParseError, ValueError):
         raise problem from None
     if parsed.scheme not in ("http", "https") or not parsed.host or parsed.auth is not None \
-            or "@" in parts.netloc or (parts.hostname or "") != parsed.host.lower().strip("[]") or split_port != parsed.port:
+            or "@" in parts.netloc or (parts.hostname or "") != parsed.host.lower().strip("[]") \
+            or split_port != parsed.port:
         raise problem
 
 

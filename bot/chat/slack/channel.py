@@ -90,5 +90,5 @@ def build_slack(settings: Settings, handler: CommandHandler, store: Store, sleep
     gate = ForegroundFirst()
     listeners = SlackListeners(handler, store, client, policy, hosts, executor, gate)
     app = build_app(secret, client, listeners, executor)
-    return SlackPlatform(app, client, SlackNotifier(client), slack_wsgi(app, gate, signing_secret=secret) if secret else None, executor,
-                        app_token)
+    routes = slack_wsgi(app, gate, signing_secret=secret) if secret else None
+    return SlackPlatform(app, client, SlackNotifier(client), routes, executor, app_token)

@@ -69,7 +69,7 @@ def _is_ssl_check(media_type: str, body: bytes) -> bool:
 def slack_wsgi(app: App, gate: ForegroundFirst | None = None, *, signing_secret: str,
                now: Callable[[], float] = time.time,
                refusals: RefusalLog | None = None) -> Callable[[dict, Callable], Iterable[bytes]]:
-    """POST only; verifies the signature (401 when bad or stale), refuses malformed requests (400), then lets Bolt route.
+    """POST only; verifies the signature (401 when bad or stale), refuses malformed requests (400), then Bolt routes.
 
     `signing_secret` is the app's; `now` and `refusals` are there for tests.
     """

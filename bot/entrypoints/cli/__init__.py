@@ -34,7 +34,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bot.entrypoints.cli import process, reports, subscriptions
 
     handler = {"run": process.run, "serve": process.serve, "worker": process.worker, "doctor": process.doctor,
-               "subscriptions": subscriptions.manage, "analyze": reports.analyze, "digest": reports.digest}[args.command]
+               "subscriptions": subscriptions.manage, "analyze": reports.analyze,
+               "digest": reports.digest}[args.command]
     try:
         return handler(args, settings)
     except KeyboardInterrupt:
