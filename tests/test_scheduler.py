@@ -11,7 +11,8 @@ from bot.domain import RepoRef, Subscription
 from bot.service.delivery import Deliverer
 from bot.service.digest import DigestService
 from bot.service.scheduler import Scheduler, last_digest_time, missed_digest_day
-from tests.fakes import FakeClock, FakeNotifier, GatedAnalyser, make_commit
+from bot.service.subscribe import NewSubscriptionDefaults, SubscribeRequest, subscribe
+from tests.fakes import FakeClock, FakeNotifier, FakeSource, GatedAnalyser, make_commit
 
 REPO = RepoRef.parse("octo/widgets")
 
@@ -89,7 +90,6 @@ def test_push_requests_poll_only_watched_branches(store):
                           scheduler=BackgroundScheduler())
     store.subscriptions.save(sub())
     now = datetime(2026, 1, 8, tzinfo=UTC)
-    store.cursors.take_poll_requests()  # the one saving the subscription asked for
     store.cursors.request_poll(RepoRef.parse("OCTO/Widgets"), "main", now)  # a push names it differently
     store.cursors.request_poll(REPO, "unwatched", now)
     assert scheduler.poll_requested() == 1
@@ -161,10 +161,14 @@ def test_a_database_write_failure_is_one_line_with_its_cause(store, caplog):
         def run_cycle(self, pairs=None):
             raise OperationalError("INSERT INTO commits ...", {}, Exception("attempt to write a readonly database"))
 
-    scheduler = Scheduler(store, watcher=ReadOnly(), digests=None, clock=FakeClock(), poll_interval=60,
+    clock = FakeClock()
+    scheduler = Scheduler(store, watcher=ReadOnly(), digests=None, clock=clock, poll_interval=60,
                           scheduler=BackgroundScheduler())
-    store.subscriptions.save(sub())
+    source = FakeSource()
+    source.add_repo(REPO.full_name)
+    subscribe(SubscribeRequest(platform="slack", channel="C1", repo=REPO), source, store.subscriptions,
+              NewSubscriptionDefaults(digest_time=time(9, 0), timezone="UTC", language="en"), clock)
     with caplog.at_level(logging.ERROR):
-        assert scheduler.poll_requested() == 1  # the one saving the subscription asked for
+        assert scheduler.poll_requested() == 1  # the one subscribing asked for
     [record] = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert record.exc_info is None and "attempt to write a readonly database" in record.error

@@ -185,8 +185,7 @@ def test_a_branch_starts_at_its_head_when_a_subscribe_makes_it_watched(any_store
     source.add_repo(REPO.full_name)
     now = datetime(2026, 3, 1, tzinfo=UTC)
     any_store.cursors.advance(REPO, "main", "a" * 40, None, now)  # left from an earlier watch
-    any_store.subscriptions.save(Subscription(platform="slack", channel="C0", repo=REPO, paused=True),
-                                 restart_cursor_at=None)
+    any_store.subscriptions.save(Subscription(platform="slack", channel="C0", repo=REPO, paused=True))
     assert any_store.cursors.get(REPO, "main").last_sha == "a" * 40  # the store does only what it is told
     subscribe(SubscribeRequest(platform="slack", channel="C1", repo=REPO), source, any_store.subscriptions,
               DEFAULTS, clock=lambda: now)

@@ -2,29 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
-
 from bot.domain import Importance, RepoRef, Subscription
 from bot.service.delivery import Deliverer
-from bot.service.digest import DigestService
-from bot.service.lookup import CommitLookup
 from bot.service.notifier import TransientDeliveryError
 from bot.service.watcher import GIVE_UP_AFTER, Watcher
-from tests.fake_github import clock, fake_github, fake_github_server, make_source  # noqa: F401
 from tests.fakes import FakeAnalyser, FakeClock, FakeNotifier, make_commit
 
 REPO = RepoRef.parse("octo/hello")
-
-
-@pytest.fixture
-def world(store, fake_github, make_source, clock):
-    notifier = FakeNotifier()
-    analyser = FakeAnalyser()
-    deliverer = Deliverer(store, {"slack": notifier}, clock.datetime)
-    source = make_source()
-    watcher = Watcher(store, source, analyser, deliverer, clock.datetime, max_cards_per_poll=10)
-    repo = fake_github.add_repo("octo/hello")
-    return store, repo, notifier, analyser, deliverer, source, watcher
 
 
 def subscribe(store, channel="C1", branch="main", repo=REPO, **options) -> Subscription:
@@ -33,68 +17,65 @@ def subscribe(store, channel="C1", branch="main", repo=REPO, **options) -> Subsc
     return sub
 
 
-def cards(notifier) -> list[tuple[str, str]]:
-    return sorted((sent.channel, sent.payload.sha) for sent in notifier.of_kind("card"))
+def cards(posted) -> list[tuple[str, str]]:
+    return sorted((sent.channel, sent.payload.sha) for sent in posted if sent.kind == "card")
 
 
-def test_a_commit_looked_up_before_the_poll_still_gets_its_card_and_digest_entry(world):
-    store, repo, notifier, analyser, deliverer, source, watcher = world
-    subscribe(store)
-    watcher.run_cycle()
+def test_a_commit_looked_up_before_the_poll_still_gets_its_card_and_digest_entry(testbot):
+    repo = testbot.repo("octo/hello")
+    testbot.send("/subscribe octo/hello --min low")
+    testbot.tick()
     sha = repo.commit("feat: important change")
-    CommitLookup(store, source, analyser).find(sha[:10], [REPO])  # a pasted link or /commit, before the poll
-    watcher.run_cycle()
-    assert cards(notifier) == [("C1", sha)]
-    commit = store.commits.get(REPO, sha)
-    digest = DigestService(store, analyser, deliverer, clock).build(REPO, "main", commit.committed_at.date(),
-                                                                     "UTC", "en")
+    testbot.send(f"/commit {sha[:10]} octo/hello")  # a pasted link or /commit, before the poll
+    assert cards(testbot.tick()) == [("C1", sha)]
+    commit = testbot.app.store.commits.get(REPO, sha)
+    digest = testbot.app.digests.build(REPO, "main", commit.committed_at.date(), "UTC", "en")
     assert [entry.commit.sha for entry in digest.entries] == [sha]
 
 
-def test_a_commit_on_two_watched_branches_reaches_both(world, fake_github):
-    store, repo, notifier, analyser, deliverer, source, watcher = world
+def test_a_commit_on_two_watched_branches_reaches_both(testbot):
+    repo = testbot.repo("octo/hello")
     repo.reset("dev", repo.branches["main"])
-    subscribe(store, "DEV", branch="dev")
-    subscribe(store, "MAIN", branch="main")
-    watcher.run_cycle()
+    testbot.send("/subscribe octo/hello dev --min low", channel="DEV")
+    testbot.send("/subscribe octo/hello main --min low", channel="MAIN")
+    testbot.tick()
     sha = repo.commit("feat: on dev first", branch="dev")
-    watcher.run_cycle()
-    detail_requests = fake_github.count(f"/commits/{sha}")
+    testbot.tick()
+    detail_requests = testbot.github.count(f"/commits/{sha}")
     repo.reset("main", sha)  # dev fast-forwarded into main
-    watcher.run_cycle()
-    assert cards(notifier) == [("DEV", sha), ("MAIN", sha)]
-    assert fake_github.count(f"/commits/{sha}") == detail_requests  # stored once, not fetched again
+    testbot.tick()
+    assert cards(testbot.posted) == [("DEV", sha), ("MAIN", sha)]
+    assert testbot.github.count(f"/commits/{sha}") == detail_requests  # stored once, not fetched again
 
 
-def test_re_subscribing_starts_at_the_head_instead_of_replaying_history(world):
-    store, repo, notifier, analyser, deliverer, source, watcher = world
-    subscribe(store)
-    watcher.run_cycle()
-    store.subscriptions.remove("slack", "C1", REPO)
+def test_re_subscribing_starts_at_the_head_instead_of_replaying_history(testbot):
+    repo = testbot.repo("octo/hello")
+    testbot.send("/subscribe octo/hello --min low")
+    testbot.tick()
+    testbot.send("/unsubscribe octo/hello")
     repo.commits(40)  # weeks pass while nobody watches
-    subscribe(store)
-    report = watcher.run_cycle()
-    assert report.new_commits == 0 and notifier.sent == []
+    testbot.send("/subscribe octo/hello --min low")
+    assert testbot.tick() == [] and testbot.posted == []
     later = repo.commit("feat: after re-subscribing")
-    watcher.run_cycle()
-    assert cards(notifier) == [("C1", later)]
+    assert cards(testbot.tick()) == [("C1", later)]
 
 
-def test_rename_moves_commits_and_keeps_one_subscription_per_channel(world, fake_github):
-    store, repo, notifier, analyser, deliverer, source, watcher = world
-    subscribe(store)
-    watcher.run_cycle()
+def test_rename_moves_commits_and_keeps_one_subscription_per_channel(testbot):
+    repo = testbot.repo("octo/hello")
+    store = testbot.app.store
+    testbot.send("/subscribe octo/hello --min low")
+    testbot.tick()
     before = repo.commit("feat: before the rename")
-    watcher.run_cycle()
-    fake_github.rename("octo/hello", "octo/world")
+    testbot.tick()
+    testbot.github.rename("octo/hello", "octo/world")
     new_name = RepoRef.parse("octo/world")
-    subscribe(store, repo=new_name)  # someone subscribes the channel under the new name as well
-    watcher.run_cycle()  # the old name answers "moved": its subscription merges into the new one
+    testbot.send("/subscribe octo/world --min low")  # someone subscribes the channel under the new name as well
+    testbot.tick()  # the old name answers "moved": its subscription merges into the new one
     after = repo.commit("feat: after the rename")
-    watcher.run_cycle()
+    testbot.tick()
     assert [s.repo for s in store.subscriptions.list()] == [new_name]
     assert store.commits.get(new_name, before) is not None and store.commits.get(REPO, before) is None
-    assert cards(notifier) == sorted([("C1", before), ("C1", after)])
+    assert cards(testbot.posted) == sorted([("C1", before), ("C1", after)])
 
 
 def test_a_commit_whose_analysis_raises_does_not_block_the_others(store):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import builtins
 from datetime import UTC, datetime
-from typing import Literal
 
 from sqlalchemy import Engine, and_, delete, select, update
 
@@ -13,11 +12,6 @@ from bot.domain.values import parse_hhmm
 from bot.store import cursors
 from bot.store.db import insert_ignore
 from bot.store.schema import subscriptions as table
-
-# Transitional (issue 13): tests/test_watcher_cases.py and tests/test_scheduler.py subscribe through
-# the store itself; a save that says nothing about the cursor decides as the subscribe use case does.
-# Once they subscribe through the use case, `save`'s default becomes None and this goes.
-IF_UNWATCHED: Literal["if unwatched"] = "if unwatched"
 
 
 def _row_to_subscription(row) -> Subscription:
@@ -68,8 +62,7 @@ class SubscriptionStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def save(self, sub: Subscription,
-             restart_cursor_at: datetime | None | Literal["if unwatched"] = IF_UNWATCHED) -> tuple[Subscription, bool]:
+    def save(self, sub: Subscription, restart_cursor_at: datetime | None = None) -> tuple[Subscription, bool]:
         """Insert, or update the options of the same (platform, channel, repo, branch); True when new.
 
         With `restart_cursor_at`, the branch's cursor is restarted (blank, a poll asked for at that
@@ -77,8 +70,6 @@ class SubscriptionStore:
         """
         values = _values(sub)
         now = datetime.now(UTC)
-        if isinstance(restart_cursor_at, str):
-            restart_cursor_at = None if sub.paused or self.is_watched(sub.repo, sub.branch) else now
         with self._engine.begin() as conn:
             created = insert_ignore(conn, table, {**values, "created_at": sub.created_at or now})
             key = self._key(sub.platform, sub.channel, sub.repo, sub.branch)
