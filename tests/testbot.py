@@ -78,12 +78,24 @@ class FakeLLM:
                                                                           completion_tokens=100))
 
 
+@dataclass
+class RecordingNotifier(FakeNotifier):
+    """A FakeNotifier whose posts to a channel in `down` raise that channel's error (an outage, a refusal)."""
+
+    down: dict[str, Exception] = field(default_factory=dict)
+
+    def _post(self, kind, channel, payload, thread_id, key) -> str:
+        if channel in self.down:
+            raise self.down[channel]
+        return super()._post(kind, channel, payload, thread_id, key)
+
+
 class RecordingPlatform:
     """A Platform whose notifiers record what the application posted (FakeNotifier.sent)."""
 
     def __init__(self, name: str, platforms: tuple[str, ...]) -> None:
         self.name = name
-        self.recorders = {platform: FakeNotifier(platform=platform) for platform in platforms}
+        self.recorders = {platform: RecordingNotifier(platform=platform) for platform in platforms}
         self.inbound: Inbound | None = None
         self.started = self.stopped = False
 
@@ -124,7 +136,7 @@ class TestBot:
                 for item in recorder.sent]
         return sent
 
-    def notifier(self, platform: str = "slack") -> FakeNotifier:
+    def notifier(self, platform: str = "slack") -> RecordingNotifier:
         """The recorder for `Subscription.platform` == `platform`."""
         for recording in self.platforms.values():
             if platform in recording.recorders:
