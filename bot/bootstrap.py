@@ -133,7 +133,7 @@ def build_store(settings: Settings, migrate: bool = True) -> Store:
 
 def build_analyser(settings: Settings, store: Store, clock: Clock, llm: ChatModel | None = None) -> Analyser:
     """The analyser: `llm`, else an OpenAI-compatible LLM when a key or base URL is set, else the heuristic alone."""
-    from bot.analysis.service import Analyser
+    from bot.analysis.service import Analyser, AnalyserLimits
 
     if llm is None and (settings.openai_api_key or settings.openai_base_url):
         from bot.analysis.llm import OpenAIChat, make_client
@@ -141,9 +141,9 @@ def build_analyser(settings: Settings, store: Store, clock: Clock, llm: ChatMode
         # Local servers (vLLM, Ollama) take any key; the library insists on one.
         key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "unused"
         llm = OpenAIChat(make_client(settings.openai_base_url, key, settings.llm_timeout), settings.llm_model)
-    return Analyser(store.analyses, llm, settings.llm_model, input_budget=settings.llm_input_token_budget,
-                    concurrency=settings.llm_concurrency, clock=clock,
-                    output_tokens=settings.llm_output_token_budget, prompts_dir=settings.prompts_dir)
+    limits = AnalyserLimits(input_budget=settings.llm_input_token_budget,
+                            output_tokens=settings.llm_output_token_budget, concurrency=settings.llm_concurrency)
+    return Analyser(store.analyses, llm, settings.llm_model, limits, prompts_dir=settings.prompts_dir, clock=clock)
 
 
 def platform_warnings(settings: Settings) -> list[str]:

@@ -355,15 +355,15 @@ def clock(fake_github) -> FakeClock:
 def make_source(fake_github, clock):
     """Builds GitHubSources on the fake whose waits only advance `clock`; closes them afterwards."""
     from bot.github.client import GitHubClient
-    from bot.github.retry import GitHubRetry
+    from bot.github.retry import GitHubLimits, GitHubRetry
     from bot.github.source import GitHubSource
 
     made: list[GitHubSource] = []
 
     def make(token: str | None = None, api_url: str | None = None, max_wait: float | None = None,
              **options) -> GitHubSource:
-        limits = {"max_wait": max_wait} if max_wait is not None else {}
-        policy = GitHubRetry(sleep=clock.sleep, now=clock.now, jitter=lambda: 1.0, **limits)
+        limits = GitHubLimits(max_wait=max_wait) if max_wait is not None else GitHubLimits()
+        policy = GitHubRetry(limits, sleep=clock.sleep, now=clock.now, jitter=lambda: 1.0)
         source = GitHubSource(GitHubClient(api_url or fake_github.api_url, token, 5, policy), **options)
         made.append(source)
         return source

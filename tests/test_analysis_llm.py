@@ -11,7 +11,7 @@ import pytest
 from bot.analysis.heuristic import NOT_ANALYSED
 from bot.analysis.llm import OpenAIChat, make_client
 from bot.analysis.retry import LLMRetry
-from bot.analysis.service import HEURISTIC_MODEL, Analyser
+from bot.analysis.service import HEURISTIC_MODEL, Analyser, AnalyserLimits
 from bot.analysis.tokens import estimate_messages, estimate_tokens, usable_budget
 from bot.domain import AnalysisContent
 from tests.fake_openai import (  # noqa: F401
@@ -49,8 +49,8 @@ def make_analyser(store, fake: FakeOpenAI, timeout: float = 5.0, **options) -> t
     sleeps: list[float] = []
     chat = OpenAIChat(make_client(fake.base_url, "sk-test", timeout), MODEL)
     options.setdefault("clock", Clock())
-    analyser = Analyser(store.analyses, chat, MODEL, "v1", options.pop("budget", 8000), options.pop("concurrency", 4),
-                        sleeper=sleeps.append, **options)
+    limits = AnalyserLimits(input_budget=options.pop("budget", 8000), concurrency=options.pop("concurrency", 4))
+    analyser = Analyser(store.analyses, chat, MODEL, limits, sleeper=sleeps.append, **options)
     return analyser, sleeps
 
 

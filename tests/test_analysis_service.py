@@ -92,7 +92,7 @@ def test_at_most_concurrency_calls_in_flight(store, fake_openai):
 
 
 def test_without_an_llm_the_heuristic_is_used_and_labelled(store):
-    analyser = Analyser(store.analyses, None, "gpt-4.1-mini", "v1", 8000, 4, Clock())
+    analyser = Analyser(store.analyses, None, "gpt-4.1-mini", clock=Clock())
     commit = sample_commit()
 
     analysis = analyser.analyse(commit, "zh")
@@ -105,6 +105,6 @@ def test_without_an_llm_the_heuristic_is_used_and_labelled(store):
 
 
 def test_json_output_round_trips(store):
-    analysis = Analyser(store.analyses, None, "m", "v1", 8000, 4, Clock()).analyse(sample_commit(), "en")
+    analysis = Analyser(store.analyses, None, "m", clock=Clock()).analyse(sample_commit(), "en")
     assert Analysis.model_validate_json(analysis.model_dump_json()) == analysis
 

@@ -12,7 +12,7 @@ import pytest
 from bot.domain import RepoRef, Subscription
 from bot.github.client import GitHubClient
 from bot.github.errors import BadCredentials, Forbidden, NotFound, RateLimited, Unavailable
-from bot.github.retry import GitHubRetry
+from bot.github.retry import GitHubLimits, GitHubRetry
 from bot.github.source import GitHubSource
 from bot.service.delivery import Deliverer
 from bot.service.poller import poll_all
@@ -42,7 +42,7 @@ def silent_port():
 
 
 def source_at(url: str, attempts: int = 4, timeout: int = 5, token: str | None = None) -> GitHubSource:
-    policy = GitHubRetry(attempts=attempts, sleep=GitHubClock().sleep, jitter=lambda: 1.0)
+    policy = GitHubRetry(GitHubLimits(attempts=attempts), sleep=GitHubClock().sleep, jitter=lambda: 1.0)
     return GitHubSource(GitHubClient(url, token, timeout, policy))
 
 

@@ -10,7 +10,7 @@ import pytest
 from bot.domain import RepoRef
 from bot.github.client import GitHubClient
 from bot.github.errors import RateLimited, Unavailable
-from bot.github.retry import MAX_HINT, GitHubResponse, GitHubRetry, hinted_wait, reset_epoch
+from bot.github.retry import MAX_HINT, GitHubLimits, GitHubResponse, GitHubRetry, hinted_wait, reset_epoch
 from bot.github.source import GitHubSource
 from tests.fake_github import FakeClock, clock, fake_github, fake_github_server, make_source  # noqa: F401
 
@@ -96,7 +96,7 @@ def test_refused_connection_is_retried_then_unavailable(clock):
     with socket.socket() as probe:  # a port with nobody listening
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    policy = GitHubRetry(sleep=clock.sleep, now=clock.now, jitter=lambda: 1.0, attempts=3)
+    policy = GitHubRetry(GitHubLimits(attempts=3), sleep=clock.sleep, now=clock.now, jitter=lambda: 1.0)
     source = GitHubSource(GitHubClient(f"http://127.0.0.1:{port}", None, 2, policy))
     with pytest.raises(Unavailable) as caught:
         list_head(source)
@@ -125,7 +125,7 @@ def test_remaining_from_out_of_order_answers_keeps_the_lowest():
 
 
 def _policy(clock: FakeClock) -> GitHubRetry:
-    return GitHubRetry(sleep=clock.sleep, now=clock.now, jitter=lambda: 1.0, max_wait=60)
+    return GitHubRetry(GitHubLimits(max_wait=60), sleep=clock.sleep, now=clock.now, jitter=lambda: 1.0)
 
 
 OK = GitHubResponse(200, {"x-ratelimit-remaining": "4000", "x-ratelimit-limit": "5000"}, "[]")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.analysis.files import classify
+from bot.analysis.files import FileKind, classify
 from bot.analysis.tokens import estimate_tokens
 from bot.domain import Commit, FileChange
 
@@ -112,16 +112,34 @@ def build_context(commit: Commit, budget: int) -> CommitContext:
     if pr is not None:
         parts.append(_capped_block(f"Pull request #{pr.number}: {pr.title}", pr.body or "(no description)",
                                    min(PR_CAP, int(budget * PR_SHARE))))
-    used = sum(estimate_tokens(part) for part in parts)
 
     kinds = {change.filename: classify(change) for change in commit.files}
-    ordered = sorted(commit.files, key=lambda c: (kinds[c.filename].rank, kinds[c.filename].skip is not None, -c.changes))
+    ordered = sorted(commit.files, key=lambda c: _priority(kinds[c.filename], c))
     for change in ordered:
-        if kinds[change.filename].skip:
-            reason = kinds[change.filename].skip
+        reason = kinds[change.filename].skip
+        if reason:
             stats.skipped[reason] = stats.skipped.get(reason, 0) + 1
+    parts.append(_file_listing(ordered, kinds, max(40, int(budget * FILE_LIST_SHARE)), stats))
 
-    list_budget = max(40, int(budget * FILE_LIST_SHARE))
+    used = sum(estimate_tokens(part) for part in parts)
+    candidates = [change for change in ordered if not kinds[change.filename].skip]
+    diffs, shown_changes = _diffs(candidates, kinds, budget - used - CLOSING_RESERVE, stats)
+    if stats.files_with_diff:
+        parts.append(diffs)
+
+    stats.files_omitted = stats.files_total - stats.files_with_diff
+    stats.lines_omitted = max(0, sum(change.changes for change in commit.files) - shown_changes)
+    parts.append("\n" + closing_line(stats, commit.files_truncated) + "\n")
+    text = "".join(parts)
+    return CommitContext(text=text, tokens=estimate_tokens(text), stats=stats)
+
+
+def _priority(kind: FileKind, change: FileChange) -> tuple[int, bool, int]:
+    return kind.rank, kind.skip is not None, -change.changes
+
+
+def _file_listing(ordered: list[FileChange], kinds: dict[str, FileKind], list_budget: int,
+                  stats: ContextStats) -> str:
     listing, list_used = ["\n## Files (status path +added -deleted)\n"], 0
     for change in ordered:
         line = _file_line(change, kinds[change.filename].skip)
@@ -133,12 +151,12 @@ def build_context(commit: Commit, budget: int) -> CommitContext:
         stats.files_listed += 1
     if stats.files_listed < len(ordered):
         listing.append(f"[... {_files(len(ordered) - stats.files_listed)} more not listed]\n")
-    listing_text = "".join(listing)
-    parts.append(listing_text)
-    used += estimate_tokens(listing_text)
+    return "".join(listing)
 
-    diff_budget = budget - used - CLOSING_RESERVE
-    candidates = [change for change in ordered if not kinds[change.filename].skip]
+
+def _diffs(candidates: list[FileChange], kinds: dict[str, FileKind], diff_budget: int,
+           stats: ContextStats) -> tuple[str, int]:
+    """The diff section within `diff_budget` and how many changed lines it shows."""
     diffs, remaining = ["\n## Diff\n"], diff_budget - estimate_tokens("\n## Diff\n")
     shown_changes = 0
     left_in_rank: dict[int, int] = {}
@@ -156,7 +174,7 @@ def build_context(commit: Commit, budget: int) -> CommitContext:
         room = min(cap, remaining - estimate_tokens(heading) - 12)
         if room < MIN_FILE_SLICE:
             break  # what is left would go to lower-priority files only
-        body, cost, complete = take(change.patch.rstrip("\n") + "\n", room)
+        body, _, complete = take((change.patch or "").rstrip("\n") + "\n", room)
         if not body:
             continue
         shown = _changed_lines(body)
@@ -168,14 +186,7 @@ def build_context(commit: Commit, budget: int) -> CommitContext:
         diffs.append(block)
         remaining -= estimate_tokens(block)
         stats.files_with_diff += 1
-    if stats.files_with_diff:
-        parts.append("".join(diffs))
-
-    stats.files_omitted = stats.files_total - stats.files_with_diff
-    stats.lines_omitted = max(0, sum(change.changes for change in commit.files) - shown_changes)
-    parts.append("\n" + closing_line(stats, commit.files_truncated) + "\n")
-    text = "".join(parts)
-    return CommitContext(text=text, tokens=estimate_tokens(text), stats=stats)
+    return "".join(diffs), shown_changes
 
 
 def closing_line(stats: ContextStats, listing_truncated: bool = False) -> str:

@@ -102,78 +102,138 @@ def _change_type(commit: Commit, title: str) -> tuple[ChangeType | None, bool]:
     return None, False
 
 
+@dataclass(frozen=True)
+class _Signals:
+    """What the rules read from one commit: its title, paths, size and the keywords found."""
+
+    title: str
+    low_title: str
+    paths: tuple[str, ...]
+    ranks: frozenset[int]
+    source_lines: int
+    breaking: bool
+    security: bool
+    surface: bool
+    upgrade: bool
+
+    @property
+    def core_paths(self) -> bool:
+        """False when paths are known and none of them is source or build (examples, scripts, tests, docs)."""
+        return not self.paths or bool(self.ranks & {SOURCE, BUILD})
+
+    @property
+    def only(self) -> int | None:
+        """The one path rank of every non-lockfile path, or None when there are several or none."""
+        return next(iter(self.ranks)) if len(self.ranks) == 1 else None
+
+
+def _signals(commit: Commit, title: str, full_message: str, bang: bool) -> _Signals:
+    low_title = title.lower()
+    paths = tuple(change.filename for change in commit.files)
+    counted = [change for change in commit.files if not is_lockfile(change.filename)]
+    upgrade = bool(_UPGRADE.search(low_title)) and (not paths or any(is_manifest(p) or is_lockfile(p)
+                                                                      or "dockerfile" in p.lower() for p in paths))
+    return _Signals(
+        title=title,
+        low_title=low_title,
+        paths=paths,
+        ranks=frozenset(path_rank(change.filename) for change in counted),
+        source_lines=sum(change.changes for change in counted if path_rank(change.filename) == SOURCE),
+        breaking=bang or bool(_BREAKING.search(full_message)),
+        security=bool(_SECURITY.search(full_message.lower())),
+        surface=any(_SURFACE_PATH.search(path.lower()) for path in paths) or bool(_SURFACE_WORDS.search(low_title)),
+        upgrade=upgrade,
+    )
+
+
+def _refined_kind(kind: ChangeType | None, seen: _Signals) -> ChangeType:
+    if seen.security and kind in (None, ChangeType.FIX, ChangeType.CHORE):
+        kind = ChangeType.SECURITY
+    if seen.upgrade and kind in (None, ChangeType.FEATURE, ChangeType.CHORE, ChangeType.BUILD, ChangeType.DEPENDENCY):
+        kind = ChangeType.DEPENDENCY
+    if kind in (ChangeType.FIX, None) and _PERFORMANCE.search(seen.low_title) \
+            and not _CORRECTNESS.search(seen.low_title):
+        kind = ChangeType.PERFORMANCE
+    if kind is None and seen.paths:
+        lowest = min(seen.ranks, default=SOURCE)
+        kind = {DOCS: ChangeType.DOCS, TEST: ChangeType.TEST, BUILD: ChangeType.BUILD}.get(lowest)
+    return kind or ChangeType.OTHER
+
+
+def _importance_by_paths(kind: ChangeType, seen: _Signals) -> tuple[Importance, str] | None:
+    if not seen.paths:
+        return None
+    if seen.only == DOCS:
+        return Importance.LOW, "documentation only"
+    if seen.only == TEST:
+        return Importance.LOW, "tests only"
+    if seen.only in (EXAMPLE, BUILD) and kind is not ChangeType.DEPENDENCY:
+        return Importance.MEDIUM, "examples, scripts or CI only" if seen.only == EXAMPLE else "build or CI only"
+    return None
+
+
+def _dependency_importance(seen: _Signals) -> tuple[Importance, str]:
+    conventional_feature = _CONVENTIONAL.match(seen.title) is not None and seen.low_title.startswith("feat")
+    if _TOOLCHAIN.search(seen.low_title) or conventional_feature:
+        return Importance.HIGH, "core dependency or toolchain upgrade"
+    return Importance.MEDIUM, "dependency update"
+
+
+def _feature_importance(seen: _Signals) -> tuple[Importance, str]:
+    significant = seen.core_paths and (seen.surface or seen.source_lines >= LARGE_FEATURE)
+    importance = Importance.HIGH if significant else Importance.MEDIUM
+    if not seen.core_paths:
+        return importance, "feature outside core paths"
+    if seen.surface:
+        return importance, "feature touching an API, CLI, config or schema"
+    return importance, "large feature" if significant else "small feature"
+
+
+def _fix_importance(seen: _Signals) -> tuple[Importance, str]:
+    if seen.core_paths and (seen.surface or _CORRECTNESS.search(seen.low_title)):
+        return Importance.HIGH, "fix of a correctness bug or an API/config surface"
+    return Importance.MEDIUM, "fix outside core paths" if not seen.core_paths else "bug fix"
+
+
+def _importance(kind: ChangeType, seen: _Signals) -> tuple[Importance, str | None]:
+    """The importance by the rubric and the reason to state for it (None: the kind or a reason given already)."""
+    if seen.breaking:
+        return Importance.HIGH, "declares a breaking change"
+    if seen.security:
+        return Importance.HIGH, None
+    by_paths = _importance_by_paths(kind, seen)
+    if by_paths is not None:
+        return by_paths
+    if kind is ChangeType.DEPENDENCY:
+        return _dependency_importance(seen)
+    if kind is ChangeType.FEATURE:
+        return _feature_importance(seen)
+    if kind is ChangeType.FIX:
+        return _fix_importance(seen)
+    if kind in (ChangeType.DOCS, ChangeType.TEST, ChangeType.STYLE):
+        return Importance.LOW, None
+    if kind is ChangeType.CHORE:
+        return (Importance.MEDIUM if seen.source_lines >= LARGE_CHORE else Importance.LOW), None
+    return Importance.MEDIUM, None
+
+
 def judge(commit: Commit) -> Verdict:
     """Classify a commit by the rubric from its message, file paths and size alone."""
     title = rule_title(commit)
     full_message = rule_message(commit)
-    message = full_message.lower()
-    low_title = title.lower()
     kind, bang = _change_type(commit, title)
-    reasons: list[str] = []
-    paths = [change.filename for change in commit.files]
-    ranks = {path_rank(path) for path in paths if not is_lockfile(path)}
-    source_lines = sum(c.changes for c in commit.files if path_rank(c.filename) == SOURCE and not is_lockfile(c.filename))
-    breaking = bang or bool(_BREAKING.search(full_message))
-    security = bool(_SECURITY.search(message))
-    surface = any(_SURFACE_PATH.search(path.lower()) for path in paths) or bool(_SURFACE_WORDS.search(low_title))
-    upgrade = bool(_UPGRADE.search(low_title)) and (not paths or any(is_manifest(p) or is_lockfile(p)
-                                                                      or "dockerfile" in p.lower() for p in paths))
-
-    if security:
-        kind = ChangeType.SECURITY if kind in (None, ChangeType.FIX, ChangeType.CHORE) else kind
-        reasons.append("security keyword")
-    if upgrade and kind in (None, ChangeType.FEATURE, ChangeType.CHORE, ChangeType.BUILD, ChangeType.DEPENDENCY):
-        kind = ChangeType.DEPENDENCY
-    if kind in (ChangeType.FIX, None) and _PERFORMANCE.search(low_title) and not _CORRECTNESS.search(low_title):
-        kind = ChangeType.PERFORMANCE
-    if kind is None and paths:
-        kind = {DOCS: ChangeType.DOCS, TEST: ChangeType.TEST, BUILD: ChangeType.BUILD}.get(min(ranks, default=SOURCE))
-    kind = kind or ChangeType.OTHER
-
-    # Paths known and none of them source or build: examples, scripts, tests, docs are never core.
-    core_paths = not paths or bool(ranks & {SOURCE, BUILD})
-    only = next(iter(ranks)) if len(ranks) == 1 else None
-    if breaking:
-        importance = Importance.HIGH
-        reasons.append("declares a breaking change")
-    elif security:
-        importance = Importance.HIGH
-    elif only == DOCS and paths:
-        importance = Importance.LOW
-        reasons.append("documentation only")
-    elif only == TEST and paths:
-        importance = Importance.LOW
-        reasons.append("tests only")
-    elif only in (EXAMPLE, BUILD) and paths and kind not in (ChangeType.DEPENDENCY,):
-        importance = Importance.MEDIUM
-        reasons.append("examples, scripts or CI only" if only == EXAMPLE else "build or CI only")
-    elif kind is ChangeType.DEPENDENCY:
-        core = bool(_TOOLCHAIN.search(low_title)) or _CONVENTIONAL.match(title) is not None and low_title.startswith("feat")
-        importance = Importance.HIGH if core else Importance.MEDIUM
-        reasons.append("core dependency or toolchain upgrade" if core else "dependency update")
-    elif kind is ChangeType.FEATURE:
-        significant = core_paths and (surface or source_lines >= LARGE_FEATURE)
-        importance = Importance.HIGH if significant else Importance.MEDIUM
-        reasons.append("feature outside core paths" if not core_paths else
-                       "feature touching an API, CLI, config or schema" if surface else
-                       "large feature" if significant else "small feature")
-    elif kind is ChangeType.FIX:
-        core = core_paths and (surface or bool(_CORRECTNESS.search(low_title)))
-        importance = Importance.HIGH if core else Importance.MEDIUM
-        reasons.append("fix of a correctness bug or an API/config surface" if core else
-                       "fix outside core paths" if not core_paths else "bug fix")
-    elif kind in (ChangeType.DOCS, ChangeType.TEST, ChangeType.STYLE):
-        importance = Importance.LOW
-    elif kind is ChangeType.CHORE:
-        importance = Importance.MEDIUM if source_lines >= LARGE_CHORE else Importance.LOW
-    else:
-        importance = Importance.MEDIUM
-    if _DEPRECATE.search(message) and importance is Importance.LOW:
+    seen = _signals(commit, title, full_message, bang)
+    reasons = ["security keyword"] if seen.security else []
+    kind = _refined_kind(kind, seen)
+    importance, reason = _importance(kind, seen)
+    if reason:
+        reasons.append(reason)
+    if _DEPRECATE.search(full_message.lower()) and importance is Importance.LOW:
         importance = Importance.MEDIUM
         reasons.append("deprecation")
     if kind is ChangeType.REVERT:
         reasons.append("revert")
-    return Verdict(kind, importance, breaking, tuple(reasons))
+    return Verdict(kind, importance, seen.breaking, tuple(reasons))
 
 
 def _component(path: str) -> str:

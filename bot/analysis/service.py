@@ -66,30 +66,40 @@ class AnalysisCounters:
             return flat
 
 
+@dataclass(frozen=True)
+class AnalyserLimits:
+    """How the analyser spends the LLM: token budgets, requests in flight, retries, and how soon to retry a failure."""
+
+    input_budget: int = 8000
+    output_tokens: int = 2000
+    concurrency: int = 4
+    policy: LLMRetry = field(default_factory=LLMRetry)
+    llm_retry_interval: timedelta = timedelta(minutes=15)
+
+
 class Analyser:
     """Returns a complete, validated Analysis for any commit; never raises for LLM trouble."""
 
-    def __init__(self, cache: AnalysisCache, llm: ChatModel | None, model: str, prompt_version: str = "v1",
-                 input_budget: int = 8000, concurrency: int = 4, clock: Clock = system_clock, *,
-                 output_tokens: int = 2000, policy: LLMRetry | None = None, sleeper: Sleeper = real_sleep,
-                 llm_retry_interval: timedelta = timedelta(minutes=15), prompts_dir: Path | None = None) -> None:
+    def __init__(self, cache: AnalysisCache, llm: ChatModel | None, model: str,
+                 limits: AnalyserLimits = AnalyserLimits(), *, prompt_version: str = "v1",
+                 prompts_dir: Path | None = None, clock: Clock = system_clock, sleeper: Sleeper = real_sleep) -> None:
         self._cache = cache
         self._llm = llm
         self.model = model if llm is not None else HEURISTIC_MODEL
         self.prompt_version = prompt_version
-        self.input_budget = input_budget
+        self.input_budget = limits.input_budget
         self._clock = clock
-        self._retry_interval = llm_retry_interval
+        self._retry_interval = limits.llm_retry_interval
         self.counters = AnalysisCounters()
-        self._slots = threading.BoundedSemaphore(concurrency)
-        self._flights: dict[tuple, Future] = {}
+        self._slots = threading.BoundedSemaphore(limits.concurrency)
+        self._flights: dict[tuple[str, str, str], Future[Analysis]] = {}
         self._flights_lock = threading.Lock()
-        self._runner = None
+        self._runner: LLMRunner | None = None
         if llm is not None:
             # PROMPTS_DIR (None: the shipped set); a bad one raises PromptError here, at start-up.
             templates = load_templates(prompt_version, prompts_dir)
-            self._runner = LLMRunner(llm, templates, input_budget, output_tokens, policy or LLMRetry(), sleeper,
-                                     on_request=lambda: self.counters.add(llm_requests=1))
+            self._runner = LLMRunner(llm, templates, limits.input_budget, limits.output_tokens, limits.policy,
+                                     sleeper, on_request=lambda: self.counters.add(llm_requests=1))
 
     def _get(self, repo: RepoRef, sha: str, model: str, language: str) -> Analysis | None:
         return self._cache.get(repo, sha, self.prompt_version, model, language)

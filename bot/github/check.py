@@ -11,12 +11,12 @@ def check_github(settings: Settings, timeout: float = TIMEOUT) -> str:
     from bot.github import parse
     from bot.github.client import GitHubClient
     from bot.github.errors import GitHubError, error_for
-    from bot.github.retry import GitHubRetry
+    from bot.github.retry import GitHubLimits, GitHubRetry
 
     token = settings.github_token.get_secret_value() if settings.github_token else None
     # One attempt and no waiting: doctor reports how things are now.
     client = GitHubClient(settings.github_api_url, token, max(1, int(min(settings.github_timeout, timeout))),
-                          GitHubRetry(attempts=1, max_wait=0))
+                          GitHubRetry(GitHubLimits(attempts=1, max_wait=0)))
 
     def get(path: str, shape):
         reply = client.get(path, what=path)

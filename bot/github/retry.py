@@ -109,6 +109,20 @@ class GitHubStats:
                     "rate_limit_reset": self.rate_limit_reset}
 
 
+@dataclass(frozen=True)
+class GitHubLimits:
+    """GitHubRetry's knobs: tries, backoff, the longest wait, and how requests are spaced near the rate limit."""
+
+    attempts: int = 4
+    backoff_base: float = 1.0
+    backoff_cap: float = 30.0
+    max_wait: float = 60.0
+    low_remaining: int = 50
+    max_pace: float = 1.0
+    secondary_wait: float = 60.0
+    rate_limit_retries: int = 2
+
+
 class GitHubRetry:
     """Decides, for every GitHub request, whether to wait first, retry, or give up with a typed error.
 
@@ -118,21 +132,14 @@ class GitHubRetry:
     reset, or a minute for secondary limits. Any single wait longer than `max_wait` raises RateLimited
     instead of blocking, and later requests fail fast until that moment passes. 5xx and transport
     errors back off exponentially with jitter, `attempts` tries in all, then raise Unavailable.
+    (The names are GitHubLimits fields.)
     """
 
-    def __init__(self, *, attempts: int = 4, backoff_base: float = 1.0, backoff_cap: float = 30.0,
-                 max_wait: float = 60.0, low_remaining: int = 50, max_pace: float = 1.0,
-                 secondary_wait: float = 60.0, rate_limit_retries: int = 2,
-                 sleep: Callable[[float], None] = time.sleep, now: Callable[[], float] = time.time,
-                 jitter: Callable[[], float] = random.random, stats: GitHubStats | None = None) -> None:
-        self.attempts = max(1, attempts)
-        self.backoff_base = backoff_base
-        self.backoff_cap = backoff_cap
-        self.max_wait = max_wait
-        self.low_remaining = low_remaining
-        self.max_pace = max_pace
-        self.secondary_wait = secondary_wait
-        self.rate_limit_retries = rate_limit_retries
+    def __init__(self, limits: GitHubLimits = GitHubLimits(), *, sleep: Callable[[float], None] = time.sleep,
+                 now: Callable[[], float] = time.time, jitter: Callable[[], float] = random.random,
+                 stats: GitHubStats | None = None) -> None:
+        self.limits = limits
+        self._attempts = max(1, limits.attempts)
         self.sleep = sleep
         self.now = now
         self.jitter = jitter
@@ -154,7 +161,7 @@ class GitHubRetry:
                 reply = send()
             except TRANSIENT as exc:
                 failures += 1
-                if failures >= self.attempts:
+                if failures >= self._attempts:
                     raise transport_error(exc, what, endpoint, failures) from exc
                 self._retry_sleep(self._backoff(failures), what, type(exc).__name__)
                 continue
@@ -162,22 +169,22 @@ class GitHubRetry:
             if is_rate_limit(reply.status, reply.headers, reply.body):
                 limited += 1
                 wait = self._limit_wait(reply, limited)
-                if limited > self.rate_limit_retries or wait > self.max_wait:
+                if limited > self.limits.rate_limit_retries or wait > self.limits.max_wait:
                     raise error_for(reply.status, reply.headers, reply.body, what, endpoint)
                 self._rate_sleep(wait, what)
                 continue
             if reply.status in RETRYABLE_STATUSES:
                 failures += 1
-                if failures >= self.attempts:
+                if failures >= self._attempts:
                     raise error_for(reply.status, reply.headers, reply.body, what, endpoint, failures)
                 hinted = hinted_wait(reply.headers)
-                wait = min(hinted, self.max_wait) if hinted is not None else self._backoff(failures)
+                wait = min(hinted, self.limits.max_wait) if hinted is not None else self._backoff(failures)
                 self._retry_sleep(wait, what, f"HTTP {reply.status}")
                 continue
             return reply
 
     def _backoff(self, failures: int) -> float:
-        ceiling = min(self.backoff_cap, self.backoff_base * 2 ** (failures - 1))
+        ceiling = min(self.limits.backoff_cap, self.limits.backoff_base * 2 ** (failures - 1))
         return ceiling * (0.5 + self.jitter() / 2)
 
     def _observe(self, headers: Mapping[str, str]) -> None:
@@ -207,12 +214,12 @@ class GitHubRetry:
                 if remaining <= 0:
                     self._blocked_until = reset + 1
                     wait = reset + 1 - now
-                elif remaining <= self.low_remaining:
-                    interval = min(self.max_pace, (reset - now) / remaining)
+                elif remaining <= self.limits.low_remaining:
+                    interval = min(self.limits.max_pace, (reset - now) / remaining)
                     slot = max(now, self._next_slot)
                     self._next_slot = slot + interval
                     wait = slot - now
-        if wait > self.max_wait:
+        if wait > self.limits.max_wait:
             until = datetime.fromtimestamp(now + wait, UTC)
             host = endpoint.host if endpoint else "GitHub"
             raise RateLimited(f"{host} rate limit used up, no request sent; it resets at "
@@ -230,9 +237,9 @@ class GitHubRetry:
             wait = max(0.0, reset - now) + 1
         elif is_secondary_limit(reply.body) or reply.status == 429:
             # GitHub: with neither header, wait at least a minute, longer on each repeat.
-            wait = self.secondary_wait * 2 ** (limited - 1)
+            wait = self.limits.secondary_wait * 2 ** (limited - 1)
         else:
-            wait = self.secondary_wait
+            wait = self.limits.secondary_wait
         with self._lock:
             self._blocked_until = max(self._blocked_until, now + wait)
         return wait

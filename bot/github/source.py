@@ -15,7 +15,7 @@ from bot.github.client import GitHubClient
 from bot.github.errors import EmptyRepository, GitHubError, Moved, error_for
 from bot.github.parse import CommitEntry, Shape
 from bot.github.port import CommitListing, RepoInfo
-from bot.github.retry import GitHubResponse, GitHubRetry, GitHubStats
+from bot.github.retry import GitHubLimits, GitHubResponse, GitHubRetry, GitHubStats
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ class GitHubSource:
     def from_settings(cls, settings: Settings, policy: GitHubRetry | None = None) -> GitHubSource:
         """Build from GITHUB_API_URL, GITHUB_TOKEN, GITHUB_TIMEOUT and GITHUB_MAX_WAIT."""
         token = settings.github_token.get_secret_value() if settings.github_token else None
-        policy = policy or GitHubRetry(max_wait=float(settings.github_max_wait))
+        policy = policy or GitHubRetry(GitHubLimits(max_wait=float(settings.github_max_wait)))
         return cls(GitHubClient(settings.github_api_url, token, settings.github_timeout, policy))
 
     @property

@@ -14,6 +14,8 @@ import json
 import logging
 import urllib.parse
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
 
 from bot.domain import RepoRef
 from bot.refusals import RefusalLog, client_of
@@ -54,48 +56,73 @@ def _read_signed(stream, length: int, secret: str) -> tuple[bytes, str]:
     return b"".join(parts), "sha256=" + mac.hexdigest()
 
 
+@dataclass(frozen=True)
+class _Refusal:
+    """Why a request is refused, and how: the status line and any extra headers."""
+
+    status: str
+    reason: str
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+def _signed_body(environ: dict[str, Any], secret: str) -> bytes | _Refusal:
+    """The body of a POST whose signature matches `secret`, or why it is refused."""
+    if environ.get("REQUEST_METHOD") != "POST":
+        return _Refusal("405 Method Not Allowed", "POST only", (("Allow", "POST"),))
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return _Refusal("400 Bad Request", "bad Content-Length")
+    if length > MAX_BODY:
+        return _Refusal("413 Payload Too Large", "payload too large")
+    body, digest = _read_signed(environ["wsgi.input"], length, secret)
+    if not _digest_matches(digest, environ.get("HTTP_X_HUB_SIGNATURE_256")):
+        return _Refusal("401 Unauthorized", "invalid signature")
+    return body
+
+
+def _pushed_branch(body: bytes, content_type: str) -> tuple[RepoRef, str] | None | _Refusal:
+    """The repository and branch a push payload names; None for a tag push or a deleted branch."""
+    try:
+        payload = json.loads(_json_text(body, content_type))
+        name, ref = payload["repository"]["full_name"], payload["ref"]
+        if not isinstance(name, str) or not isinstance(ref, str):
+            raise TypeError("full_name and ref must be strings")
+        repo = RepoRef.parse(name)
+    except (ValueError, KeyError, TypeError):
+        return _Refusal("400 Bad Request", "not a push payload")
+    if not ref.startswith(BRANCH_PREFIX) or payload.get("deleted"):
+        return None
+    return repo, ref[len(BRANCH_PREFIX):]
+
+
 def github_webhook_app(secret: str | None, on_push: Callable[[RepoRef, str], None],
                        is_watched: Callable[[RepoRef, str], bool], refusals: RefusalLog | None = None) -> WSGIApp:
     """The webhook endpoint: 401 unsigned, 200 ping, 204 ignored, 202 when a watched branch was pushed."""
     refusals = refusals or RefusalLog(log, "/github/webhook")
 
-    def refuse(environ: dict, start_response: Callable, status: str, reason: str,
-               headers: list[tuple[str, str]] | None = None) -> list[bytes]:
-        refusals.refused(client_of(environ), reason)
-        return _answer(start_response, status, {"error": reason}, headers)
+    def refuse(environ: dict[str, Any], start_response: Callable[..., Any], refusal: _Refusal) -> list[bytes]:
+        refusals.refused(client_of(environ), refusal.reason)
+        return _answer(start_response, refusal.status, {"error": refusal.reason}, list(refusal.headers))
 
-    def app(environ: dict, start_response: Callable) -> Iterable[bytes]:
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if secret is None:
-            return refuse(environ, start_response, "403 Forbidden", "webhook disabled: GITHUB_WEBHOOK_SECRET not set")
-        if environ.get("REQUEST_METHOD") != "POST":
-            return refuse(environ, start_response, "405 Method Not Allowed", "POST only", [("Allow", "POST")])
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            return refuse(environ, start_response, "400 Bad Request", "bad Content-Length")
-        if length > MAX_BODY:
-            return refuse(environ, start_response, "413 Payload Too Large", "payload too large")
-        body, digest = _read_signed(environ["wsgi.input"], length, secret)
-        if not _digest_matches(digest, environ.get("HTTP_X_HUB_SIGNATURE_256")):
-            return refuse(environ, start_response, "401 Unauthorized", "invalid signature")
+            return refuse(environ, start_response,
+                          _Refusal("403 Forbidden", "webhook disabled: GITHUB_WEBHOOK_SECRET not set"))
+        body = _signed_body(environ, secret)
+        if isinstance(body, _Refusal):
+            return refuse(environ, start_response, body)
         event = environ.get("HTTP_X_GITHUB_EVENT", "")
         if event == "ping":
             return _answer(start_response, "200 OK", {"ok": True})
         if event != "push":
             return _answer(start_response, "204 No Content", None)
-        try:
-            payload = json.loads(_json_text(body, environ.get("CONTENT_TYPE", "")))
-            name, ref = payload["repository"]["full_name"], payload["ref"]
-            if not isinstance(name, str) or not isinstance(ref, str):
-                raise TypeError("full_name and ref must be strings")
-            repo = RepoRef.parse(name)
-        except (ValueError, KeyError, TypeError):
-            return refuse(environ, start_response, "400 Bad Request", "not a push payload")
-        if not ref.startswith(BRANCH_PREFIX) or payload.get("deleted"):
+        pushed = _pushed_branch(body, environ.get("CONTENT_TYPE", ""))
+        if isinstance(pushed, _Refusal):
+            return refuse(environ, start_response, pushed)
+        if pushed is None or not is_watched(*pushed):
             return _answer(start_response, "204 No Content", None)
-        branch = ref[len(BRANCH_PREFIX):]
-        if not is_watched(repo, branch):
-            return _answer(start_response, "204 No Content", None)
+        repo, branch = pushed
         on_push(repo, branch)
         log.info("github push: poll requested", extra={"repo": str(repo), "branch": branch,
                                                        "delivery": environ.get("HTTP_X_GITHUB_DELIVERY", "")[:64]})

@@ -20,7 +20,7 @@ from bot.causes import clip_middle
 from bot.clock import Clock
 from bot.domain import RepoRef
 from bot.github.errors import GitHubError, Moved
-from bot.github.port import CommitSource
+from bot.github.port import CommitListing, CommitSource
 from bot.store import Cursor, Store
 
 log = logging.getLogger(__name__)
@@ -116,13 +116,33 @@ def _poll(source: CommitSource, store: Store, repo: RepoRef, branch: str, clock:
         store.cursors.advance(repo, branch, listing.head_sha, listing.etag, clock())
         log.info("cursor initialized", extra={"repo": str(repo), "branch": branch, "head": listing.head_sha})
         return PollOutcome(repo, branch, PollStatus.INITIALIZED)
+    saved, error = _store_fresh(source, store, repo, branch, _fresh_shas(store, repo, branch, listing))
+    if error is not None:
+        # The cursor stays put: the next poll lists these again and skips the ones stored already.
+        outcome = _failed(store, repo, branch, error)
+        outcome.new_shas = saved
+        return outcome
+    store.cursors.advance(repo, branch, listing.head_sha, listing.etag, clock())
+    if saved or listing.truncated:
+        log.info("new commits stored", extra={"repo": str(repo), "branch": branch, "count": len(saved),
+                                               "truncated": listing.truncated})
+    return PollOutcome(repo, branch, PollStatus.UPDATED, new_shas=saved, truncated=listing.truncated)
+
+
+def _fresh_shas(store: Store, repo: RepoRef, branch: str, listing: CommitListing) -> list[str]:
+    """The listed commits this branch has not had yet, oldest first."""
     # After a force-push the listing may name commits seen on this branch earlier; never returned twice.
     known = store.commits.known(repo, listing.shas, branch=branch)
-    fresh = [sha for sha in listing.shas if sha not in known]
     if listing.cursor_lost and known:
         # A plain page of history: what precedes the newest stored commit was seen (or predates us).
         last_known = max(index for index, sha in enumerate(listing.shas) if sha in known)
-        fresh = [sha for sha in listing.shas[last_known + 1:] if sha not in known]
+        return [sha for sha in listing.shas[last_known + 1:] if sha not in known]
+    return [sha for sha in listing.shas if sha not in known]
+
+
+def _store_fresh(source: CommitSource, store: Store, repo: RepoRef, branch: str,
+                 fresh: list[str]) -> tuple[list[str], GitHubError | None]:
+    """Store `fresh` on `branch`, stopping at the first GitHub error: the SHAs new to it, and that error."""
     saved: list[str] = []
     # Commits stored already (looked up with /commit, or seen on another watched branch) need no
     # request: they only join this branch, where they are news for this branch's channels.
@@ -135,17 +155,10 @@ def _poll(source: CommitSource, store: Store, repo: RepoRef, branch: str, clock:
         try:
             commit = source.fetch_commit(repo, sha)
         except GitHubError as exc:
-            # The cursor stays put: the next poll lists these again and skips the ones stored already.
-            outcome = _failed(store, repo, branch, exc)
-            outcome.new_shas = saved
-            return outcome
+            return saved, exc
         if store.commits.save(commit, branch):
             saved.append(commit.sha)
-    store.cursors.advance(repo, branch, listing.head_sha, listing.etag, clock())
-    if saved or listing.truncated:
-        log.info("new commits stored", extra={"repo": str(repo), "branch": branch, "count": len(saved),
-                                               "truncated": listing.truncated})
-    return PollOutcome(repo, branch, PollStatus.UPDATED, new_shas=saved, truncated=listing.truncated)
+    return saved, None
 
 
 def _moved(source: CommitSource, store: Store, repo: RepoRef, branch: str, cursor: Cursor, moved: Moved,
