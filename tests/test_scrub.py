@@ -10,7 +10,7 @@ import logging
 import os
 import subprocess
 import sys
-from datetime import time
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -18,17 +18,15 @@ import pytest
 from werkzeug import Request, Response
 
 from bot.bootstrap import iter_checks
-from bot.chat.commands import CommandContext, CommandHandler, CommandServices, Defaults
 from bot.config import Settings
 from bot.domain import Importance, RepoRef, Subscription
 from bot.logs import KeyValueFormatter, setup_logging
 from bot.scrub import MASK, Scrubber, install, scrub_text
-from bot.service.delivery import Deliverer
 from bot.service.metrics import Metrics
-from bot.service.watcher import REPORT_AFTER_FAILURES, Watcher
+from bot.service.watcher import REPORT_AFTER_FAILURES
 from bot.store import open_store
-from tests.fake_github import clock, fake_github, fake_github_server, make_source  # noqa: F401
-from tests.fakes import FakeAnalyser, FakeDigests, FakeNotifier
+from tests.fake_github import fake_github, fake_github_server  # noqa: F401
+from tests.testbot import TestBot, make_testbot
 
 TOKEN = "ghp_" + "Gh1tok" * 6  # GITHUB_TOKEN
 KEY = "sk-proj-" + "K3yPart" * 7  # OPENAI_API_KEY
@@ -46,6 +44,14 @@ def installed():
     install(SECRETS)
     yield
     install(())
+
+
+@pytest.fixture
+def tokenbot(fake_github, tmp_path, installed) -> Iterator[TestBot]:
+    """The testbot with GITHUB_TOKEN set to TOKEN, which every request to the fake GitHub carries."""
+    bot = make_testbot(fake_github, f"sqlite:///{tmp_path}/tokenbot.db", github_token=TOKEN)
+    yield bot
+    bot.app.close()
 
 
 def leaks(text: str, secrets=(*SECRETS, OTHER), size: int = 10) -> list[str]:
@@ -191,15 +197,13 @@ def test_the_doctor_command_prints_no_credential(echoing, tmp_path):
     pytest.param(403, lambda request: {"message": f"denied for {request.headers.get('Authorization')} ({OTHER})"},
                  id="403-json"),
 ])
-def test_a_subscribe_reply_never_quotes_the_token(installed, store, fake_github, make_source, status, body):
-    fake_github.add_repo("octo/hello")
-    fake_github.fail(r"^/repos/octo/hello$", status, body)
-    handler = CommandHandler(CommandServices(store=store, source=make_source(token=TOKEN), analyser=FakeAnalyser(),
-                                             digests=FakeDigests(), defaults=Defaults(time(9, 0), "UTC", "en")))
-    reply = handler.handle("/subscribe octo/hello", CommandContext(platform="slack", channel="C1", user_id="U1"))
+def test_a_subscribe_reply_never_quotes_the_token(tokenbot, status, body):
+    tokenbot.repo("octo/hello")
+    tokenbot.github.fail(r"^/repos/octo/hello$", status, body)
+    reply = tokenbot.send("/subscribe octo/hello")
     assert reply.text and "octo/hello" in reply.text
     assert not leaks(reply.text), reply.text
-    assert store.subscriptions.list() == []
+    assert tokenbot.subscriptions() == []
 
 
 @pytest.mark.parametrize(("status", "body"), [
@@ -207,19 +211,15 @@ def test_a_subscribe_reply_never_quotes_the_token(installed, store, fake_github,
     pytest.param(403, lambda request: {"message": f"denied for {request.headers.get('Authorization')} ({OTHER})"},
                  id="403-json"),
 ])
-def test_a_failure_notice_and_the_log_never_quote_the_token(installed, store, fake_github, make_source, clock,
-                                                            caplog, status, body):
-    notifier = FakeNotifier()
-    metrics = Metrics()
-    watcher = Watcher(store, make_source(token=TOKEN), FakeAnalyser(), Deliverer(store, {"slack": notifier},
-                      clock.datetime), clock.datetime, metrics=metrics)
-    fake_github.add_repo("octo/hello")
-    store.subscriptions.save(Subscription(platform="slack", channel="C1", repo=REPO, branch="main",
-                                          threshold=Importance.LOW, language="en"))
-    fake_github.fail(r"/repos/octo/hello/commits$", status, body, times=REPORT_AFTER_FAILURES)
+def test_a_failure_notice_and_the_log_never_quote_the_token(tokenbot, caplog, status, body):
+    tokenbot.repo("octo/hello")
+    tokenbot.app.store.subscriptions.save(Subscription(platform="slack", channel="C1", repo=REPO, branch="main",
+                                                       threshold=Importance.LOW, language="en"))
+    tokenbot.github.fail(r"/repos/octo/hello/commits$", status, body, times=REPORT_AFTER_FAILURES)
     with caplog.at_level(logging.DEBUG):
         for _ in range(REPORT_AFTER_FAILURES):
-            watcher.run_cycle()
+            tokenbot.tick()
+    notifier, metrics = tokenbot.notifier(), tokenbot.app.metrics
     notices = [sent.payload for sent in notifier.of_kind("text")]
     assert len(notices) == 1 and notices[0].startswith("⚠️ Cannot read octo/hello@main: ")
     assert not leaks(notices[0]), notices[0]

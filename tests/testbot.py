@@ -214,8 +214,9 @@ def make_testbot(github: FakeGitHub, database_url: str, *, real_platforms: bool 
         "feishu": RecordingPlatform("feishu", ("feishu", "feishu_webhook")),
         "console": RecordingPlatform("console", ("console",))}
     settings.setdefault("language", "en")
+    settings.setdefault("github_token", "ghp_testbot")
     config = Settings(_env_file=None, database_url=database_url, github_api_url=github.api_url,
-                      github_token="ghp_testbot", github_webhook_secret=WEBHOOK_SECRET, **settings)
+                      github_webhook_secret=WEBHOOK_SECRET, **settings)
 
     def rebuild() -> Application:
         factories = [_recording(platform) for platform in platforms.values()] if platforms else None
