@@ -11,10 +11,8 @@ import pytest
 
 from bot.domain import Importance, RepoRef, Subscription
 from bot.github.errors import GitHubError, UnexpectedResponse
-from bot.service.delivery import Deliverer
-from bot.service.watcher import REPORT_AFTER_FAILURES, Watcher
+from bot.service.watcher import REPORT_AFTER_FAILURES
 from tests.fake_github import clock, fake_github, fake_github_server, make_source  # noqa: F401
-from tests.fakes import FakeAnalyser, FakeNotifier
 
 REPO = RepoRef.parse("octo/hello")
 SHA = "0123456789abcdef0123456789abcdef01234567"
@@ -153,14 +151,12 @@ def test_the_excerpt_of_an_unexpected_body_hides_the_token_that_was_sent(fake_gi
 # --- through the watcher: counted, reported once, no traceback, recovered ---
 
 @pytest.fixture
-def world(store, fake_github, make_source, clock):
-    notifier = FakeNotifier()
-    deliverer = Deliverer(store, {"slack": notifier}, clock.datetime)
-    watcher = Watcher(store, make_source(), FakeAnalyser(), deliverer, clock.datetime)
-    repo = fake_github.add_repo("octo/hello")
+def world(testbot):
+    repo = testbot.repo("octo/hello")
+    store = testbot.app.store
     store.subscriptions.save(Subscription(platform="slack", channel="C1", repo=REPO, branch="main",
                                           threshold=Importance.LOW, language="en"))
-    return store, repo, notifier, watcher
+    return store, repo, testbot.notifier(), testbot.app.watcher
 
 
 def texts(notifier) -> list[str]:
