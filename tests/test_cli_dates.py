@@ -9,9 +9,8 @@ import pytest
 from bot.domain import RepoRef
 from bot.entrypoints.cli import build_parser, main
 from bot.entrypoints.cli.parser import _FIRST_DAY
-from bot.service.delivery import Deliverer
 from bot.service.digest import FIRST_DAY, DigestService, day_window
-from tests.fakes import FakeAnalyser, FakeClock, FakeNotifier
+from tests.fakes import FakeAnalyser, FakeClock
 
 # UTC+14 (both spellings), UTC+9 (whose year-1 offset is local mean time) and UTC-12.
 ZONES = ["Pacific/Kiritimati", "Etc/GMT-14", "Asia/Tokyo", "Etc/GMT+12"]
@@ -45,7 +44,7 @@ def test_a_day_window_never_overflows(zone, day):
 @pytest.mark.parametrize("zone", ZONES)
 def test_a_digest_of_the_first_or_last_representable_day_is_built_empty(store, zone):
     clock = FakeClock(datetime(2026, 1, 9, 1, 0, tzinfo=UTC))
-    service = DigestService(store, FakeAnalyser(), Deliverer(store, {"slack": FakeNotifier()}, clock), clock)
+    service = DigestService(store, FakeAnalyser(), None, clock)  # building posts nothing: no deliverer
     for day in (date.min, date.max):
         digest = service.build(RepoRef.parse("octo/widgets"), "main", day, zone, "en")
         assert digest.entries == () and digest.day == day
