@@ -87,6 +87,7 @@ def test_a_commit_whose_analysis_raises_does_not_block_the_others(store):
 
     clock = FakeClock()
     notifier = FakeNotifier()
+    # Hand-wired: the real analyser never raises, so only a fake one can poison a commit.
     watcher = Watcher(store, None, Poison(), Deliverer(store, {"slack": notifier}, clock), clock)
     subscribe(store, repo=RepoRef.parse("octo/widgets"))
     for n in (1, 2, 3):
@@ -113,6 +114,7 @@ def test_a_channel_that_always_defers_does_not_starve_other_repositories(store):
 
     clock = FakeClock()
     notifier = ChannelDown()
+    # Hand-wired: 1100 pending commits need a cheap analyser and a card budget past the settings' limit of 1000.
     watcher = Watcher(store, None, FakeAnalyser(), Deliverer(store, {"slack": notifier}, clock), clock,
                       max_cards_per_poll=5000)
     subscribe(store, "DOWN", repo=RepoRef.parse("octo/widgets"))
@@ -128,6 +130,7 @@ def test_a_channel_that_always_defers_does_not_starve_other_repositories(store):
 def test_a_deferred_roll_up_is_retried_and_no_commit_is_lost_or_repeated(store):
     clock = FakeClock()
     notifier = FakeNotifier()
+    # Hand-wired: the watcher's delivery pass alone, with a text post that fails once.
     watcher = Watcher(store, None, FakeAnalyser(), Deliverer(store, {"slack": notifier}, clock), clock,
                       max_cards_per_poll=2)
     subscribe(store, repo=RepoRef.parse("octo/widgets"))
@@ -167,6 +170,7 @@ def test_a_commit_rolled_up_for_one_channel_never_becomes_its_card_later(store):
 
     clock = FakeClock()
     notifier = DownForA()
+    # Hand-wired: the watcher's delivery pass alone, one card per pass.
     watcher = Watcher(store, None, FakeAnalyser(), Deliverer(store, {"slack": notifier}, clock), clock,
                       max_cards_per_poll=1)
     subscribe(store, "A", repo=RepoRef.parse("octo/widgets"))

@@ -45,6 +45,7 @@ def test_a_card_is_delivered_while_another_repository_is_still_polling(store, fa
     slow_repo, quick_repo = fake_github.add_repo("octo/slow"), fake_github.add_repo("octo/quick")
     source = GatedSource(make_source(), "octo/slow")
     notifier = Recording()
+    # Hand-wired: the source is gated to hold one repository's poll open while the other's card goes out.
     watcher = Watcher(store, source, FakeAnalyser(), Deliverer(store, {"slack": notifier}, clock.datetime),
                       clock.datetime, poll_concurrency=4)
     for channel, name in (("SLOW", "octo/slow"), ("QUICK", "octo/quick")):
