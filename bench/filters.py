@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.domain import Commit, FileChange, RepoRef, Subscription  # noqa: E402
-from bot.service.filters import STEPS_PER_COMMIT, Budget, wants  # noqa: E402
+from bot.domain.filters import STEPS_PER_COMMIT, Budget  # noqa: E402
 
 # The commit that replaced the position-set matcher; its parent holds the naive peer.
 BOUNDED_MATCHER_COMMIT = "d3b0c3d"
@@ -48,7 +48,7 @@ def timed(sub: Subscription, commit: Commit, limit: int, repeat: int) -> tuple[b
     for _ in range(repeat):
         budget = Budget(limit=limit)
         started = time.process_time()
-        answer = wants(sub, commit, "main", budget=budget)
+        answer = sub.wants(commit, "main", budget=budget)
         runs.append(time.process_time() - started)
     return answer, budget.used, statistics.median(runs)
 

@@ -10,9 +10,9 @@ import pytest
 
 from bot.chat.feishu.notifier import FeishuNotifier, build_client, request_uuid
 from bot.chat.feishu.policy import FeishuRetry
-from bot.domain import Subscription
+from bot.domain import DeliveryOutcome, Subscription
 from bot.render.card import build_card
-from bot.service.delivery import PAUSED, SENT, Deliverer
+from bot.service.delivery import Deliverer
 from bot.service.notifier import ChannelUnavailable, DeliveryError, TransientDeliveryError
 from tests.fake_feishu import FakeFeishu
 from tests.fakes import FakeClock
@@ -127,7 +127,7 @@ def test_bot_removed_from_chat_pauses_the_subscription(fake, notifier, store):
     commit = sample_commit()
     outcome = deliverer.deliver_card(sub, commit, sample_analysis(commit))
 
-    assert outcome == PAUSED
+    assert outcome == DeliveryOutcome.PAUSED
     paused = store.subscriptions.get(sub.id)
     assert paused.paused and "not a member" in paused.paused_reason
     assert fake.messages == []
@@ -138,8 +138,8 @@ def test_delivery_records_the_feishu_message_id(fake, notifier, store):
     deliverer = Deliverer(store, {"feishu": notifier}, FakeClock())
     commit = sample_commit()
 
-    assert deliverer.deliver_card(sub, commit, sample_analysis(commit)) == SENT
-    assert deliverer.deliver_card(sub, commit, sample_analysis(commit)) != SENT
+    assert deliverer.deliver_card(sub, commit, sample_analysis(commit)) == DeliveryOutcome.SENT
+    assert deliverer.deliver_card(sub, commit, sample_analysis(commit)) != DeliveryOutcome.SENT
 
     record = store.deliveries.get(sub.id, "card", commit.sha)
     assert record.message_id == fake.messages[0].message_id

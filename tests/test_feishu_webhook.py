@@ -15,9 +15,9 @@ import pytest
 
 from bot.chat.feishu.policy import FeishuRetry
 from bot.chat.feishu.webhook import FeishuWebhookNotifier, WebhookLimiter, redact, webhook_sign
-from bot.domain import Subscription
+from bot.domain import DeliveryOutcome, Subscription
 from bot.render.card import build_card
-from bot.service.delivery import PAUSED, SENT, Deliverer
+from bot.service.delivery import Deliverer
 from bot.service.notifier import ChannelUnavailable, DeliveryError, TransientDeliveryError
 from tests.fake_feishu import FakeFeishu
 from tests.fakes import FakeClock
@@ -111,7 +111,7 @@ def test_wrong_secret_surfaces_19021_and_pauses(fake, clock, store):
     outcome = Deliverer(store, {"feishu_webhook": notifier}, FakeClock()).deliver_card(
         sub, commit, sample_analysis(commit))
 
-    assert outcome == PAUSED
+    assert outcome == DeliveryOutcome.PAUSED
     reason = store.subscriptions.get(sub.id).paused_reason
     assert "19021" in reason and "signature" in reason
     assert url not in reason and "hook-c" not in reason
@@ -230,7 +230,7 @@ def test_delivered_through_the_deliverer(fake, clock, store):
                                      policy=FeishuRetry(sleeper=clock.sleep))
     commit = sample_commit()
     assert Deliverer(store, {"feishu_webhook": notifier}, FakeClock()).deliver_card(
-        sub, commit, sample_analysis(commit)) == SENT
+        sub, commit, sample_analysis(commit)) == DeliveryOutcome.SENT
     assert len(fake.hook_posts) == 1
     assert store.deliveries.get(sub.id, "card", commit.sha).message_id.startswith("webhook-")
 

@@ -10,9 +10,9 @@ import pytest
 
 from bot.chat.slack.client import SlackRetry, make_client
 from bot.chat.slack.notifier import METADATA_EVENT, SlackNotifier
-from bot.domain import RepoRef, Subscription
+from bot.domain import DeliveryOutcome, RepoRef, Subscription
 from bot.render.card import build_card
-from bot.service.delivery import ALREADY, PAUSED, SENT, Deliverer
+from bot.service.delivery import Deliverer
 from bot.service.digest import DigestService
 from bot.service.notifier import ChannelUnavailable, DeliveryError, TransientDeliveryError
 from tests.fake_slack import fake, shared_fake  # noqa: F401
@@ -202,8 +202,8 @@ def test_a_crash_between_post_and_record_never_posts_twice(fake, notifier, store
         Deliverer(store, {"slack": CrashAfterPost(notifier)}, FakeClock()).deliver_card(sub, commit, analysis)
     assert len(fake.posts("C1")) == 1 and store.deliveries.pending()
     restarted = Deliverer(store, {"slack": notifier}, FakeClock())
-    assert restarted.deliver_card(sub, commit, analysis) == ALREADY
-    assert restarted.deliver_card(sub, commit, analysis) == ALREADY
+    assert restarted.deliver_card(sub, commit, analysis) == DeliveryOutcome.ALREADY
+    assert restarted.deliver_card(sub, commit, analysis) == DeliveryOutcome.ALREADY
     assert len(fake.posts("C1")) == 1 and store.deliveries.pending() == []
     assert store.deliveries.get(sub.id, "card", commit.sha).message_id == fake.posts("C1")[0]["ts"]
 
@@ -214,7 +214,7 @@ def test_crash_recovery_on_sqlite_west_of_utc_never_posts_twice(fake, notifier, 
     analysis = FakeAnalyser().analyse(commit, "zh")
     with pytest.raises(SystemExit):
         Deliverer(store, {"slack": CrashAfterPost(notifier)}, FakeClock()).deliver_card(sub, commit, analysis)
-    assert Deliverer(store, {"slack": notifier}, FakeClock()).deliver_card(sub, commit, analysis) == ALREADY
+    assert Deliverer(store, {"slack": notifier}, FakeClock()).deliver_card(sub, commit, analysis) == DeliveryOutcome.ALREADY
     assert len(fake.posts("C1")) == 1
     assert store.deliveries.get(sub.id, "card", commit.sha).message_id == fake.posts("C1")[0]["ts"]
 
@@ -224,7 +224,7 @@ def test_a_crash_before_posting_posts_on_retry(fake, notifier, store):
     commit = make_commit(sha="cd" * 20)
     store.deliveries.claim(sub.id, "card", commit.sha, "slack", "C1")  # claimed, then the process died
     assert Deliverer(store, {"slack": notifier}, FakeClock()).deliver_card(
-        sub, commit, FakeAnalyser().analyse(commit, "zh")) == SENT
+        sub, commit, FakeAnalyser().analyse(commit, "zh")) == DeliveryOutcome.SENT
     assert len(fake.posts("C1")) == 1
 
 
@@ -234,7 +234,7 @@ def test_removed_bot_pauses_the_subscription_with_the_reason(fake, notifier, sto
     commit = make_commit(sha="ef" * 20)
     outcome = Deliverer(store, {"slack": notifier}, FakeClock()).deliver_card(
         sub, commit, FakeAnalyser().analyse(commit, "zh"))
-    assert outcome == PAUSED
+    assert outcome == DeliveryOutcome.PAUSED
     paused = store.subscriptions.get(sub.id)
     assert paused.paused and paused.paused_reason.startswith("not_in_channel: the bot is not a member")
 

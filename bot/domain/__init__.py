@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from bot.domain.values import REPO_RE, SHA_RE, check_sha
 
 if TYPE_CHECKING:
+    from bot.domain.delivery import DeliveryOutcome, DeliveryState
     from bot.domain.model import (
         Analysis,
         AnalysisContent,
@@ -35,13 +36,15 @@ _HOME = {
                      "Insights", "Platform", "PullRequest", "RepoRef", "Risk", "Severity", "Subscription"),
                     "bot.domain.model"),
     **dict.fromkeys(("Card", "CardField", "CardLink", "CardSection", "Digest", "DigestEntry"), "bot.domain.view"),
+    **dict.fromkeys(("DeliveryOutcome", "DeliveryState"), "bot.domain.delivery"),
 }
 
 # Spelled out, not built from _HOME: type checkers read only a literal __all__ as the exports.
 __all__ = ["REPO_RE", "SHA_RE", "check_sha",
            "Analysis", "AnalysisContent", "ChangeType", "Commit", "FileChange", "ImpactItem", "Importance",
            "Insights", "Platform", "PullRequest", "RepoRef", "Risk", "Severity", "Subscription",
-           "Card", "CardField", "CardLink", "CardSection", "Digest", "DigestEntry"]
+           "Card", "CardField", "CardLink", "CardSection", "Digest", "DigestEntry",
+           "DeliveryOutcome", "DeliveryState"]
 
 
 def __getattr__(name: str) -> object:

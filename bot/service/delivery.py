@@ -25,11 +25,8 @@ from bot.store.deliveries import Delivery
 
 log = logging.getLogger(__name__)
 
-# Old names, kept until bot/service/digest.py and the chat adapters' tests import DeliveryOutcome.
+# Old name, kept only for tests/test_console.py (another change is editing it); remove with its import.
 SENT = DeliveryOutcome.SENT
-ALREADY = DeliveryOutcome.ALREADY
-DEFERRED = DeliveryOutcome.DEFERRED
-PAUSED = DeliveryOutcome.PAUSED
 
 # A pending claim of another process younger than this is taken to be in progress there; an
 # older one is taken to be abandoned (that process died or gave up) and is recovered here.

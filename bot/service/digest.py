@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 from bot.analysis.port import Analyses
 from bot.clock import Clock
 from bot.domain import Commit, Digest, DigestEntry, RepoRef, Subscription
-from bot.service.delivery import DEFERRED, Deliverer
+from bot.domain.delivery import DeliveryOutcome, DeliveryState
+from bot.service.delivery import Deliverer
 from bot.store import Store
-from bot.store.deliveries import FAILED, PENDING, SENT
 
 log = logging.getLogger(__name__)
 
@@ -92,10 +92,10 @@ def build_digest(wanted: DigestDay, commits: DayCommits, analyser: Analyses,
 def digest_settled(store: Store, subscription_id: int, day: date) -> bool:
     """Whether the scheduled digest of `day` is done: its parent and every reply sent, failed or skipped."""
     parent = store.deliveries.get(subscription_id, "digest", day.isoformat())
-    if parent is None or parent.status == PENDING:
+    if parent is None or parent.status == DeliveryState.PENDING:
         return False
     # Replies are claimed before the parent is posted, so a run cut short leaves some pending.
-    return parent.status != SENT or store.deliveries.unfinished(subscription_id, "digest-entry",
+    return parent.status != DeliveryState.SENT or store.deliveries.unfinished(subscription_id, "digest-entry",
                                                                   f"{day.isoformat()}:") == 0
 
 
@@ -150,7 +150,7 @@ class DigestService:
         for entry, entry_item in zip(digest.entries, entry_items, strict=True):
             outcome = self._deliverer.deliver_card(sub, entry.commit, entry.analysis, thread_id=parent,
                                                    kind="digest-entry", item=entry_item)
-            deferred += outcome == DEFERRED
+            deferred += outcome == DeliveryOutcome.DEFERRED
         log.info("digest delivered", extra={"subscription": sub.id, "repo": str(sub.repo), "day": item,
                                             "entries": len(digest.entries), "deferred": deferred})
         reason = "posted" if not deferred else f"posted; {deferred} replies deferred"
@@ -159,6 +159,6 @@ class DigestService:
     def _give_up_replies_if_parent_failed(self, sub: Subscription, item: str, entry_items: list[str]) -> None:
         # Without a parent there is no thread to reply in; a deferred parent keeps them for the retry.
         parent = self._store.deliveries.get(sub.id, "digest", item)
-        if parent is not None and parent.status == FAILED:
+        if parent is not None and parent.status == DeliveryState.FAILED:
             for entry_item in entry_items:
                 self._store.deliveries.record_skipped(sub.id, "digest-entry", entry_item, sub.platform, sub.channel)

@@ -18,7 +18,6 @@ from bot.github.errors import GitHubError
 from bot.github.port import CommitSource
 from bot.scrub import scrub_text
 from bot.service.delivery import Deliverer
-from bot.service.filters import wants
 from bot.service.metrics import Metrics
 from bot.service.poller import PollOutcome, poll_all
 from bot.store import Store
@@ -226,7 +225,7 @@ class Watcher:
                         rolled: dict, subs_by_id: dict, report: CycleReport) -> list[Subscription]:
         """Cards for one commit on one branch; the subscriptions whose card must be tried again later."""
         subs = [sub for sub in self._store.subscriptions.list(repo=commit.repo)
-                if not sub.paused and wants(sub, commit, branch)]
+                if not sub.paused and sub.wants(commit, branch)]
         waiting: list[Subscription] = []
         for language in sorted({sub.language for sub in subs}):
             analysis = self._analyser.analyse(commit, language)

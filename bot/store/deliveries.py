@@ -11,11 +11,6 @@ from bot.domain.delivery import DeliveryState
 from bot.store.db import insert_ignore
 from bot.store.schema import deliveries as table
 
-# Old names, kept until bot/service/digest.py imports DeliveryState.
-PENDING = DeliveryState.PENDING
-SENT = DeliveryState.SENT
-FAILED = DeliveryState.FAILED
-
 
 class Delivery(BaseModel):
     """One (subscription, kind, item) delivery and where it stands."""

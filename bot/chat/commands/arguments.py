@@ -13,8 +13,8 @@ from bot.chat.commands.messages import Message
 from bot.chat.commands.syntax import UsageError
 from bot.config import check_timezone, parse_hhmm
 from bot.domain import Importance, RepoRef, check_sha
+from bot.domain.filters import MAX_PATTERNS, PatternError, check_patterns
 from bot.service.digest import FIRST_DAY
-from bot.service.filters import MAX_PATTERNS, PatternError, check_patterns
 
 MAX_LIST_ITEMS = 50
 _BRANCH_BAD = re.compile(r"[\s~^:?*\[\\]|\.\.|@\{|//|\.lock$|^[-/.]|[/.]$")

@@ -78,7 +78,7 @@ def _day(text: str) -> date:
 def _globs(text: str) -> list[str]:
     # Imported when --paths is given, not for --help (dataclasses and typing cost ~30 ms); the limits
     # in --paths' help text are checked against it by a test.
-    from bot.service.filters import check_patterns
+    from bot.domain.filters import check_patterns
 
     return check_patterns(_csv(text))
 
