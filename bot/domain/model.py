@@ -270,6 +270,13 @@ class Subscription(BaseModel):
         """The subscription's timezone."""
         return ZoneInfo(self.timezone)
 
+    @property
+    def key(self) -> int:
+        """The stored id; raises for a subscription not saved yet (delivery keys need the id)."""
+        if self.id is None:
+            raise ValueError("the subscription has not been saved, so it has no id")
+        return self.id
+
     def wants(self, commit: Commit, branch: str | None = None, budget: Budget | None = None) -> bool:
         """True when `commit`, seen on `branch` (None: any), passes every filter here but the threshold."""
         if branch is not None and branch != self.branch:

@@ -90,7 +90,7 @@ class Deliverer:
         """Post a digest's parent message once; returns its message id (also when posted earlier)."""
         self._deliver(sub, "digest", item,
                       lambda notifier, key: notifier.post_digest(sub.channel, digest, key=key))
-        record = self._store.deliveries.get(sub.id, "digest", item)
+        record = self._store.deliveries.get(sub.key, "digest", item)
         return record.message_id if record and record.status == DeliveryState.SENT else None
 
     def last_problem(self, subscription_id: int) -> str | None:
@@ -186,7 +186,7 @@ class Deliverer:
         try:
             message_id = post(notifier, key)
         except ChannelUnavailable as exc:
-            self._store.subscriptions.set_paused(sub.id, True, exc.reason)
+            self._store.subscriptions.set_paused(sub.key, True, exc.reason)
             self._metrics.errors.labels("channel_unavailable").inc()
             log.warning("channel unavailable; subscription paused", extra={**context, "reason": exc.reason})
             return DeliveryOutcome.PAUSED
@@ -194,7 +194,7 @@ class Deliverer:
             # Left pending: the next cycle retries (after checking find_delivered).
             self._metrics.errors.labels("delivery_transient").inc()
             with self._lock:
-                self._problems[sub.id] = clip_middle(str(exc), 300)
+                self._problems[sub.key] = clip_middle(str(exc), 300)
             log.warning("delivery deferred", extra={**context, "error": clip_middle(str(exc), 300)})
             return DeliveryOutcome.DEFERRED
         except DeliveryError as exc:
@@ -207,7 +207,7 @@ class Deliverer:
         self._store.deliveries.mark_sent(record.id, message_id)
         self._settled(record.id)
         with self._lock:
-            self._problems.pop(sub.id, None)
+            self._problems.pop(sub.key, None)
         self._metrics.deliveries.labels(sub.platform, kind).inc()
         log.info("delivered", extra={**context, "message_id": message_id})
         return DeliveryOutcome.SENT

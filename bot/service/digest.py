@@ -137,7 +137,7 @@ class DigestService:
     def _deliver(self, sub: Subscription, day: date, item: str, force: bool) -> DigestOutcome:
         digest = self.build(sub.repo, sub.branch, day, sub.timezone, sub.language, sub)
         if not digest.entries and sub.empty_digest == "skip" and not force:
-            self._store.deliveries.record_skipped(sub.id, "digest", item, sub.platform, sub.channel)
+            self._store.deliveries.record_skipped(sub.key, "digest", item, sub.platform, sub.channel)
             return DigestOutcome(False, 0, "no commits; empty digests are skipped for this subscription")
         entry_items = [f"{item}:{entry.commit.sha}" for entry in digest.entries]
         for entry_item in entry_items:
@@ -158,7 +158,7 @@ class DigestService:
 
     def _give_up_replies_if_parent_failed(self, sub: Subscription, item: str, entry_items: list[str]) -> None:
         # Without a parent there is no thread to reply in; a deferred parent keeps them for the retry.
-        parent = self._store.deliveries.get(sub.id, "digest", item)
+        parent = self._store.deliveries.get(sub.key, "digest", item)
         if parent is not None and parent.status == DeliveryState.FAILED:
             for entry_item in entry_items:
-                self._store.deliveries.record_skipped(sub.id, "digest-entry", entry_item, sub.platform, sub.channel)
+                self._store.deliveries.record_skipped(sub.key, "digest-entry", entry_item, sub.platform, sub.channel)

@@ -126,10 +126,10 @@ class Scheduler:
         # Re-running an unfinished digest is safe (its delivery keys post only what is missing) and
         # stops by itself once the digest is settled or CATCH_UP has passed.
         catch_up = f"catch-up:{sub.id}"
-        if self._scheduler.get_job(catch_up) is not None or self._digest_lock(sub.id).locked():
+        if self._scheduler.get_job(catch_up) is not None or self._digest_lock(sub.key).locked():
             return  # already queued, or this subscription's digest is being delivered right now
         day = missed_digest_day(sub, now, delivered=False)
-        if day is not None and not digest_settled(self._store, sub.id, day):
+        if day is not None and not digest_settled(self._store, sub.key, day):
             self._scheduler.add_job(self._digest_job, args=[sub.id, day], id=catch_up)
 
     def poll_requested(self) -> int:

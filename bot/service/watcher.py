@@ -108,7 +108,7 @@ class Watcher:
         report = CycleReport()
         budget = _Budget()
         pairs = self._store.subscriptions.watched() if pairs is None else pairs
-        done: queue.SimpleQueue = queue.SimpleQueue()
+        done: queue.SimpleQueue[PollOutcome | None] = queue.SimpleQueue()
         polling = threading.Thread(target=self._poll_into, args=(pairs, done), name="poll-cycle", daemon=True)
         polling.start()
         # Delivery runs here while polls go on there: one slow repository no longer holds back the cards
@@ -124,7 +124,7 @@ class Watcher:
         self._metrics.last_cycle.set(self._clock().timestamp())
         return report
 
-    def _poll_into(self, pairs: list[tuple[RepoRef, str]], done: queue.SimpleQueue) -> None:
+    def _poll_into(self, pairs: list[tuple[RepoRef, str]], done: queue.SimpleQueue[PollOutcome | None]) -> None:
         try:
             poll_all(self._source, self._store, pairs, self._concurrency, self._clock, on_outcome=done.put)
         except Exception:  # the cycle still ends (and delivers what is pending) if polling itself breaks
@@ -185,7 +185,7 @@ class Watcher:
                 continue
             for commit in commits:
                 # Named in the roll-up: no card for it in this channel in a later cycle either.
-                self._store.deliveries.record_skipped(sub.id, "card", commit.sha, sub.platform, sub.channel)
+                self._store.deliveries.record_skipped(sub.key, "card", commit.sha, sub.platform, sub.channel)
             report.rolled_up += len(commits)
         # Marked only after cards and roll-ups went out: a crash before this line re-runs the
         # commits, and the delivery keys keep every channel from seeing one twice.
@@ -206,7 +206,7 @@ class Watcher:
             return None
         hours = int((now - hold.since).total_seconds() // 3600)
         for sub in waiting:
-            why = f"still failing after {hours} h: {self._deliverer.last_problem(sub.id) or 'no answer'}"
+            why = f"still failing after {hours} h: {self._deliverer.last_problem(sub.key) or 'no answer'}"
             self._deliverer.give_up(sub, "card", commit.sha, why)
         reason = (f"given up after {hours} h for subscription {', '.join(f'#{sub.id}' for sub in waiting)}"
                   if waiting else f"given up after {hours} h: {problem or 'held back'}")
@@ -216,13 +216,14 @@ class Watcher:
 
     def _first_attempt(self, commit: Commit, waiting: list[Subscription], now: datetime) -> datetime:
         # The oldest pending card claim dates the first attempt, so a restart does not reset the retry time.
-        claims = [self._store.deliveries.get(sub.id, "card", commit.sha) for sub in waiting]
+        claims = [self._store.deliveries.get(sub.key, "card", commit.sha) for sub in waiting]
         started = [claim.created_at for claim in claims
                    if claim is not None and claim.status == DeliveryState.PENDING]
         return min([*started, now])
 
-    def _deliver_commit(self, commit: Commit, branch: str, budget: _Budget, overflow: dict,
-                        rolled: dict, subs_by_id: dict, report: CycleReport) -> list[Subscription]:
+    def _deliver_commit(self, commit: Commit, branch: str, budget: _Budget, overflow: dict[int, list[Commit]],
+                        rolled: dict[int, list[tuple[Commit, str]]], subs_by_id: dict[int, Subscription],
+                        report: CycleReport) -> list[Subscription]:
         """Cards for one commit on one branch; the subscriptions whose card must be tried again later."""
         subs = [sub for sub in self._store.subscriptions.list(repo=commit.repo)
                 if not sub.paused and sub.wants(commit, branch)]
@@ -233,7 +234,7 @@ class Watcher:
             for sub in (s for s in subs if s.language == language):
                 if not analysis.importance.meets(sub.threshold):
                     continue
-                done = self._store.deliveries.get(sub.id, "card", commit.sha)
+                done = self._store.deliveries.get(sub.key, "card", commit.sha)
                 if done is not None and done.status != DeliveryState.PENDING:
                     continue  # sent, or named in a roll-up, in an earlier cycle: it takes no place under the cap
                 channel = (sub.platform, sub.channel)
@@ -243,9 +244,9 @@ class Watcher:
                     waiting.append(sub)
                     continue
                 if budget.cards[channel] >= self._max_cards:
-                    overflow[sub.id].append(commit)
-                    rolled[sub.id].append((commit, branch))
-                    subs_by_id[sub.id] = sub
+                    overflow[sub.key].append(commit)
+                    rolled[sub.key].append((commit, branch))
+                    subs_by_id[sub.key] = sub
                     continue
                 outcome = self._deliverer.deliver_card(sub, commit, analysis)
                 budget.cards[channel] += 1

@@ -161,7 +161,7 @@ def run_list(args: None, ctx: CommandContext, services: CommandServices, lang: s
     lines = [say(lang, key, count=len(subs), paused=paused)]
     for sub in subs:
         lines.append(f"• {subscription_line(sub, lang)}")
-        failed, reason = services.store.deliveries.failures(sub.id)
+        failed, reason = services.store.deliveries.failures(sub.key)
         if failed:
             # Deliveries refused for good or given up after hours of failures: say so where people look.
             lines.append("    " + say(lang, "sub.undelivered", count=failed, reason=reason or "?"))
