@@ -173,19 +173,20 @@ def unreachable_text(cause: Cause | None, host: str, *, url_setting: str, timeou
     timeout (when the operator may raise it), `ca_setting` where trusted certificates come from.
     """
     kind = cause.kind if cause else None
+    text = cause.text if cause else ""
     within = f" within {timeout:g} s" if timeout else ""
     if kind == DNS:
-        return f"cannot reach {host}: {cause.text}{tries}; check {url_setting} and this machine's DNS"
+        return f"cannot reach {host}: {text}{tries}; check {url_setting} and this machine's DNS"
     if kind == REFUSED:
-        return f"cannot reach {host}: {cause.text}{tries}; check {url_setting} and that the server is up"
+        return f"cannot reach {host}: {text}{tries}; check {url_setting} and that the server is up"
     if kind in (UNREACHABLE, CONNECT_TIMEOUT):
-        return f"cannot reach {host}: {cause.text}{within}{tries}; check {url_setting}, the network and any proxy"
+        return f"cannot reach {host}: {text}{within}{tries}; check {url_setting}, the network and any proxy"
     if kind == TIMEOUT:
         raise_it = f", or raise {timeout_setting}" if timeout_setting else ""
         return f"no answer from {host}{within}{tries}; check the network and any proxy{raise_it}"
     if kind == TLS:
-        return (f"no secure connection to {host}: {cause.text}{tries}; check {url_setting} (https:// on a "
+        return (f"no secure connection to {host}: {text}{tries}; check {url_setting} (https:// on a "
                 f"plain-HTTP port?) and the trusted certificates ({ca_setting})")
     if kind == DROPPED:
-        return f"{host} dropped the connection: {cause.text}{tries}; check the network and any proxy"
+        return f"{host} dropped the connection: {text}{tries}; check the network and any proxy"
     return f"the request to {host} failed{': ' + fallback if fallback else ''}{tries}"

@@ -110,13 +110,13 @@ class Analyser:
             raise ValueError(f"language must be zh or en, got {language!r}")
         key = (commit.repo.full_name, commit.sha.lower(), language)
         with self._flights_lock:
-            flight = self._flights.get(key)
-            leader = flight is None
-            if leader:
-                flight = self._flights[key] = Future()
-        if not leader:
+            leading = self._flights.get(key)
+            if leading is None:
+                flight: Future[Analysis] = Future()
+                self._flights[key] = flight
+        if leading is not None:
             self.counters.add(coalesced=1)
-            return flight.result()
+            return leading.result()
         try:
             result = self._analyse(commit, language)
         except BaseException as exc:  # store trouble: followers must not wait forever
@@ -139,7 +139,7 @@ class Analyser:
         if fallback is not None and (self._llm is None or self._clock() - fallback.created_at < self._retry_interval):
             self.counters.add(cache_hits=1)
             return fallback
-        if self._llm is None:
+        if self._runner is None:  # no LLM configured
             return self._save_heuristic(commit, language, _NOTES["no_llm"][language])
         with self._slots:
             try:

@@ -199,8 +199,9 @@ class GitHubRetry:
         stats = self.stats
         with stats._lock:
             # Answers from parallel requests arrive out of order: within one window the lowest count is newest.
-            same_window = stats.rate_limit_reset == reset and stats.rate_limit_remaining is not None
-            stats.rate_limit_remaining = min(stats.rate_limit_remaining, remaining) if same_window else remaining
+            known = stats.rate_limit_remaining
+            same_window = stats.rate_limit_reset == reset and known is not None
+            stats.rate_limit_remaining = min(known, remaining) if same_window and known is not None else remaining
             stats.rate_limit_limit = limit
             stats.rate_limit_reset = reset
 

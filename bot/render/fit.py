@@ -18,7 +18,7 @@ def _inside_entity(text: str, pos: int) -> bool:
     if start < 0:
         return False
     match = _ENTITY.match(text, start)
-    return bool(match) and match.end() > pos
+    return match is not None and match.end() > pos
 
 
 def _hard_cut(text: str, limit: int) -> int:
