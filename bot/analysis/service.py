@@ -22,7 +22,7 @@ from bot.analysis.prompts import load_templates
 from bot.analysis.retry import LLMRetry, Sleeper, real_sleep
 from bot.analysis.runner import ChatModel, GaveUp, LLMRunner
 from bot.clock import Clock, system_clock
-from bot.domain import Analysis, AnalysisContent, Commit, RepoRef
+from bot.domain import Analysis, AnalysisContent, AnalysisSource, Commit, Language, RepoRef, check_language
 
 HEURISTIC_MODEL = "heuristic"
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ class AnalysisCounters:
             for name, amount in amounts.items():
                 setattr(self, name, getattr(self, name) + amount)
 
-    def analysed(self, source: str) -> None:
+    def analysed(self, source: AnalysisSource) -> None:
         """Count one fresh analysis by its source."""
         with self._lock:
             self.by_source[source] += 1
@@ -101,14 +101,13 @@ class Analyser:
             self._runner = LLMRunner(llm, templates, limits.input_budget, limits.output_tokens, limits.policy,
                                      sleeper, on_request=lambda: self.counters.add(llm_requests=1))
 
-    def _get(self, repo: RepoRef, sha: str, model: str, language: str) -> Analysis | None:
+    def _get(self, repo: RepoRef, sha: str, model: str, language: Language) -> Analysis | None:
         return self._cache.get(repo, sha, self.prompt_version, model, language)
 
     def analyse(self, commit: Commit, language: str) -> Analysis:
-        """Cached, else LLM, else heuristic analysis of `commit` in `language` ("zh" or "en")."""
-        if language not in ("zh", "en"):
-            raise ValueError(f"language must be zh or en, got {language!r}")
-        key = (commit.repo.full_name, commit.sha.lower(), language)
+        """Cached, else LLM, else heuristic analysis of `commit` in `language` ("zh" or "en", else ValueError)."""
+        checked = check_language(language)
+        key = (commit.repo.full_name, commit.sha.lower(), checked)
         with self._flights_lock:
             leading = self._flights.get(key)
             if leading is None:
@@ -118,7 +117,7 @@ class Analyser:
             self.counters.add(coalesced=1)
             return leading.result()
         try:
-            result = self._analyse(commit, language)
+            result = self._analyse(commit, checked)
         except BaseException as exc:  # store trouble: followers must not wait forever
             flight.set_exception(exc)
             raise
@@ -129,7 +128,7 @@ class Analyser:
             with self._flights_lock:
                 self._flights.pop(key, None)
 
-    def _analyse(self, commit: Commit, language: str) -> Analysis:
+    def _analyse(self, commit: Commit, language: Language) -> Analysis:
         if self._llm is not None:
             stored = self._get(commit.repo, commit.sha, self.model, language)
             if stored is not None:
@@ -159,7 +158,7 @@ class Analyser:
         self.counters.analysed("llm")
         return analysis
 
-    def _save_heuristic(self, commit: Commit, language: str, note: str, replace: bool = False) -> Analysis:
+    def _save_heuristic(self, commit: Commit, language: Language, note: str, replace: bool = False) -> Analysis:
         analysis = self._build(commit, language, heuristic_content(commit, language), "heuristic", HEURISTIC_MODEL,
                                0, 0, note)
         if replace:
@@ -169,7 +168,7 @@ class Analyser:
         self.counters.analysed("heuristic")
         return analysis
 
-    def _build(self, commit: Commit, language: str, content: AnalysisContent, source: str, model: str,
+    def _build(self, commit: Commit, language: Language, content: AnalysisContent, source: AnalysisSource, model: str,
                prompt_tokens: int, completion_tokens: int, note: str) -> Analysis:
         return Analysis(**content.model_dump(), repo=commit.repo, sha=commit.sha.lower(), language=language,
                         source=source, model=model, prompt_version=self.prompt_version, prompt_tokens=prompt_tokens,

@@ -9,13 +9,14 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING
 
-from bot.domain.values import REPO_RE, SHA_RE, check_sha
+from bot.domain.values import LANGUAGES, REPO_RE, SHA_RE, Language, check_language, check_sha
 
 if TYPE_CHECKING:
     from bot.domain.delivery import DeliveryOutcome, DeliveryState
     from bot.domain.model import (
         Analysis,
         AnalysisContent,
+        AnalysisSource,
         ChangeType,
         Commit,
         FileChange,
@@ -32,17 +33,18 @@ if TYPE_CHECKING:
     from bot.domain.view import Card, CardField, CardLink, CardSection, Digest, DigestEntry
 
 _HOME = {
-    **dict.fromkeys(("Analysis", "AnalysisContent", "ChangeType", "Commit", "FileChange", "ImpactItem", "Importance",
-                     "Insights", "Platform", "PullRequest", "RepoRef", "Risk", "Severity", "Subscription"),
+    **dict.fromkeys(("Analysis", "AnalysisContent", "AnalysisSource", "ChangeType", "Commit", "FileChange",
+                     "ImpactItem", "Importance", "Insights", "Platform", "PullRequest", "RepoRef", "Risk", "Severity",
+                     "Subscription"),
                     "bot.domain.model"),
     **dict.fromkeys(("Card", "CardField", "CardLink", "CardSection", "Digest", "DigestEntry"), "bot.domain.view"),
     **dict.fromkeys(("DeliveryOutcome", "DeliveryState"), "bot.domain.delivery"),
 }
 
 # Spelled out, not built from _HOME: type checkers read only a literal __all__ as the exports.
-__all__ = ["REPO_RE", "SHA_RE", "check_sha",
-           "Analysis", "AnalysisContent", "ChangeType", "Commit", "FileChange", "ImpactItem", "Importance",
-           "Insights", "Platform", "PullRequest", "RepoRef", "Risk", "Severity", "Subscription",
+__all__ = ["LANGUAGES", "REPO_RE", "SHA_RE", "Language", "check_language", "check_sha",
+           "Analysis", "AnalysisContent", "AnalysisSource", "ChangeType", "Commit", "FileChange", "ImpactItem",
+           "Importance", "Insights", "Platform", "PullRequest", "RepoRef", "Risk", "Severity", "Subscription",
            "Card", "CardField", "CardLink", "CardSection", "Digest", "DigestEntry",
            "DeliveryOutcome", "DeliveryState"]
 

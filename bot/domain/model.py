@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from bot.domain.filters import Budget, author_ignored, touches_paths
 
 # REPO_RE, SHA_RE and check_sha are re-exported: callers import them from here and from bot.domain.
-from bot.domain.values import REPO_RE, SHA_RE, check_sha, split_repo_name  # noqa: F401
+from bot.domain.values import REPO_RE, SHA_RE, Language, check_sha, split_repo_name  # noqa: F401
 
 
 class _Frozen(BaseModel):
@@ -188,6 +188,10 @@ class Risk(_Frozen):
     severity: Severity
 
 
+# What made an analysis: the LLM, or the rules when there is no LLM or it failed.
+AnalysisSource = Literal["llm", "heuristic"]
+
+
 class AnalysisContent(_Frozen):
     """The analysis proper: the schema the LLM must fill."""
 
@@ -206,8 +210,8 @@ class Analysis(AnalysisContent):
 
     repo: RepoRef
     sha: str
-    language: Literal["zh", "en"]
-    source: Literal["llm", "heuristic"]
+    language: Language
+    source: AnalysisSource
     model: str
     prompt_version: str
     prompt_tokens: int = 0
@@ -239,7 +243,7 @@ class Subscription(BaseModel):
     threshold: Importance = Importance.HIGH
     digest_time: time = time(9, 0)
     timezone: str = "UTC"
-    language: Literal["zh", "en"] = "zh"
+    language: Language = "zh"
     paths: list[str] = Field(default_factory=list)
     ignore_authors: list[str] = Field(default_factory=list)
     include_merges: bool = True

@@ -1,4 +1,4 @@
-"""Values people type — repository names, SHAs, times of day, timezones — checked without pydantic.
+"""Values people type — repository names, SHAs, times of day, timezones, languages — checked without pydantic.
 
 The argument parser needs these, and `commit-radar --help` must not pay for importing pydantic,
 so this module imports only the standard library.
@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import re
 from datetime import time
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 REPO_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 SHA_RE = re.compile(r"^[0-9a-fA-F]{4,40}$")
+
+Language = Literal["zh", "en"]
+LANGUAGES: tuple[Language, ...] = ("zh", "en")
 
 
 def split_repo_name(text: str) -> tuple[str, str]:
@@ -50,3 +54,11 @@ def check_timezone(value: str) -> str:
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(f"unknown IANA timezone: {value!r}") from None
     return value
+
+
+def check_language(value: str) -> Language:
+    """Return `value` as a Language if it is one ("zh" or "en"), else raise ValueError."""
+    for language in LANGUAGES:
+        if value == language:
+            return language
+    raise ValueError(f"language must be zh or en, got {value!r}")

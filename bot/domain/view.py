@@ -6,6 +6,7 @@ from datetime import date
 from typing import Literal
 
 from bot.domain.model import Analysis, Commit, Importance, RepoRef, _Frozen
+from bot.domain.values import Language
 
 
 class CardField(_Frozen):
@@ -35,7 +36,7 @@ class CardLink(_Frozen):
 class Card(_Frozen):
     """What one commit looks like in chat, before any platform renders it; all text is plain and untrusted."""
 
-    language: Literal["zh", "en"]
+    language: Language
     title: str
     importance: Importance
     badge: str
@@ -70,7 +71,7 @@ class Digest(_Frozen):
     branch: str
     day: date
     timezone: str
-    language: Literal["zh", "en"]
+    language: Language
     entries: tuple[DigestEntry, ...] = ()
 
     def counts(self) -> dict[Importance, int]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.domain import Analysis, Card, CardField, CardLink, CardSection, Commit
+from bot.domain import Analysis, Card, CardField, CardLink, CardSection, Commit, check_language
 from bot.render import labels as L
 from bot.render.escape import one_line
 
@@ -132,7 +132,9 @@ def provenance(analysis: Analysis, language: str) -> str:
 
 
 def build_card(commit: Commit, analysis: Analysis, timezone: str, language: str) -> Card:
-    """The card for one analysed commit, with times in `timezone` and labels in `language`."""
+    """The card for one analysed commit, with times in `timezone` and labels in `language` ("zh" or "en")."""
+    # Checked here, not typed: the Markdown report and the lookup service pass the language on as a plain str.
+    language = check_language(language)
     title = card_title(commit, language)
     badge = L.badge(analysis.importance, language)
     links = [CardLink(label=f"{L.text(language, 'view_commit')} {commit.short_sha}", url=commit.url)]

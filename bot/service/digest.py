@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from bot.analysis.port import Analyses
 from bot.clock import Clock
-from bot.domain import Commit, Digest, DigestEntry, RepoRef, Subscription
+from bot.domain import Commit, Digest, DigestEntry, Language, RepoRef, Subscription
 from bot.domain.delivery import DeliveryOutcome, DeliveryState
 from bot.service.delivery import Deliverer
 from bot.store import Store
@@ -30,7 +30,7 @@ class DigestDay:
     branch: str | None
     day: date
     timezone: str
-    language: str
+    language: Language
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ class DigestService:
         self._deliverer = deliverer
         self._clock = clock
 
-    def build(self, repo: RepoRef, branch: str | None, day: date, timezone: str, language: str,
+    def build(self, repo: RepoRef, branch: str | None, day: date, timezone: str, language: Language,
               sub: Subscription | None = None) -> Digest:
         """The digest of the commits stored for one local day on `branch`, those `sub` wants when given."""
         def stored(start: datetime, end: datetime) -> list[Commit]:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from bot.clock import Clock, system_clock
-from bot.domain import Importance, RepoRef, Subscription
+from bot.domain import Importance, Language, Platform, RepoRef, Subscription
 
 if TYPE_CHECKING:
     from bot.github.errors import GitHubError
@@ -23,7 +23,7 @@ class NewSubscriptionDefaults:
 
     digest_time: time
     timezone: str
-    language: str
+    language: Language
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class SubscriptionOptions:
 class SubscribeRequest:
     """Who wants which repository and branch, with which options."""
 
-    platform: str
+    platform: Platform
     channel: str
     repo: RepoRef
     branch: str | None = None  # None: the repository's default branch

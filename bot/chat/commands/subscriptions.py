@@ -37,28 +37,30 @@ class SubscribeArgs:
 def check_subscribe(parsed: Parsed, defaults: Defaults) -> SubscribeArgs:
     """Validate every argument before anything is asked of GitHub (`defaults.webhook_hosts`: extra hook hosts)."""
     name, opts = "subscribe", parsed.options
+    # The grammar gives a flag True and a value option its text; `typed` holds the value options.
+    typed = {option: value for option, value in opts.items() if isinstance(value, str)}
     if opts.get("--merges") and opts.get("--no-merges"):
         raise UsageError(name, Message("sub.merges_clash"))
-    if "--secret" in opts and "--feishu-webhook" not in opts:
+    if "--secret" in typed and "--feishu-webhook" not in typed:
         raise UsageError(name, Message("sub.secret_alone"))
     options = SubscriptionOptions(
-        threshold=arguments.threshold(name, opts["--min"]) if "--min" in opts else None,
-        digest_time=arguments.hhmm(name, opts["--digest"]) if "--digest" in opts else None,
-        timezone=arguments.timezone(name, opts["--tz"]) if "--tz" in opts else None,
-        language=arguments.language(name, opts["--lang"]) if "--lang" in opts else None,
-        paths=arguments.name_list(name, "--paths", opts["--paths"]) if "--paths" in opts else None,
-        ignore_authors=(arguments.name_list(name, "--ignore-authors", opts["--ignore-authors"])
-                        if "--ignore-authors" in opts else None),
+        threshold=arguments.threshold(name, typed["--min"]) if "--min" in typed else None,
+        digest_time=arguments.hhmm(name, typed["--digest"]) if "--digest" in typed else None,
+        timezone=arguments.timezone(name, typed["--tz"]) if "--tz" in typed else None,
+        language=arguments.language(name, typed["--lang"]) if "--lang" in typed else None,
+        paths=arguments.name_list(name, "--paths", typed["--paths"]) if "--paths" in typed else None,
+        ignore_authors=(arguments.name_list(name, "--ignore-authors", typed["--ignore-authors"])
+                        if "--ignore-authors" in typed else None),
         include_merges=False if opts.get("--no-merges") else True if opts.get("--merges") else None,
         empty_digest="skip" if opts.get("--skip-empty") else None,
-        webhook_secret=str(opts["--secret"]) if "--secret" in opts else None,
+        webhook_secret=typed.get("--secret"),
     )
     return SubscribeArgs(
         repo=arguments.repo(name, parsed.args[0]),
         branch=arguments.branch(name, parsed.args[1]) if len(parsed.args) > 1 else None,
         options=options,
-        feishu_webhook=(arguments.feishu_webhook(name, opts["--feishu-webhook"], defaults.webhook_hosts)
-                        if "--feishu-webhook" in opts else None),
+        feishu_webhook=(arguments.feishu_webhook(name, typed["--feishu-webhook"], defaults.webhook_hosts)
+                        if "--feishu-webhook" in typed else None),
     )
 
 
