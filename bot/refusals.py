@@ -79,7 +79,7 @@ class RefusalLog:
         return owed
 
     def _write(self, message: str, client: str, reason: str, suppressed: int) -> None:
-        extra = {"endpoint": self._endpoint, "client": client, "reason": reason}
+        extra: dict[str, object] = {"endpoint": self._endpoint, "client": client, "reason": reason}
         if suppressed:
             extra["suppressed"] = suppressed  # refusals of this pair left out of the log since its last line
         self._log.warning(message, extra=extra)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, Table, create_engine, event, text
+from sqlalchemy import Connection, Engine, Insert, Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
@@ -77,6 +77,7 @@ def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
 def insert_ignore(connection: Connection, table: Table, values: dict) -> bool:
     """Insert a row unless its unique key exists; True when this call inserted it."""
     dialect = connection.dialect.name
+    statement: Insert  # the common base: each dialect's insert is its own class
     if dialect == "postgresql":
         statement = postgresql.insert(table).values(**values).on_conflict_do_nothing()
     elif dialect == "sqlite":

@@ -28,7 +28,8 @@ def _where(database_url: str) -> str:
 
 def explain(exc: BaseException, database_url: str, doing: str) -> StoreUnavailable:
     """A StoreUnavailable for `exc`, raised while `doing` (e.g. "open", "migrate"), never echoing a password."""
-    cause = exc.orig if getattr(exc, "orig", None) is not None else exc
+    orig = getattr(exc, "orig", None)  # SQLAlchemy's DBAPIError wraps the driver's exception
+    cause = orig if orig is not None else exc
     if isinstance(cause, OSError) and cause.strerror:
         reason = f"{cause.strerror}: {cause.filename}" if cause.filename else cause.strerror
     else:
