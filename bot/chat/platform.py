@@ -23,7 +23,11 @@ if TYPE_CHECKING:
 class Platform(Protocol):
     """One chat platform, built and running: where cards go out and where people's messages come in."""
 
-    name: str
+    # A read-only property, so an implementation may hold its name as a class attribute.
+    @property
+    def name(self) -> str:
+        """Its name as bootstrap and logs show it ("slack", "feishu", "console")."""
+        ...
 
     @property
     def notifiers(self) -> Mapping[str, Notifier]:

@@ -82,10 +82,11 @@ def _fetch_bot_open_id(client: lark.Client) -> str:
 
 
 def _is_command_of(handler: Any) -> Callable[[str], bool]:
-    check = getattr(handler, "is_command", None)
-    if check is None:
-        from bot.chat.commands import is_command as check  # the command layer's module-level test
-    return check
+    check: Callable[[str], bool] | None = getattr(handler, "is_command", None)
+    if check is not None:
+        return check
+    from bot.chat.commands import is_command  # the command layer's module-level test
+    return is_command
 
 
 def build_feishu(settings: Settings, handler: Any | None, store, *,

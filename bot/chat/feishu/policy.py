@@ -51,8 +51,8 @@ class FeishuRetry:
             else:
                 if answer.rate_limited:
                     last = f"rate limited, {answer.describe()}"
-                    wait = answer.reset_after()
-                    wait = self._backoff(attempt) if wait is None else wait
+                    reset = answer.reset_after()
+                    wait = self._backoff(attempt) if reset is None else reset
                 elif answer.server_failing:
                     last = f"server failing, {answer.describe()}"
                     wait = self._backoff(attempt)

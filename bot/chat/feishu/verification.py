@@ -94,14 +94,14 @@ class FeishuVerifier:
 
     def verify(self, headers: Mapping[str, str], body: bytes, outer: dict) -> Verified:
         """`headers` by lower-case name, the raw `body` and its JSON object `outer`."""
-        signature = [headers.get(name) for name in
-                     ("x-lark-request-timestamp", "x-lark-request-nonce", "x-lark-signature")]
+        timestamp, nonce, signature = (headers.get(name) for name in
+                                       ("x-lark-request-timestamp", "x-lark-request-nonce", "x-lark-signature"))
         if not self._key:
             if "encrypt" in outer:
                 raise Refused("encrypted body but no FEISHU_ENCRYPT_KEY")
             return self._with_token(outer, body)
-        if any(part is not None for part in signature):
-            self._check_signature(*signature, body)
+        if any(part is not None for part in (timestamp, nonce, signature)):
+            self._check_signature(timestamp, nonce, signature, body)
             event, plaintext = self._open(outer, body)
             if event is None:
                 raise Refused("signed body cannot be decrypted")

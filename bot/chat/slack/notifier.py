@@ -99,7 +99,7 @@ class SlackNotifier:
     def _call(self, method: str, call, **kwargs) -> dict | None:
         channel = kwargs["channel"]
         try:
-            return call(**kwargs).data  # type: ignore[no-any-return]
+            return call(**kwargs).data
         except SlackApiError as exc:
             code = error_code(exc)
             if code in CHANNEL_GONE and code != "not_in_channel":

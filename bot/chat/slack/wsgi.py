@@ -14,7 +14,7 @@ import hmac
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from http import HTTPStatus
 from urllib.parse import parse_qs
 
@@ -33,8 +33,8 @@ CONTENT_TYPES = ("application/x-www-form-urlencoded", "application/json")
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")
 
 
-def _headers(environ: dict) -> dict[str, str]:
-    headers = {}
+def _headers(environ: dict) -> dict[str, str | Sequence[str]]:  # BoltRequest's type: a name may repeat
+    headers: dict[str, str | Sequence[str]] = {}
     for key, value in environ.items():
         if key.startswith("HTTP_"):
             headers[key[5:].lower().replace("_", "-")] = value
