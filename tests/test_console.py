@@ -13,10 +13,10 @@ import pytest
 
 from bot.chat.commands import CommandHandler, CommandServices, Defaults
 from bot.chat.console import ConsoleNotifier
-from bot.domain import Importance
+from bot.domain import DeliveryOutcome, Importance
 from bot.entrypoints.console import ConsoleSession
 from bot.logs import KeyValueFormatter
-from bot.service.delivery import SENT, Deliverer
+from bot.service.delivery import Deliverer
 from tests.e2e_stack import wait_until
 from tests.fakes import FakeAnalyser, FakeClock, FakeDigests, FakeSource, make_commit
 
@@ -136,8 +136,8 @@ def test_console_notifier_prints_cards_and_threads(store):
 
     sub, _ = store.subscriptions.save(Subscription(platform="console", channel="console", repo=make_commit().repo))
     commit = make_commit(message="fix: hostile <@U123> title")
-    assert deliverer.deliver_card(sub, commit, FakeAnalyser().analyse(commit, "en")) == SENT
-    assert deliverer.deliver_card(sub, commit, FakeAnalyser().analyse(commit, "en")) != SENT
+    assert deliverer.deliver_card(sub, commit, FakeAnalyser().analyse(commit, "en")) == DeliveryOutcome.SENT
+    assert deliverer.deliver_card(sub, commit, FakeAnalyser().analyse(commit, "en")) != DeliveryOutcome.SENT
     notifier.post_text("console", "reply in thread", thread_id="console-1")
     text = out.getvalue()
     assert text.count("· fix: hostile <@U123> title\n") == 1  # the title line, printed once

@@ -38,7 +38,7 @@ class HttpServer:
     @property
     def port(self) -> int:
         """The bound port (useful when started on port 0)."""
-        return self._server.effective_port  # type: ignore[attr-defined]
+        return self._server.effective_port
 
     def start(self) -> None:
         """Begin serving in the background."""
@@ -50,14 +50,14 @@ class HttpServer:
         server = self._server
         # Sockets belong to the server's loop thread: closing them from here races its select().
         # The trigger runs each step inside that loop.
-        server.trigger.pull_trigger(lambda: wasyncore.dispatcher.close(server))  # type: ignore[attr-defined]
-        server.task_dispatcher.shutdown(cancel_pending=False, timeout=timeout)  # type: ignore[attr-defined]
+        server.trigger.pull_trigger(lambda: wasyncore.dispatcher.close(server))
+        server.task_dispatcher.shutdown(cancel_pending=False, timeout=timeout)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and any(
-                getattr(channel, "total_outbufs_len", 0) for channel in list(server._map.values())):  # type: ignore[attr-defined]
+                getattr(channel, "total_outbufs_len", 0) for channel in list(server._map.values())):
             time.sleep(0.02)  # responses written by finished requests are still being flushed
         try:
-            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))  # type: ignore[attr-defined]
+            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
         except OSError:
             # The trigger is already closed: the loop has ended and closed everything itself.
             log.debug("http server loop already closed")

@@ -25,9 +25,6 @@ from bot.store.deliveries import Delivery
 
 log = logging.getLogger(__name__)
 
-# Old name, kept only for tests/test_console.py (another change is editing it); remove with its import.
-SENT = DeliveryOutcome.SENT
-
 # A pending claim of another process younger than this is taken to be in progress there; an
 # older one is taken to be abandoned (that process died or gave up) and is recovered here.
 LEASE = timedelta(minutes=10)
