@@ -6,14 +6,14 @@ import os
 import re
 from datetime import time
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import unquote, unquote_plus
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Re-exported: the checks live with the other typed values, where the parser can reach them without pydantic.
-from bot.domain.values import check_timezone, parse_hhmm
+from bot.domain.values import Language, check_timezone, parse_hhmm
 
 DEFAULT_DATABASE_URL = "sqlite:///data/commit-radar.db"
 SECRET_FIELDS = (
@@ -120,7 +120,7 @@ class Settings(BaseSettings):
     max_cards_per_poll: int = Field(10, ge=1, le=1000)
     digest_time: str = "09:00"
     timezone: str = "UTC"
-    language: Literal["zh", "en"] = "zh"
+    language: Language = "zh"
 
     host: str = "0.0.0.0"
     port: int = Field(3000, ge=0, le=65535)
@@ -208,7 +208,7 @@ def _first_error_line(error: ValidationError) -> str:
     return f"{variable}: {message}"
 
 
-def load_settings(env_file: str | os.PathLike[str] | None = ".env", **overrides: object) -> Settings:
+def load_settings(env_file: str | os.PathLike[str] | None = ".env", **overrides: Any) -> Settings:
     """Load Settings once; any problem becomes a one-line ConfigError naming the variable."""
     if env_file is not None:
         path = Path(env_file)
@@ -220,6 +220,7 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env", **overrides:
             except UnicodeDecodeError:
                 raise ConfigError(f".env: {path} is not UTF-8 text") from None
     try:
+        # _env_file is a pydantic-settings init option, not a field: without its plugin mypy knows only the fields.
         return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
     except ValidationError as exc:
         raise ConfigError(_first_error_line(exc)) from None
