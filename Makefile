@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-fast demo serve worker doctor bench clean
+.PHONY: run test test-fast lint demo serve worker doctor bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,9 +30,14 @@ worker: $(VENV)/.stamp-runtime
 doctor: $(VENV)/.stamp-runtime
 	$(BIN)/commit-radar doctor
 
-# Spread over every core (pytest-xdist): the suite stays within a few minutes on two.
-test: $(VENV)/.stamp-dev
+# The layer rules, style and complexity, and types; then the suite, spread over every core (pytest-xdist).
+test: lint
 	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
+
+lint: $(VENV)/.stamp-dev
+	$(BIN)/lint-imports
+	$(BIN)/ruff check bot tests bench demo
+	$(BIN)/mypy
 
 # The quick loop: everything but the tests that start the real process.
 test-fast: $(VENV)/.stamp-dev
