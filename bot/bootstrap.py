@@ -25,7 +25,10 @@ if TYPE_CHECKING:
     from bot.github.port import CommitSource
     from bot.service.delivery import Deliverer
     from bot.service.digest import DigestService
+    from bot.service.jobs import Jobs
     from bot.service.metrics import Metrics
+    from bot.service.pushes import PushRequests
+    from bot.service.queue import JobQueue
     from bot.service.scheduler import Scheduler
     from bot.service.watcher import Watcher
     from bot.wsgi import Router
@@ -57,7 +60,11 @@ class Application:
     watcher: Watcher
     handler: CommandHandler
     scheduler: Scheduler
+    jobs: Jobs
+    queue: JobQueue
     router: Router
+    # What a worker serves on PORT: /healthz and /metrics, no chat or GitHub endpoint.
+    ops_router: Router
     # /healthz's checks; the process adds the scheduler's when it runs one.
     health: dict[str, Callable[[], None]]
     platforms: list[Platform] = field(default_factory=list)
@@ -72,9 +79,10 @@ class Application:
             platform.start()
 
     def close(self) -> None:
-        """Stop platforms, then release connections."""
+        """Stop platforms and the job queue, then release connections."""
         for platform in self.platforms:
             platform.stop()
+        self.queue.stop()
         self.source.close()
         self.store.close()
 
@@ -92,9 +100,12 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock = system_clo
     from bot.scrub import install
     from bot.service.delivery import Deliverer
     from bot.service.digest import DigestService
+    from bot.service.jobs import Jobs
     from bot.service.metrics import Metrics
-    from bot.service.scheduler import Scheduler
-    from bot.service.watcher import Watcher
+    from bot.service.pacing import Pacing
+    from bot.service.pushes import PushRequests
+    from bot.service.scheduler import TICK_SECONDS, Scheduler
+    from bot.service.watcher import Watcher, WatchLimits
 
     install(settings.secret_values())  # every output of the process hides these from here on
     store = store or open_store(settings.database_url, run_migrations=migrate)
@@ -103,11 +114,17 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock = system_clo
     metrics.add_stats(lambda: _github_stats(source))
     analyser = build_analyser(settings, store, clock, llm)
     metrics.add_stats(lambda: _analysis_stats(analyser))
-    deliverer = Deliverer(store, {}, clock, metrics)
+    queue = build_queue(settings, store, migrate)
+    metrics.add_stats(lambda: _queue_stats(queue))
+    deliverer = Deliverer(store, {}, clock, metrics, owners=queue)
     digests = DigestService(store, analyser, deliverer, clock)
-    watcher = Watcher(store, source, analyser, deliverer, clock, max_cards_per_poll=settings.max_cards_per_poll,
-                      poll_concurrency=settings.poll_concurrency, metrics=metrics)
-    scheduler = Scheduler(store, watcher, digests, clock, settings.poll_interval)
+    limits = WatchLimits(max_cards_per_poll=settings.max_cards_per_poll, poll_concurrency=settings.poll_concurrency,
+                         analysis_concurrency=settings.llm_concurrency)
+    watcher = Watcher(store, source, analyser, deliverer, clock, limits, metrics=metrics)
+    pacing = Pacing(store, settings.poll_interval, settings.github_requests_per_minute, TICK_SECONDS,
+                    on_interval=metrics.poll_interval.set)
+    jobs = Jobs(store=store, watcher=watcher, digests=digests, queue=queue, pacing=pacing, clock=clock)
+    scheduler = Scheduler(jobs, queue, clock)
     services = CommandServices(store=store, source=source, analyser=analyser, digests=digests,
                                defaults=Defaults.from_settings(settings), clock=clock,
                                on_subscriptions_changed=scheduler.resync)
@@ -122,8 +139,26 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock = system_clo
     health: dict[str, Callable[[], None]] = {"database": store.ping}
     return Application(settings=settings, store=store, clock=clock, metrics=metrics, source=source,
                        analyser=analyser, deliverer=deliverer, digests=digests, watcher=watcher, handler=handler,
-                       scheduler=scheduler, router=_router(settings, store, clock, metrics, health, built),
+                       scheduler=scheduler, jobs=jobs, queue=queue,
+                       router=_router(settings, metrics, health, PushRequests(store, clock, jobs), built),
+                       ops_router=_ops_router(metrics, health),
                        health=health, platforms=built)
+
+
+def build_queue(settings: Settings, store: Store, migrate: bool = True) -> JobQueue:
+    """procrastinate on PostgreSQL (any number of workers); the in-process queue on SQLite (one process)."""
+    from bot.service.queue import DIGEST, POLL, TICK
+
+    concurrency = {POLL: settings.poll_concurrency, DIGEST: 2, TICK: 1}
+    if store.engine.dialect.name == "postgresql":
+        from bot.jobs.pg import PostgresQueue, install_schema
+
+        if migrate:
+            install_schema(store.engine)
+        return PostgresQueue(settings.database_url, concurrency)
+    from bot.jobs.local import LocalQueue
+
+    return LocalQueue(concurrency)
 
 
 def build_store(settings: Settings, migrate: bool = True) -> Store:
@@ -198,19 +233,27 @@ def _github(settings: Settings) -> CommitSource:
     return GitHubSource.from_settings(settings)
 
 
-def _router(settings: Settings, store: Store, clock: Clock, metrics: Metrics,
-            health: dict[str, Callable[[], None]], platforms: list[Platform]) -> Router:
+def _ops_router(metrics: Metrics, health: dict[str, Callable[[], None]]) -> Router:
+    from bot.service.metrics import metrics_app
+    from bot.wsgi import Router, health_app
+
+    router = Router()
+    router.mount("/healthz", health_app(health))
+    router.mount("/metrics", metrics_app(metrics))
+    return router
+
+
+def _router(settings: Settings, metrics: Metrics, health: dict[str, Callable[[], None]], pushes: PushRequests,
+            platforms: list[Platform]) -> Router:
     """Every HTTP endpoint: health, metrics, the GitHub webhook, and each platform's routes."""
     from bot.github.webhook import github_webhook_app
     from bot.service.metrics import metrics_app
-    from bot.service.pushes import PushRequests
     from bot.wsgi import Router, health_app
 
     router = Router()
     router.mount("/healthz", health_app(health))
     router.mount("/metrics", metrics_app(metrics))
     secret = settings.github_webhook_secret
-    pushes = PushRequests(store, clock)
     router.mount("/github/webhook", github_webhook_app(secret.get_secret_value() if secret else None,
                                                         pushes.request, pushes.is_watched))
     for platform in platforms:
@@ -229,6 +272,15 @@ def _github_stats(source: CommitSource) -> list[tuple[str, str, float]]:
     if stats.rate_limit_remaining is not None:
         rows.append(("github_rate_limit_remaining", "GitHub rate limit remaining", stats.rate_limit_remaining))
     return rows
+
+
+def _queue_stats(queue: JobQueue) -> list[tuple[str, str, float]]:
+    try:
+        depth = queue.depth()
+    except Exception:  # a scrape must not fail because the queue's database blinked
+        log.warning("job queue depth unavailable", exc_info=True)
+        return []
+    return [(f"jobs_waiting_{name}", f"Jobs waiting on the {name} queue", count) for name, count in depth.items()]
 
 
 def _analysis_stats(analyser: Analyser) -> list[tuple[str, str, float]]:

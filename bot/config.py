@@ -117,6 +117,8 @@ class Settings(BaseSettings):
 
     poll_interval: int = Field(300, ge=5, le=86_400)
     poll_concurrency: int = Field(32, ge=1, le=256)
+    # GitHub requests per minute across every worker, 304s included (GitHub's secondary limit is 900 points).
+    github_requests_per_minute: int = Field(500, ge=1, le=100_000)
     max_cards_per_poll: int = Field(10, ge=1, le=1000)
     digest_time: str = "09:00"
     timezone: str = "UTC"

@@ -61,5 +61,6 @@ def setup_logging(level: str = "INFO", secrets: Iterable[str] = (), stream=None)
     root.addHandler(handler)
     root.setLevel(level)
     # Library chatter (request lines with headers) stays out of INFO.
-    for noisy in ("urllib3", "httpx", "httpx2", "httpcore", "alembic", "apscheduler", "Lark", "waitress.queue"):
+    for noisy in ("urllib3", "httpx", "httpx2", "httpcore", "alembic", "apscheduler", "Lark", "waitress.queue",
+                  "procrastinate"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))

@@ -1,24 +1,58 @@
-"""Scheduling logic with an injected clock: digest times in each timezone, catch-up, job sync."""
+"""The ticks with an injected clock: digest times in each timezone, catch-up, polls handed out, failures one line."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import UTC, date, datetime, time
 
-from apscheduler.schedulers.background import BackgroundScheduler
+import pytest
 
 from bot.domain import RepoRef, Subscription
 from bot.service.delivery import Deliverer
 from bot.service.digest import DigestService
-from bot.service.scheduler import Scheduler, last_digest_time, missed_digest_day
-from bot.service.subscribe import NewSubscriptionDefaults, SubscribeRequest, subscribe
-from tests.fakes import FakeClock, FakeNotifier, FakeSource, GatedAnalyser, make_commit
+from bot.service.jobs import Jobs, digest_job, poll_job
+from bot.service.pacing import Pacing
+from bot.service.queue import Job
+from bot.service.schedule import last_digest_time
+from tests.fakes import FakeClock, FakeNotifier, GatedAnalyser, make_commit
 
 REPO = RepoRef.parse("octo/widgets")
 
 
 def sub(**options) -> Subscription:
     return Subscription(**{"platform": "slack", "channel": "C1", "repo": REPO, **options})
+
+
+class RecordingQueue:
+    """A JobQueue that keeps what was deferred (queueing locks honoured) and runs nothing by itself."""
+
+    runs_jobs = True
+
+    def __init__(self) -> None:
+        self.jobs: list[Job] = []
+
+    def defer(self, job: Job) -> bool:
+        if job.queueing_lock is not None and any(j.queueing_lock == job.queueing_lock for j in self.jobs):
+            return False
+        self.jobs.append(job)
+        return True
+
+    def take(self) -> list[Job]:
+        jobs, self.jobs = self.jobs, []
+        return jobs
+
+    def current_job(self) -> str | None:
+        return None
+
+    def is_running(self, job_id: str) -> bool | None:
+        return None
+
+
+def jobs_for(store, clock, watcher=None, digests=None, rpm: int = 600) -> tuple[Jobs, RecordingQueue]:
+    queue = RecordingQueue()
+    pacing = Pacing(store, poll_interval=60, requests_per_minute=rpm, tick_seconds=5, jitter=lambda: 0.5)
+    return Jobs(store=store, watcher=watcher, digests=digests, queue=queue, pacing=pacing, clock=clock), queue
 
 
 def test_last_digest_time_in_the_subscription_timezone():
@@ -28,147 +62,138 @@ def test_last_digest_time_in_the_subscription_timezone():
     assert last_digest_time(shanghai, datetime(2026, 1, 8, 1, 0, tzinfo=UTC)).date() == date(2026, 1, 8)
 
 
-def test_missed_digest_is_caught_up_only_when_recent_and_undelivered():
-    s = sub(timezone="Europe/Berlin", digest_time=time(9, 0))
-    two_hours_late = datetime(2026, 1, 8, 10, 0, tzinfo=UTC)  # 11:00 in Berlin
-    assert missed_digest_day(s, two_hours_late, delivered=False) == date(2026, 1, 7)
-    assert missed_digest_day(s, two_hours_late, delivered=True) is None
-    assert missed_digest_day(s, datetime(2026, 1, 8, 20, 0, tzinfo=UTC), delivered=False) is None
+def test_a_due_digest_is_queued_once_for_its_day_in_the_subscription_timezone(store):
+    clock = FakeClock(datetime(2026, 1, 8, 0, 59, tzinfo=UTC))  # 08:59 in Shanghai
+    jobs, queue = jobs_for(store, clock)
+    s, _ = store.subscriptions.save(sub(timezone="Asia/Shanghai", digest_time=time(9, 0),
+                                        created_at=datetime(2026, 1, 1, tzinfo=UTC)))
+    jobs.digest_tick()
+    assert queue.take() == []  # the last run (yesterday 09:00 there) is a day old: past the catch-up window
+    clock.advance(minutes=1)
+    jobs.digest_tick()
+    jobs.digest_tick()  # a second worker's tick: the waiting job's queueing lock keeps it to one
+    assert [job.args for job in queue.take()] == [{"subscription": s.id, "day": "2026-01-07"}]
 
 
-def test_digest_jobs_follow_subscription_changes(store):
-    clock = FakeClock(datetime(2026, 1, 8, 3, 0, tzinfo=UTC))
-    backend = BackgroundScheduler()
-    scheduler = Scheduler(store, watcher=None, digests=None, clock=clock, poll_interval=60, scheduler=backend)
-    scheduler.sync()
-    assert scheduler.digest_job_ids() == set()
-    first, _ = store.subscriptions.save(sub(timezone="Asia/Shanghai", digest_time=time(9, 0)))
-    second, _ = store.subscriptions.save(sub(channel="C2", timezone="UTC", digest_time=time(18, 30)))
-    scheduler.sync()
-    assert scheduler.digest_job_ids() == {f"digest:{first.id}", f"digest:{second.id}"}
-    trigger = backend.get_job(f"digest:{first.id}").trigger
-    assert "hour='9'" in str(trigger) and "minute='0'" in str(trigger) and str(trigger.timezone) == "Asia/Shanghai"
-    store.subscriptions.save(first.model_copy(update={"digest_time": time(7, 15)}))
-    store.subscriptions.remove("slack", "C2", REPO)
-    scheduler.sync()
-    assert scheduler.digest_job_ids() == {f"digest:{first.id}"}
-    assert "hour='7'" in str(backend.get_job(f"digest:{first.id}").trigger)
-    store.subscriptions.set_paused(first.id, True, "not_in_channel")
-    scheduler.sync()
-    assert scheduler.digest_job_ids() == set()
-
-
-def test_sync_schedules_a_catch_up_for_a_digest_missed_while_down(store):
+def test_a_missed_digest_is_caught_up_only_when_recent_and_not_settled(store):
     clock = FakeClock(datetime(2026, 1, 8, 10, 0, tzinfo=UTC))
-    backend = BackgroundScheduler()
-    scheduler = Scheduler(store, watcher=None, digests=None, clock=clock, poll_interval=60, scheduler=backend)
+    jobs, queue = jobs_for(store, clock)
     s, _ = store.subscriptions.save(sub(timezone="UTC", digest_time=time(9, 0),
                                         created_at=datetime(2026, 1, 1, tzinfo=UTC)))
-    scheduler.sync()
-    assert backend.get_job(f"catch-up:{s.id}").args == (s.id, date(2026, 1, 7))
+    jobs.digest_tick()
+    assert queue.take() == [digest_job(s.id, date(2026, 1, 7))]
     claim, _ = store.deliveries.claim(s.id, "digest", "2026-01-07", "slack", "C1")
-    backend.remove_job(f"catch-up:{s.id}")
-    scheduler.sync()
-    assert backend.get_job(f"catch-up:{s.id}") is not None  # a pending claim is not a delivered digest
+    jobs.digest_tick()
+    assert len(queue.take()) == 1  # a pending claim is not a delivered digest
     store.deliveries.mark_sent(claim.id, "1.0")
-    backend.remove_job(f"catch-up:{s.id}")
-    scheduler.sync()
-    assert backend.get_job(f"catch-up:{s.id}") is None
+    jobs.digest_tick()
+    assert queue.take() == []
 
 
-class RecordingWatcher:
-    def __init__(self):
-        self.cycles = []
-
-    def run_cycle(self, pairs=None):
-        self.cycles.append(pairs)
-
-
-def test_push_requests_poll_only_watched_branches(store):
-    watcher = RecordingWatcher()
-    scheduler = Scheduler(store, watcher=watcher, digests=None, clock=FakeClock(), poll_interval=60,
-                          scheduler=BackgroundScheduler())
-    store.subscriptions.save(sub())
-    now = datetime(2026, 1, 8, tzinfo=UTC)
-    store.cursors.request_poll(RepoRef.parse("OCTO/Widgets"), "main", now)  # a push names it differently
-    store.cursors.request_poll(REPO, "unwatched", now)
-    assert scheduler.poll_requested() == 1
-    assert watcher.cycles == [[(REPO, "main")]]
-    assert scheduler.poll_requested() == 0 and len(watcher.cycles) == 1
+def test_a_digest_is_not_caught_up_after_the_window_nor_for_a_newer_subscription_nor_when_paused(store):
+    clock = FakeClock(datetime(2026, 1, 8, 15, 1, tzinfo=UTC))  # 6 h 1 min after 09:00
+    jobs, queue = jobs_for(store, clock)
+    store.subscriptions.save(sub(timezone="UTC", digest_time=time(9, 0), created_at=datetime(2026, 1, 1, tzinfo=UTC)))
+    store.subscriptions.save(sub(channel="C2", timezone="UTC", digest_time=time(15, 0),
+                                 created_at=datetime(2026, 1, 8, 15, 0, 30, tzinfo=UTC)))
+    paused, _ = store.subscriptions.save(sub(channel="C3", timezone="UTC", digest_time=time(15, 0),
+                                             created_at=datetime(2026, 1, 1)))  # naive, as SQLite returns it
+    store.subscriptions.set_paused(paused.id, True, "not_in_channel")
+    jobs.digest_tick()
+    assert queue.take() == []
 
 
-def test_a_subscription_created_after_the_due_time_does_not_catch_up():
-    s = sub(timezone="UTC", digest_time=time(9, 0), created_at=datetime(2026, 1, 8, 9, 30, tzinfo=UTC))
-    assert missed_digest_day(s, datetime(2026, 1, 8, 10, 0, tzinfo=UTC), delivered=False) is None
-    older = s.model_copy(update={"created_at": datetime(2026, 1, 1, 9, 30)})  # naive, as SQLite returns it
-    assert missed_digest_day(older, datetime(2026, 1, 8, 10, 0, tzinfo=UTC), delivered=False) == date(2026, 1, 7)
-
-
-def test_an_unfinished_digest_is_caught_up_until_settled_but_not_after_the_window(store):
+def test_an_unfinished_digest_is_queued_until_every_reply_is_settled(store):
     clock = FakeClock(datetime(2026, 1, 8, 9, 1, tzinfo=UTC))
-    backend = BackgroundScheduler()
-    scheduler = Scheduler(store, watcher=None, digests=None, clock=clock, poll_interval=60, scheduler=backend)
+    jobs, queue = jobs_for(store, clock)
     s, _ = store.subscriptions.save(sub(timezone="UTC", digest_time=time(9, 0),
                                         created_at=datetime(2026, 1, 1, tzinfo=UTC)))
     parent, _ = store.deliveries.claim(s.id, "digest", "2026-01-07", "slack", "C1")
     store.deliveries.mark_sent(parent.id, "1.0")
     reply, _ = store.deliveries.claim(s.id, "digest-entry", f"2026-01-07:{'a' * 40}", "slack", "C1")
     store.deliveries.claim(s.id, "digest-entry", f"2026-01-06:{'b' * 40}", "slack", "C1")  # another day's
-    scheduler.sync()
-    assert backend.get_job(f"catch-up:{s.id}") is not None  # a reply was never posted
-    backend.remove_job(f"catch-up:{s.id}")
-    clock.advance(hours=6, minutes=1)
-    scheduler.sync()
-    assert backend.get_job(f"catch-up:{s.id}") is None  # too late now: re-runs are bounded
-    clock.advance(hours=-6)
+    jobs.digest_tick()
+    assert len(queue.take()) == 1  # a reply was never posted
     store.deliveries.mark_failed(reply.id)
-    scheduler.sync()
-    assert backend.get_job(f"catch-up:{s.id}") is None  # every reply reached a final status
+    jobs.digest_tick()
+    assert queue.take() == []  # every reply reached a final status
 
 
-def test_a_running_digest_job_gets_no_catch_up_and_a_racing_one_posts_nothing_twice(store):
+def test_two_workers_running_the_same_digest_post_it_once(store):
     clock = FakeClock(datetime(2026, 1, 8, 9, 0, 20, tzinfo=UTC))
     notifier, analyser = FakeNotifier(), GatedAnalyser()
     digests = DigestService(store, analyser, Deliverer(store, {"slack": notifier}, clock), clock)
-    backend = BackgroundScheduler()
-    scheduler = Scheduler(store, watcher=None, digests=digests, clock=clock, poll_interval=60, scheduler=backend)
+    jobs, _ = jobs_for(store, clock, digests=digests)
     s, _ = store.subscriptions.save(sub(timezone="UTC", digest_time=time(9, 0),
                                         created_at=datetime(2026, 1, 1, tzinfo=UTC)))
     for n in (1, 2):
         store.commits.save(make_commit(n=n, when=datetime(2026, 1, 7, 10, n, tzinfo=UTC)), branch="main")
-    cron = threading.Thread(target=scheduler._digest_job, args=[s.id])  # fired at 09:00, still building
-    cron.start()
-    assert analyser.entered.wait(5)
-    scheduler.sync()  # the minutely sync
-    assert backend.get_job(f"catch-up:{s.id}") is None
-    # A catch-up queued just before the cron job started must not post the digest again either.
-    catch_up = threading.Thread(target=scheduler._digest_job, args=[s.id, date(2026, 1, 7)])
-    catch_up.start()
+    job = digest_job(s.id, date(2026, 1, 7))
+    first = threading.Thread(target=jobs, args=(job.name, job.args))
+    first.start()
+    assert analyser.entered.wait(5)  # still building when the second one starts
+    second = threading.Thread(target=jobs, args=(job.name, job.args))
+    second.start()
     analyser.release.set()
-    cron.join(5)
-    catch_up.join(5)
+    first.join(5)
+    second.join(5)
     assert len(notifier.of_kind("digest")) == 1 and len(notifier.of_kind("card")) == 2
-    scheduler.sync()
-    assert backend.get_job(f"catch-up:{s.id}") is None  # settled
 
 
-def test_a_database_write_failure_is_one_line_with_its_cause(store, caplog):
-    import logging
+def test_the_tick_hands_out_due_branches_paced_and_the_ones_with_undelivered_commits(store):
+    clock = FakeClock(datetime(2026, 1, 8, 9, 0, tzinfo=UTC))
+    jobs, queue = jobs_for(store, clock, rpm=12)  # 12 a minute: 0.8 of it in 5 s ticks is 1 poll a tick
+    repos = [RepoRef.parse(f"octo/r{n}") for n in range(3)]
+    for repo in repos:
+        store.subscriptions.save(sub(repo=repo), restart_cursor_at=clock())
+    jobs.tick()
+    first = queue.take()
+    assert len(first) == 1 and first[0].name == "poll"
+    jobs.tick()
+    jobs.tick()
+    assert len(queue.take()) == 2  # the other two, one per tick: the budget is never spent at once
+    jobs.tick()
+    assert queue.take() == []  # none due until the (stretched) interval has passed
+    store.commits.save(make_commit(repo="octo/r1", n=1), branch="main")
+    jobs.tick()
+    assert queue.take() == [poll_job(repos[1], "main")]  # undelivered commits: its poll job delivers them
 
+
+def test_a_push_noted_by_a_web_process_is_polled_at_the_next_tick_under_the_spelling_of_the_subscription(store):
+    clock = FakeClock(datetime(2026, 1, 8, 9, 0, tzinfo=UTC))
+    jobs, queue = jobs_for(store, clock)
+    store.subscriptions.save(sub(), restart_cursor_at=clock())
+    jobs.tick()
+    queue.take()
+    store.cursors.request_poll(REPO, "main", clock())
+    store.cursors.request_poll(REPO, "unwatched", clock())
+    jobs.tick()
+    assert queue.take() == [poll_job(REPO, "main")]
+
+
+def test_the_interval_stretches_with_a_warning_when_the_branches_do_not_fit_the_budget(store, caplog):
+    pacing = Pacing(store, poll_interval=300, requests_per_minute=500, tick_seconds=5)
+    assert pacing.per_tick == 33 and pacing.effective_interval(1_000) == 300
+    assert pacing.effective_interval(5_000) == pytest.approx(5_000 * 5 / 33)  # about 12.6 minutes
+    seen = []
+    stretched = Pacing(store, poll_interval=60, requests_per_minute=12, tick_seconds=5, on_interval=seen.append)
+    for n in range(30):
+        store.subscriptions.save(sub(repo=RepoRef.parse(f"octo/r{n}")))
+    with caplog.at_level(logging.WARNING):
+        stretched.claim_due(datetime(2026, 1, 8, tzinfo=UTC))
+    assert seen == [150.0] and "poll interval stretched" in caplog.text
+
+
+def test_a_database_write_failure_in_a_job_is_one_line_with_its_cause(store, caplog):
     from sqlalchemy.exc import OperationalError
 
     class ReadOnly:
         def run_cycle(self, pairs=None):
             raise OperationalError("INSERT INTO commits ...", {}, Exception("attempt to write a readonly database"))
 
-    clock = FakeClock()
-    scheduler = Scheduler(store, watcher=ReadOnly(), digests=None, clock=clock, poll_interval=60,
-                          scheduler=BackgroundScheduler())
-    source = FakeSource()
-    source.add_repo(REPO.full_name)
-    subscribe(SubscribeRequest(platform="slack", channel="C1", repo=REPO), source, store.subscriptions,
-              NewSubscriptionDefaults(digest_time=time(9, 0), timezone="UTC", language="en"), clock)
+    jobs, _ = jobs_for(store, FakeClock(), watcher=ReadOnly())
+    job = poll_job(REPO, "main")
     with caplog.at_level(logging.ERROR):
-        assert scheduler.poll_requested() == 1  # the one subscribing asked for
+        jobs(job.name, job.args)
     [record] = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert record.exc_info is None and "attempt to write a readonly database" in record.error

@@ -8,7 +8,8 @@ import pytest
 
 from bot.domain import Commit, FileChange, Importance, RepoRef, Subscription
 from bot.service.delivery import Deliverer
-from bot.service.watcher import Watcher
+from bot.service.poller import PollOutcome, PollStatus
+from bot.service.watcher import Watcher, WatchLimits
 from tests.fakes import FakeAnalyser, FakeClock, FakeNotifier, not_in_channel, rate_limited
 
 REPO = RepoRef.parse("octo/widgets")
@@ -30,7 +31,8 @@ def world(store):
     notifier = FakeNotifier()
     analyser = FakeAnalyser()
     deliverer = Deliverer(store, {"slack": notifier}, clock)
-    watcher = Watcher(store, source=None, analyser=analyser, deliverer=deliverer, clock=clock, max_cards_per_poll=10)
+    watcher = Watcher(store, source=None, analyser=analyser, deliverer=deliverer, clock=clock,
+                      limits=WatchLimits(max_cards_per_poll=10))
     return store, notifier, analyser, watcher
 
 
@@ -152,6 +154,12 @@ def test_subscriptions_to_other_repos_or_platforms_get_nothing(world):
     assert notifier.sent == [] and store.commits.unprocessed() == []
 
 
+def failed_poll(cursor):
+    """The outcome a failed poll hands the watcher: its cursor as record_failure left it."""
+    return PollOutcome(cursor.repo, cursor.branch, PollStatus.FAILED, error=RuntimeError(cursor.failure_kind),
+                       cursor=cursor)
+
+
 def test_persistent_failure_is_reported_once_but_rate_limits_never(world):
     store, notifier, analyser, watcher = world
     subscribe(store, threshold=Importance.LOW)
@@ -159,13 +167,13 @@ def test_persistent_failure_is_reported_once_but_rate_limits_never(world):
     store.subscriptions.save(Subscription(platform="slack", channel="C2", repo=other))
     now = datetime(2026, 1, 8, tzinfo=UTC)
     for _ in range(5):
-        store.cursors.record_failure(REPO, "main", "not_found", "octo/widgets: 404 Not Found")
-        store.cursors.record_failure(other, "main", "rate_limited", "rate limited")
-        watcher._report_persistent_failures([(REPO, "main"), (other, "main")])
+        failed = store.cursors.record_failure(REPO, "main", "not_found", "octo/widgets: 404 Not Found")
+        limited = store.cursors.record_failure(other, "main", "rate_limited", "rate limited")
+        watcher._report_persistent_failures([failed_poll(failed), failed_poll(limited)])
     texts = notifier.of_kind("text")
     assert len(texts) == 1 and texts[0].channel == "C1" and "404" in texts[0].payload
     store.cursors.advance(REPO, "main", "a" * 40, None, now)  # recovered: a later failure is news again
     for _ in range(3):
-        store.cursors.record_failure(REPO, "main", "not_found", "404 again")
-    watcher._report_persistent_failures([(REPO, "main")])
+        failed = store.cursors.record_failure(REPO, "main", "not_found", "404 again")
+    watcher._report_persistent_failures([failed_poll(failed)])
     assert len(notifier.of_kind("text")) == 2

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.domain import Importance, RepoRef, Subscription
 from bot.service.delivery import Deliverer
 from bot.service.notifier import TransientDeliveryError
-from bot.service.watcher import GIVE_UP_AFTER, Watcher
+from bot.service.watcher import GIVE_UP_AFTER, Watcher, WatchLimits
 from tests.fakes import FakeAnalyser, FakeClock, FakeNotifier, make_commit
 
 REPO = RepoRef.parse("octo/hello")
@@ -116,7 +116,7 @@ def test_a_channel_that_always_defers_does_not_starve_other_repositories(store):
     notifier = ChannelDown()
     # Hand-wired: 1100 pending commits need a cheap analyser and a card budget past the settings' limit of 1000.
     watcher = Watcher(store, None, FakeAnalyser(), Deliverer(store, {"slack": notifier}, clock), clock,
-                      max_cards_per_poll=5000)
+                      WatchLimits(max_cards_per_poll=5000))
     subscribe(store, "DOWN", repo=RepoRef.parse("octo/widgets"))
     subscribe(store, "UP", repo=RepoRef.parse("octo/other"))
     for n in range(1, 1101):
@@ -132,7 +132,7 @@ def test_a_deferred_roll_up_is_retried_and_no_commit_is_lost_or_repeated(store):
     notifier = FakeNotifier()
     # Hand-wired: the watcher's delivery pass alone, with a text post that fails once.
     watcher = Watcher(store, None, FakeAnalyser(), Deliverer(store, {"slack": notifier}, clock), clock,
-                      max_cards_per_poll=2)
+                      WatchLimits(max_cards_per_poll=2))
     subscribe(store, repo=RepoRef.parse("octo/widgets"))
     for n in range(1, 6):
         store.commits.save(make_commit(n=n), branch="main")
@@ -172,7 +172,7 @@ def test_a_commit_rolled_up_for_one_channel_never_becomes_its_card_later(store):
     notifier = DownForA()
     # Hand-wired: the watcher's delivery pass alone, one card per pass.
     watcher = Watcher(store, None, FakeAnalyser(), Deliverer(store, {"slack": notifier}, clock), clock,
-                      max_cards_per_poll=1)
+                      WatchLimits(max_cards_per_poll=1))
     subscribe(store, "A", repo=RepoRef.parse("octo/widgets"))
     subscribe(store, "B", repo=RepoRef.parse("octo/widgets"))
     first, second = make_commit(n=1), make_commit(n=2)

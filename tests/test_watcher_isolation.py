@@ -6,7 +6,7 @@ import threading
 
 from bot.domain import Importance, RepoRef, Subscription
 from bot.service.delivery import Deliverer
-from bot.service.watcher import Watcher
+from bot.service.watcher import Watcher, WatchLimits
 from tests.fake_github import clock, fake_github, fake_github_server, file_entry, make_source  # noqa: F401
 from tests.fakes import FakeAnalyser, FakeNotifier
 
@@ -47,7 +47,7 @@ def test_a_card_is_delivered_while_another_repository_is_still_polling(store, fa
     notifier = Recording()
     # Hand-wired: the source is gated to hold one repository's poll open while the other's card goes out.
     watcher = Watcher(store, source, FakeAnalyser(), Deliverer(store, {"slack": notifier}, clock.datetime),
-                      clock.datetime, poll_concurrency=4)
+                      clock.datetime, WatchLimits(poll_concurrency=4))
     for channel, name in (("SLOW", "octo/slow"), ("QUICK", "octo/quick")):
         store.subscriptions.save(Subscription(platform="slack", channel=channel, repo=RepoRef.parse(name),
                                               branch="main", threshold=Importance.LOW))

@@ -24,21 +24,25 @@ def _stop_on_signals(stop: threading.Event) -> None:
 
 
 def serve_forever(app: Application, http: bool = True, scheduler: bool = True, console: bool = False,
-                  stop: threading.Event | None = None, console_input: IO[str] | None = None) -> None:
+                  stop: threading.Event | None = None, console_input: IO[str] | None = None,
+                  inbound: bool | None = None) -> None:
     """Run until a signal, `stop` or the console's /quit arrives, then finish in-flight work and return."""
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
         _stop_on_signals(stop)
     if scheduler:
         app.health["scheduler"] = app.scheduler.alive
+    # The web role takes people's messages and GitHub's pushes; a worker serves only /healthz and /metrics.
+    inbound = http and (inbound if inbound is not None else True)
     server = None
     if http:
-        server = HttpServer(app.router, app.settings.host, app.settings.port, app.settings.http_threads)
+        router = app.router if inbound else app.ops_router
+        server = HttpServer(router, app.settings.host, app.settings.port, app.settings.http_threads)
         server.start()
     if scheduler:
         app.scheduler.start()
     # Inbound connections belong to the web role: a separate worker must not also receive events.
-    if http:
+    if inbound:
         app.start_inbound()
     log.info("ready", extra={"http": http, "scheduler": scheduler, "console": console,
                              "platforms": ",".join(app.deliverer.platforms)})

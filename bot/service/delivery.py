@@ -1,7 +1,9 @@
 """Delivery with a unique key per (subscription, kind, item): claim, post, record — never twice.
 
-A pending claim is either being posted right now (by a thread here or by another live process:
-leave it) or left over from a run that died or was deferred (recover it: look, then post).
+A pending claim is either being posted right now (by a thread here, or by a job still running on
+a live worker: leave it) or left over from a job that ended, died or was deferred (recover it:
+look, then post). A claim names the job that made it, so "still running" is asked of the queue,
+not guessed from the claim's age; claims made outside any job fall back to their age.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol
 
 from bot.causes import clip_middle
 from bot.clock import Clock
@@ -36,16 +39,30 @@ class _Hold:
     nested: bool  # the calling thread already held the claim (a digest reserves before building)
 
 
+class ClaimOwners(Protocol):
+    """Who holds a claim: the job queue knows which job runs on this thread and which jobs still run."""
+
+    def current_job(self) -> str | None:
+        """The running job's id on this thread, if any."""
+        ...
+
+    def is_running(self, job_id: str) -> bool | None:
+        """Whether that job still runs on a live worker; None when this queue cannot tell."""
+        ...
+
+
 class Deliverer:
     """Posts cards, digests and notices to subscriptions' channels exactly once each."""
 
     def __init__(self, store: Store, notifiers: Mapping[str, Notifier], clock: Clock,
-                 metrics: Metrics | None = None, lease: timedelta = LEASE) -> None:
+                 metrics: Metrics | None = None, lease: timedelta = LEASE,
+                 owners: ClaimOwners | None = None) -> None:
         self._store = store
         self._notifiers = dict(notifiers)
         self._clock = clock
         self._metrics = metrics or Metrics()
         self._lease = lease
+        self._owners = owners
         # Claims up to this id existed before this process: a pending one is a crash leftover. Ids,
         # not timestamps, so a restart recovers at once whatever the clocks of the two processes say.
         self._started_after = store.deliveries.last_id()
@@ -123,7 +140,8 @@ class Deliverer:
 
     def _claim(self, sub: Subscription, kind: str, item: str) -> tuple[Delivery, bool]:
         assert sub.id is not None
-        return self._store.deliveries.claim_at(sub.id, kind, item, sub.platform, sub.channel, self._clock())
+        owner = self._owners.current_job() if self._owners is not None else None
+        return self._store.deliveries.claim_at(sub.id, kind, item, sub.platform, sub.channel, self._clock(), owner)
 
     def _take(self, record: Delivery, created: bool) -> _Hold | None:
         """Make the calling thread the claim's holder, unless another run is delivering it."""
@@ -136,9 +154,17 @@ class Deliverer:
                 return None  # a fresh claim of another live process
             maybe_posted = self._mine.setdefault(record.id, not created)
             self._holders[record.id] = me
-            return _Hold(maybe_posted=maybe_posted, nested=holder == me)
+        if not created and self._owners is not None:
+            current = self._owners.current_job()
+            if current is not None and current != record.claimed_by:
+                self._store.deliveries.take_over(record.id, current)
+        return _Hold(maybe_posted=maybe_posted, nested=holder == me)
 
     def _abandoned(self, record: Delivery) -> bool:
+        if record.claimed_by is not None and self._owners is not None:
+            running = self._owners.is_running(record.claimed_by)
+            if running is not None:
+                return not running  # the queue knows: its job ended or its worker stalled
         return record.id <= self._started_after or self._clock() - record.created_at >= self._lease
 
     def _settled(self, claim_id: int) -> None:

@@ -27,6 +27,9 @@ class Metrics:
                                 "still failing when their retry time ran out)", ["platform", "kind"],
                                 registry=self.registry)
         self.errors = Counter("commit_radar_errors", "Errors by kind", ["kind"], registry=self.registry)
+        self.poll_interval = Gauge("commit_radar_poll_interval_effective_seconds",
+                                   "Seconds between two polls of a branch: POLL_INTERVAL, or longer when the watched "
+                                   "branches do not fit GITHUB_REQUESTS_PER_MINUTE", registry=self.registry)
         self.last_cycle = Gauge("commit_radar_last_cycle_timestamp_seconds", "When the last poll cycle ended",
                                 registry=self.registry)
         self._sources: list[Callable[[], Iterable[tuple[str, str, float]]]] = []

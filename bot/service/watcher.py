@@ -6,13 +6,14 @@ import logging
 import queue
 import threading
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.analysis.port import Analyses
 from bot.causes import clip_middle
 from bot.clock import Clock
-from bot.domain import Commit, RepoRef, Subscription
+from bot.domain import Analysis, Commit, RepoRef, Subscription
 from bot.domain.delivery import DeliveryOutcome, DeliveryState
 from bot.github.errors import GitHubError
 from bot.github.port import CommitSource
@@ -68,6 +69,17 @@ class _Budget:
 
     cards: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
     down: set[tuple[str, str]] = field(default_factory=set)
+    # Analyses made ahead of delivery, in parallel: (repo, sha, language) -> analysis.
+    analyses: dict[tuple[str, str, str], Analysis] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WatchLimits:
+    """How much one pass may do: cards per channel (the rest are rolled up), polls and analyses at once."""
+
+    max_cards_per_poll: int = 10
+    poll_concurrency: int = 16
+    analysis_concurrency: int = 4
 
 
 @dataclass
@@ -87,39 +99,46 @@ class Watcher:
     """One poll-analyse-deliver cycle at a time, over every watched (repo, branch)."""
 
     def __init__(self, store: Store, source: CommitSource, analyser: Analyses, deliverer: Deliverer,
-                 clock: Clock, max_cards_per_poll: int = 10, poll_concurrency: int = 16,
-                 metrics: Metrics | None = None) -> None:
+                 clock: Clock, limits: WatchLimits | None = None, metrics: Metrics | None = None) -> None:
         self._store = store
         self._source = source
         self._analyser = analyser
         self._deliverer = deliverer
         self._clock = clock
-        self._max_cards = max_cards_per_poll
-        self._concurrency = poll_concurrency
+        limits = limits or WatchLimits()
+        self._max_cards = limits.max_cards_per_poll
+        self._concurrency = limits.poll_concurrency
+        self._analysis_concurrency = max(1, limits.analysis_concurrency)
         self._metrics = metrics or Metrics()
-        # One delivery pass at a time: a webhook-triggered poll must not race the regular cycle
-        # over the same pending claims.
+        # One delivery pass over every branch at a time (a job delivering one branch runs beside it:
+        # its job lock keeps two passes off one branch, and delivery keys keep any card from going twice).
         self._lock = threading.Lock()
         # Commits held back (deferred delivery, a crash while delivering) and when to try each again.
         self._held: dict[tuple[str, str, str], _Hold] = {}
 
     def run_cycle(self, pairs: list[tuple[RepoRef, str]] | None = None) -> CycleReport:
-        """Poll (all watched pairs, or the given ones), delivering each repository's commits as its poll ends."""
+        """Poll (all watched pairs, or the given ones), delivering each repository's commits as its poll ends.
+
+        Given pairs (a poll job's branch), only their commits are delivered; without, every pending one.
+        """
         report = CycleReport()
         budget = _Budget()
+        scope = pairs
         pairs = self._store.subscriptions.watched() if pairs is None else pairs
         done: queue.SimpleQueue[PollOutcome | None] = queue.SimpleQueue()
         polling = threading.Thread(target=self._poll_into, args=(pairs, done), name="poll-cycle", daemon=True)
         polling.start()
         # Delivery runs here while polls go on there: one slow repository no longer holds back the cards
         # of every other repository until the whole cycle has polled.
+        outcomes: list[PollOutcome] = []
         while (outcome := done.get()) is not None:
             self._count(outcome, report)
+            outcomes.append(outcome)
             if outcome.new_shas:
-                self.deliver_pending(report, budget)
+                self.deliver_pending(report, budget, scope)
         polling.join()
-        self._report_persistent_failures(pairs)
-        self.deliver_pending(report, budget)
+        self._report_persistent_failures(outcomes)
+        self.deliver_pending(report, budget, scope)
         self._metrics.cycles.inc()
         self._metrics.last_cycle.set(self._clock().timestamp())
         return report
@@ -143,18 +162,25 @@ class Watcher:
         report.new_commits += len(outcome.new_shas)
         self._metrics.new_commits.inc(len(outcome.new_shas))
 
-    def deliver_pending(self, report: CycleReport | None = None, budget: _Budget | None = None) -> CycleReport:
-        """Analyse and deliver every stored commit not yet processed (also what a crash left behind)."""
+    def deliver_pending(self, report: CycleReport | None = None, budget: _Budget | None = None,
+                        pairs: list[tuple[RepoRef, str]] | None = None) -> CycleReport:
+        """Analyse and deliver the stored commits not yet processed (on `pairs` only, when given), also what a
+        crash left behind."""
+        if pairs is not None:
+            return self._deliver_pending(report or CycleReport(), budget or _Budget(), pairs)
         with self._lock:
-            return self._deliver_pending(report or CycleReport(), budget or _Budget())
+            return self._deliver_pending(report or CycleReport(), budget or _Budget(), None)
 
-    def _deliver_pending(self, report: CycleReport, budget: _Budget) -> CycleReport:
+    def _deliver_pending(self, report: CycleReport, budget: _Budget,
+                         pairs: list[tuple[RepoRef, str]] | None) -> CycleReport:
         overflow: dict[int, list[Commit]] = defaultdict(list)
         rolled: dict[int, list[tuple[Commit, str]]] = defaultdict(list)
         subs_by_id: dict[int, Subscription] = {}
         finished: list[tuple[Commit, str, str | None]] = []
         now = self._clock()
-        for commit, branch in self._pending_batch():
+        batch = self._pending_batch(pairs)
+        self._analyse_ahead(batch, budget)
+        for commit, branch in batch:
             key = (commit.repo.full_name, commit.sha, branch)
             hold = self._held.get(key)
             if hold is not None and hold.retry_at is not None and hold.retry_at > now:
@@ -229,7 +255,9 @@ class Watcher:
                 if not sub.paused and sub.wants(commit, branch)]
         waiting: list[Subscription] = []
         for language in sorted({sub.language for sub in subs}):
-            analysis = self._analyser.analyse(commit, language)
+            analysis = budget.analyses.pop((commit.repo.full_name, commit.sha, language), None)
+            if analysis is None:
+                analysis = self._analyser.analyse(commit, language)
             self._metrics.analyses.labels(analysis.source).inc()
             for sub in (s for s in subs if s.language == language):
                 if not analysis.importance.meets(sub.threshold):
@@ -257,13 +285,40 @@ class Watcher:
                     waiting.append(sub)
         return waiting
 
-    def _pending_batch(self) -> list[tuple[Commit, str]]:
+    def _analyse_ahead(self, batch: list[tuple[Commit, str]], budget: _Budget) -> None:
+        """Analyse the batch's commits in every language their subscriptions want, up to
+        LLM_CONCURRENCY at once, so cards then go out in commit order without waiting on each other."""
+        wanted: dict[tuple[str, str, str], Commit] = {}
+        subs_of: dict[str, list[Subscription]] = {}
+        for commit, branch in batch:
+            repo = commit.repo.full_name
+            if repo not in subs_of:
+                subs_of[repo] = [sub for sub in self._store.subscriptions.list(repo=commit.repo) if not sub.paused]
+            for sub in subs_of[repo]:
+                key = (repo, commit.sha, sub.language)
+                if key not in budget.analyses and sub.wants(commit, branch):
+                    wanted.setdefault(key, commit)
+        if len(wanted) < 2 or self._analysis_concurrency < 2:
+            return  # nothing to overlap: the delivery loop analyses as it goes
+
+        def analyse(item: tuple[tuple[str, str, str], Commit]) -> None:
+            key, commit = item
+            try:
+                budget.analyses[key] = self._analyser.analyse(commit, key[2])
+            except Exception:  # the delivery loop analyses it again and handles the failure there
+                log.exception("analysis ahead of delivery failed", extra={"sha": commit.sha})
+
+        with ThreadPoolExecutor(max_workers=min(self._analysis_concurrency, len(wanted)),
+                                thread_name_prefix="analyse") as pool:
+            list(pool.map(analyse, wanted.items()))
+
+    def _pending_batch(self, pairs: list[tuple[RepoRef, str]] | None = None) -> list[tuple[Commit, str]]:
         """Up to BATCH pending (commit, branch) pairs, fresh ones before those held back earlier.
 
         Held-back commits are older, so oldest-first alone would let a backlog for one failing
         channel crowd out every new commit of every other repository.
         """
-        pending = self._store.commits.unprocessed(limit=BATCH + len(self._held))
+        pending = self._store.commits.unprocessed(limit=BATCH + len(self._held), pairs=pairs)
         fresh = [pair for pair in pending if (pair[0].repo.full_name, pair[0].sha, pair[1]) not in self._held]
         held = [pair for pair in pending if (pair[0].repo.full_name, pair[0].sha, pair[1]) in self._held]
         return (fresh + held)[:BATCH]
@@ -276,9 +331,12 @@ class Watcher:
             lines.append(f"… +{len(commits) - ROLLUP_LISTED}")
         return self._deliverer.deliver_text(sub, "rollup", commits[0].sha, "\n".join([text, *lines]))
 
-    def _report_persistent_failures(self, pairs: list[tuple[RepoRef, str]]) -> None:
-        for repo, branch in pairs:
-            cursor = self._store.cursors.get(repo, branch)
+    def _report_persistent_failures(self, outcomes: list[PollOutcome]) -> None:
+        # The failed polls' outcomes carry their cursors: nothing is read for the branches that polled fine.
+        for outcome in outcomes:
+            cursor, repo, branch = outcome.cursor, outcome.repo, outcome.branch
+            if outcome.ok or cursor is None:
+                continue
             if (cursor.failure_count < REPORT_AFTER_FAILURES or cursor.failure_reported
                     or cursor.failure_kind in UNREPORTED_FAILURES):
                 continue

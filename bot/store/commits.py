@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, and_, delete, select, update
+from sqlalchemy import ColumnElement, Engine, and_, delete, false, or_, select, update
 
 from bot.domain import Commit, RepoRef
 from bot.store.db import insert_ignore
@@ -75,14 +75,25 @@ class CommitStore:
         with self._engine.connect() as conn:
             return [Commit.model_validate(row.data) for row in conn.execute(query)]
 
-    def unprocessed(self, limit: int = 1000) -> list[tuple[Commit, str]]:
-        """(commit, branch) pairs delivery is not done with, in the order they were seen."""
+    def unprocessed(self, limit: int = 1000,
+                    pairs: list[tuple[RepoRef, str]] | None = None) -> list[tuple[Commit, str]]:
+        """(commit, branch) pairs delivery is not done with (on `pairs` only, when given), in the order seen."""
+        condition: ColumnElement[bool] = members.c.processed.is_(False)
+        if pairs is not None:
+            condition = and_(condition, or_(*[and_(members.c.repo == repo.full_name, members.c.branch == branch)
+                                              for repo, branch in pairs] or [false()]))
         query = (select(table.c.data, members.c.branch)
                  .join(members, and_(members.c.repo == table.c.repo, members.c.sha == table.c.sha))
-                 .where(members.c.processed.is_(False))
+                 .where(condition)
                  .order_by(members.c.seen_at, table.c.committed_at, members.c.branch).limit(limit))
         with self._engine.connect() as conn:
             return [(Commit.model_validate(row.data), row.branch) for row in conn.execute(query)]
+
+    def pending_branches(self) -> list[tuple[RepoRef, str]]:
+        """Every (repo, branch) with commits delivery is not done with."""
+        query = select(members.c.repo, members.c.branch).where(members.c.processed.is_(False)).distinct()
+        with self._engine.connect() as conn:
+            return [(RepoRef.parse(row.repo), row.branch) for row in conn.execute(query)]
 
     def mark_processed(self, repo: RepoRef, sha: str, branch: str | None = None, reason: str | None = None) -> None:
         """Delivery is done with this commit on `branch` (every branch when None); `reason` when cards are missing."""

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel
-from sqlalchemy import Connection, Engine, and_, bindparam, delete, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, delete, or_, select, update
 
 from bot.domain import RepoRef
 from bot.store.db import insert_ignore, upsert
@@ -121,6 +122,31 @@ class CursorStore:
                 conn.execute(update(table).where(and_(table.c.repo == row.repo, table.c.branch == row.branch))
                              .values(poll_requested_at=None))
         return [(RepoRef.parse(row.repo), row.branch) for row in rows]
+
+    def claim_due(self, now: datetime, watched: set[tuple[str, str]], limit: int,
+                  next_due: Callable[[], datetime]) -> list[tuple[RepoRef, str]]:
+        """Up to `limit` watched branches due for a poll (never polled, asked for, or past their time),
+        oldest due first; each claimed one is next due at `next_due()` and its request is cleared.
+
+        One tick claims at a time (the tick job's lock), so a plain read-then-write is enough.
+        """
+        due = or_(table.c.next_poll_at.is_(None), table.c.next_poll_at <= now, table.c.poll_requested_at.is_not(None))
+        order = (table.c.poll_requested_at.is_(None), table.c.next_poll_at.is_not(None), table.c.next_poll_at)
+        claimed: list[tuple[RepoRef, str]] = []
+        with self._engine.begin() as conn:
+            rows = conn.execute(select(table.c.repo, table.c.branch).where(due).order_by(*order)
+                                .limit(limit + len(watched) // 10 + 10)).all()
+            for row in rows:
+                wanted = (row.repo, row.branch) in watched
+                if wanted and len(claimed) >= limit:
+                    break
+                # A cursor nobody watches any more is moved out of the way for a day.
+                later = next_due() if wanted else now + timedelta(days=1)
+                conn.execute(update(table).where(and_(table.c.repo == row.repo, table.c.branch == row.branch))
+                             .values(next_poll_at=later, poll_requested_at=None))
+                if wanted:
+                    claimed.append((RepoRef.parse(row.repo), row.branch))
+        return claimed
 
     @staticmethod
     def _key(repo: RepoRef, branch: str):

@@ -26,6 +26,7 @@ class Delivery(BaseModel):
     created_at: datetime
     sent_at: datetime | None = None
     reason: str | None = None
+    claimed_by: str | None = None
 
     @field_validator("created_at", "sent_at")
     @classmethod
@@ -47,16 +48,23 @@ class DeliveryStore:
         return self.claim_at(subscription_id, kind, item, platform, channel, datetime.now(UTC))
 
     def claim_at(self, subscription_id: int, kind: str, item: str, platform: str, channel: str,
-                 now: datetime) -> tuple[Delivery, bool]:
-        """`claim` stamped with the caller's clock (claims are aged against that clock)."""
+                 now: datetime, owner: str | None = None) -> tuple[Delivery, bool]:
+        """`claim` stamped with the caller's clock (claims are aged against that clock) and its owner (a job)."""
         with self._engine.begin() as conn:
             created = insert_ignore(conn, table, {
                 "subscription_id": subscription_id, "kind": kind, "item": item, "platform": platform,
                 "channel": channel, "status": DeliveryState.PENDING, "created_at": now.astimezone(UTC),
+                "claimed_by": owner,
             })
         delivery = self.get(subscription_id, kind, item)
         assert delivery is not None
         return delivery, created
+
+    def take_over(self, delivery_id: int, owner: str | None) -> None:
+        """A pending claim whose job is gone now belongs to `owner`."""
+        with self._engine.begin() as conn:
+            conn.execute(update(table).where(and_(table.c.id == delivery_id, table.c.status == DeliveryState.PENDING))
+                         .values(claimed_by=owner))
 
     def last_id(self) -> int:
         """The newest record's id (0 when there is none): claims up to it existed before this moment."""

@@ -55,6 +55,8 @@ repo_cursors = Table(
     Column("failure_count", Integer, nullable=False, default=0),
     Column("failure_reported", Boolean, nullable=False, default=False),
     Column("poll_requested_at", DateTime(timezone=True)),
+    # When the poll tick next hands this branch to a poll job (NULL: never polled, first in line).
+    Column("next_poll_at", DateTime(timezone=True)),
 )
 
 commits = Table(
@@ -114,6 +116,8 @@ deliveries = Table(
     Column("sent_at", DateTime(timezone=True)),
     # Why a delivery failed for good (refused, or still failing when its retry time ran out).
     Column("reason", Text),
+    # The job that claimed it (pending): another job leaves the claim alone while that one runs.
+    Column("claimed_by", String(64)),
     UniqueConstraint("subscription_id", "kind", "item", name="uq_delivery"),
 )
 

@@ -18,15 +18,15 @@ def _log_config(settings: Settings) -> None:
         log.debug("config", extra={"key": key, "value": value})
 
 
-def run(args, settings: Settings, http: bool = True, scheduler: bool = True) -> int:
-    """The whole bot (HTTP and scheduler; the console when no chat platform is set) until SIGTERM."""
+def run(args, settings: Settings, inbound: bool = True, scheduler: bool = True) -> int:
+    """The whole bot (web and worker; the console when no chat platform is set) until SIGTERM."""
     from bot.bootstrap import build, chat_platforms, platform_warnings
     from bot.entrypoints.process import serve_forever
 
     _log_config(settings)
     for warning in platform_warnings(settings):
         log.warning(warning)
-    console = http and scheduler and not chat_platforms(settings)
+    console = inbound and scheduler and not chat_platforms(settings)
     if console and "host" not in settings.model_fields_set:
         # Nothing but health, metrics and the GitHub webhook to serve: stay off the network unless HOST says so.
         settings = settings.model_copy(update={"host": "127.0.0.1"})
@@ -36,7 +36,7 @@ def run(args, settings: Settings, http: bool = True, scheduler: bool = True) -> 
         print(f"commit-radar: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        serve_forever(app, http=http, scheduler=scheduler, console=console)
+        serve_forever(app, http=True, scheduler=scheduler, console=console, inbound=inbound)
     except PortUnavailable as exc:
         print(f"commit-radar: cannot listen on {settings.host}:{settings.port} ({exc}); "
               f"set PORT (or HOST) to a free address", file=sys.stderr)
@@ -47,13 +47,13 @@ def run(args, settings: Settings, http: bool = True, scheduler: bool = True) -> 
 
 
 def serve(args, settings: Settings) -> int:
-    """HTTP only: the web role."""
-    return run(args, settings, http=True, scheduler=False)
+    """The web role: chat and GitHub endpoints; it queues jobs for the workers."""
+    return run(args, settings, inbound=True, scheduler=False)
 
 
 def worker(args, settings: Settings) -> int:
-    """Scheduler only: the one worker."""
-    return run(args, settings, http=False, scheduler=True)
+    """The worker role, as many replicas as wanted: the ticks and the jobs; /healthz and /metrics on PORT."""
+    return run(args, settings, inbound=False, scheduler=True)
 
 
 def doctor(args, settings: Settings) -> int:

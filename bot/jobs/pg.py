@@ -1,0 +1,182 @@
+"""The job queue on PostgreSQL, through procrastinate: any number of workers, each job run once.
+
+procrastinate claims jobs with `FOR UPDATE SKIP LOCKED`, keeps `lock` (no two jobs with one lock
+run at once) and `queueing_lock` (one waiting job per key), wakes workers at once with
+LISTEN/NOTIFY, and records each worker's heartbeat, so a job whose worker died is known stalled
+and is retried (`retry_stalled`). Jobs are sync functions; procrastinate runs them in threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Engine, make_url
+
+from bot.service.queue import DIGEST, POLL, QUEUES, TICK, Job, JobRunner
+
+log = logging.getLogger(__name__)
+# One advisory lock key for "installing procrastinate's schema": processes starting at once take turns.
+SCHEMA_LOCK = 7_426_031_771
+# A worker whose heartbeat is older than this is stalled; its running jobs are retried.
+STALLED_AFTER = 30.0
+HEARTBEAT = 5.0
+# /healthz fails when this process's workers have sent no heartbeat for this long.
+LATE = 45.0
+
+
+def conninfo(database_url: str) -> str:
+    """libpq's form of a SQLAlchemy PostgreSQL URL (`postgresql+psycopg://` → `postgresql://`)."""
+    url = make_url(database_url).set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
+
+
+def install_schema(engine: Engine) -> None:
+    """Create procrastinate's tables and functions once; concurrent starts wait for each other."""
+    from procrastinate.schema import SchemaManager
+
+    with engine.begin() as conn:
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+        if conn.execute(text("SELECT to_regclass('procrastinate_jobs')")).scalar() is not None:
+            return
+        conn.exec_driver_sql(SchemaManager.get_schema().replace("%", "%%"))
+        log.info("job queue schema installed")
+
+
+class PostgresQueue:
+    """procrastinate's App: defers from any process, runs workers in the worker role."""
+
+    def __init__(self, database_url: str, concurrency: Mapping[str, int]) -> None:
+        import procrastinate
+
+        self._concurrency = dict(concurrency)
+        self.app = procrastinate.App(connector=procrastinate.PsycopgConnector(
+            conninfo=conninfo(database_url), min_size=1, max_size=4))
+        self.app.open()
+        self._runner: JobRunner | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._workers: list[asyncio.Task[None]] = []
+        self._local = threading.local()
+        self._failed: BaseException | None = None
+        self._name = f"commit-radar-{uuid.uuid4().hex[:8]}"
+
+    def defer(self, job: Job) -> bool:
+        """Queue `job`; False when one with its queueing lock already waits."""
+        from procrastinate.exceptions import AlreadyEnqueued
+
+        deferrer = self.app.configure_task(name=job.name, queue=job.queue, lock=job.lock,
+                                           queueing_lock=job.queueing_lock)
+        try:
+            deferrer.defer(**dict(job.args))
+        except AlreadyEnqueued:
+            return False
+        return True
+
+    def depth(self) -> dict[str, int]:
+        """Jobs waiting, by queue."""
+        rows = self.app.job_manager.list_queues()
+        return {row["name"]: int(row["todo"]) for row in rows if row["todo"]}
+
+    @property
+    def runs_jobs(self) -> bool:
+        """Always: some worker takes what is deferred here."""
+        return True
+
+    def current_job(self) -> str | None:
+        """The id of the job running on this thread, if any (a delivery claim's owner)."""
+        return getattr(self._local, "job_id", None)
+
+    def is_running(self, job_id: str) -> bool | None:
+        """True while job `job_id` runs on a worker whose heartbeat is fresh (not stalled)."""
+        if not job_id.startswith("pg:"):
+            return None
+        query = ("SELECT 1 FROM procrastinate_jobs job JOIN procrastinate_workers worker "
+                 "ON worker.id = job.worker_id WHERE job.id = %(id)s AND job.status = 'doing' "
+                 "AND worker.last_heartbeat > NOW() - make_interval(secs => %(stalled)s)")
+        rows = self.app.connector.get_sync_connector().execute_query_all(
+            query, id=int(job_id[3:]), stalled=STALLED_AFTER)
+        return bool(rows)
+
+    def retry_stalled(self) -> int:
+        """Put the running jobs of stalled workers (no heartbeat for STALLED_AFTER) back in their queue; how many."""
+        # The same rule as procrastinate's get_stalled_jobs, whose only form is async (and this is a job thread).
+        query = ("SELECT job.id, job.task_name FROM procrastinate_jobs job LEFT JOIN procrastinate_workers worker "
+                 "ON worker.id = job.worker_id WHERE job.status = 'doing' AND (job.worker_id IS NULL OR "
+                 "worker.last_heartbeat < NOW() - make_interval(secs => %(stalled)s))")
+        stalled = self.app.connector.get_sync_connector().execute_query_all(query, stalled=STALLED_AFTER)
+        now = datetime.now(UTC)
+        for row in stalled:
+            self.app.job_manager.retry_job_by_id(row["id"], retry_at=now)
+            log.warning("stalled job retried", extra={"job": row["task_name"], "job_id": row["id"]})
+        return len(stalled)
+
+    def start(self, runner: JobRunner) -> None:
+        """Run workers for every queue on a background event loop (each queue with its concurrency)."""
+        self._runner = runner
+        for name in runner.names:
+            self._register(name)
+        ready = threading.Event()
+        self._thread = threading.Thread(target=self._serve, args=(ready,), name="job-workers", daemon=True)
+        self._thread.start()
+        ready.wait(30)
+
+    def stop(self) -> None:
+        """Stop taking jobs; running jobs finish (procrastinate's graceful shutdown)."""
+        if self._loop is not None:
+            for task in self._workers:
+                self._loop.call_soon_threadsafe(task.cancel)
+        if self._thread is not None:
+            self._thread.join(60)
+        self.app.close()
+
+    def alive(self) -> None:
+        """Raise when the workers have ended, their heartbeat is late (a stalled loop), or the database is gone."""
+        if self._thread is not None and not self._thread.is_alive():
+            raise RuntimeError(f"job workers stopped: {type(self._failed).__name__ if self._failed else 'ended'}")
+        if self._thread is None:
+            self.app.check_connection()
+            return
+        rows = self.app.connector.get_sync_connector().execute_query_all(
+            "SELECT count(*) AS fresh FROM procrastinate_workers WHERE name LIKE %(name)s "
+            "AND last_heartbeat > NOW() - make_interval(secs => %(late)s)", name=f"{self._name}-%", late=LATE)
+        if not rows or rows[0]["fresh"] == 0:
+            raise RuntimeError(f"job workers sent no heartbeat for {LATE:.0f} s")
+
+    def _register(self, name: str) -> None:
+        def run(context: Any, **args: Any) -> None:
+            self._local.job_id = f"pg:{context.job.id}"
+            try:
+                assert self._runner is not None
+                self._runner(name, args)
+            finally:
+                self._local.job_id = None
+
+        self.app.task(name=name, queue=POLL, pass_context=True)(run)
+
+    def _serve(self, ready: threading.Event) -> None:
+        try:
+            asyncio.run(self._work(ready))
+        except BaseException as exc:  # recorded for /healthz, logged in full
+            self._failed = exc
+            log.exception("job workers failed")
+
+    async def _work(self, ready: threading.Event) -> None:
+        self._loop = asyncio.get_running_loop()
+        # Digests on workers of their own: a minute with hundreds of digests due never holds back a card.
+        groups = {(POLL, TICK): self._concurrency.get(POLL, 8) + 1, (DIGEST,): self._concurrency.get(DIGEST, 2)}
+        assert set(QUEUES) == {queue for group in groups for queue in group}
+        async with self.app.open_async():
+            self._workers = [asyncio.create_task(self.app.run_worker_async(
+                queues=list(queues), concurrency=concurrency, name=f"{self._name}-{'-'.join(queues)}",
+                install_signal_handlers=False, update_heartbeat_interval=HEARTBEAT,
+                stalled_worker_timeout=STALLED_AFTER, delete_jobs="successful"))
+                for queues, concurrency in groups.items()]
+            ready.set()
+            await asyncio.gather(*self._workers, return_exceptions=True)

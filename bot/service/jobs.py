@@ -1,0 +1,152 @@
+"""The job functions: what a worker does, one small job at a time, on any worker.
+
+APScheduler in every process fires `schedule_ticks` and `schedule_digest_tick`; the queue's
+locks make a tick that several processes fire at once run once. A tick hands due branches to
+`poll` jobs (paced under GitHub's limits), re-queues branches that still have undelivered
+commits (what a crash or a failing channel left), and queues the digests that are due. A `poll`
+job polls one branch and delivers its new commits (analyses in parallel, cards in commit order,
+one job per branch at a time); a `digest` job posts one subscription's digest on its own queue,
+so digests never hold back cards.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from bot.clock import Clock
+from bot.domain import RepoRef, Subscription
+from bot.service.digest import DigestService, digest_settled
+from bot.service.failures import log_failure
+from bot.service.pacing import Pacing
+from bot.service.queue import DIGEST, POLL, TICK, Job, JobArgs, JobQueue
+from bot.service.schedule import CATCH_UP, last_digest_time
+from bot.service.watcher import Watcher
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+NAMES: tuple[str, ...] = ("tick", "digest_tick", "poll", "digest")
+
+
+def poll_job(repo: RepoRef, branch: str) -> Job:
+    """Poll one branch and deliver what it finds: one such job runs, and one waits, per branch."""
+    key = f"{repo.full_name.lower()}@{branch}"
+    return Job("poll", {"repo": repo.full_name, "branch": branch}, queue=POLL, lock=f"branch:{key}",
+               queueing_lock=f"poll:{key}")
+
+
+def digest_job(subscription_id: int, day: date) -> Job:
+    """Post one subscription's digest of `day` (its delivery keys make a second run post nothing)."""
+    return Job("digest", {"subscription": subscription_id, "day": day.isoformat()}, queue=DIGEST,
+               lock=f"digest:{subscription_id}", queueing_lock=f"digest:{subscription_id}:{day.isoformat()}")
+
+
+TICK_JOB = Job("tick", queue=TICK, lock="tick", queueing_lock="tick")
+DIGEST_TICK_JOB = Job("digest_tick", queue=TICK, lock="digest-tick", queueing_lock="digest-tick")
+
+
+@dataclass
+class Jobs:
+    """The job functions over the application's services; the queue calls it with a job's name and args."""
+
+    store: Store
+    watcher: Watcher
+    digests: DigestService
+    queue: JobQueue
+    pacing: Pacing
+    clock: Clock
+    # Which (subscription, day) digests this process saw settled: not asked about again.
+    _settled: set[tuple[int, date]] | None = None
+
+    names = NAMES
+
+    def __call__(self, name: str, args: JobArgs) -> None:
+        """Run job `name` with `args` (the queue's runner); a failure is logged, and the ticks bring the work back."""
+        handler = self._handlers().get(name)
+        if handler is None:
+            raise ValueError(f"unknown job {name!r}")
+        try:
+            handler(args)
+        except Exception as exc:
+            log_failure(f"{name} job failed", exc, **{key: value for key, value in args.items()})
+
+    def _handlers(self) -> dict[str, Callable[[JobArgs], None]]:
+        return {"tick": self._tick, "digest_tick": self._digest_tick, "poll": self._poll, "digest": self._digest}
+
+    def schedule_tick(self) -> None:
+        """APScheduler's poll tick: queue the tick job (a no-op while one waits)."""
+        self.queue.defer(TICK_JOB)
+
+    def schedule_digest_tick(self) -> None:
+        """APScheduler's digest tick."""
+        self.queue.defer(DIGEST_TICK_JOB)
+
+    def request_poll(self, repo: RepoRef, branch: str) -> None:
+        """A push webhook: poll this branch now, whatever the pacing says."""
+        self.queue.defer(poll_job(repo, branch))
+
+    def tick(self) -> int:
+        """Queue a poll for each branch due now (as many as the request budget allows) and for each
+        branch with commits still undelivered; how many polls were queued."""
+        retry = getattr(self.queue, "retry_stalled", None)
+        if retry is not None:
+            retry()
+        due = self.pacing.claim_due(self.clock())
+        pending = self.store.commits.pending_branches()
+        queued = 0
+        for repo, branch in dict.fromkeys([*due, *pending]):
+            queued += self.queue.defer(poll_job(repo, branch))
+        return queued
+
+    def digest_tick(self) -> int:
+        """Queue each digest that is due and not yet posted (missed runs up to CATCH_UP late included)."""
+        now = self.clock()
+        settled = self._settled if self._settled is not None else set()
+        self._settled = settled
+        queued = 0
+        for sub in self.store.subscriptions.list():
+            day = self._due_day(sub, now)
+            if sub.paused or sub.id is None or day is None or (sub.id, day) in settled:
+                continue
+            if digest_settled(self.store, sub.id, day):
+                settled.add((sub.id, day))
+                continue
+            queued += self.queue.defer(digest_job(sub.id, day))
+        return queued
+
+    @staticmethod
+    def _due_day(sub: Subscription, now: datetime) -> date | None:
+        due = last_digest_time(sub, now)
+        created = sub.created_at
+        if now - due > CATCH_UP or (created is not None and _aware(created) > due):
+            return None  # too late to catch up, or the subscription did not exist when it was due
+        return due.date() - timedelta(days=1)
+
+    def _tick(self, args: JobArgs) -> None:
+        self.tick()
+
+    def _digest_tick(self, args: JobArgs) -> None:
+        self.digest_tick()
+
+    def _poll(self, args: JobArgs) -> None:
+        repo = RepoRef.parse(str(args["repo"]))
+        report = self.watcher.run_cycle([(repo, str(args["branch"]))])
+        # An idle poll is DEBUG: there is one per branch per POLL_INTERVAL.
+        busy = report.new_commits or report.cards or report.failures
+        log.log(logging.INFO if busy else logging.DEBUG, "poll done",
+                extra={"repo": str(repo), "branch": args["branch"], "new": report.new_commits, "cards": report.cards,
+                       "failures": len(report.failures)})
+
+    def _digest(self, args: JobArgs) -> None:
+        sub = self.store.subscriptions.get(int(str(args["subscription"])))
+        if sub is None or sub.paused:
+            return  # unsubscribed or paused since it was queued
+        self.digests.deliver(sub, date.fromisoformat(str(args["day"])))
+
+
+def _aware(moment: datetime) -> datetime:
+    from datetime import UTC
+
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)  # SQLite hands back naive UTC
