@@ -266,9 +266,9 @@ def _github_stats(source: CommitSource) -> list[tuple[str, str, float]]:
     stats = getattr(source, "stats", None)
     if stats is None:  # a fake source in a test keeps no request counts
         return []
-    rows = [("github_requests", "GitHub requests made", stats.requests),
-            ("github_not_modified", "GitHub requests answered 304 (free)", stats.not_modified),
-            ("github_rate_limit_waits", "Waits for a GitHub rate-limit reset", stats.rate_limit_waits)]
+    rows = [("github_requests_total", "GitHub requests made", stats.requests),
+            ("github_not_modified_total", "GitHub requests answered 304 (free)", stats.not_modified),
+            ("github_rate_limit_waits_total", "Waits for a GitHub rate-limit reset", stats.rate_limit_waits)]
     if stats.rate_limit_remaining is not None:
         rows.append(("github_rate_limit_remaining", "GitHub rate limit remaining", stats.rate_limit_remaining))
     return rows
@@ -284,5 +284,5 @@ def _queue_stats(queue: JobQueue) -> list[tuple[str, str, float]]:
 
 
 def _analysis_stats(analyser: Analyser) -> list[tuple[str, str, float]]:
-    return [(f"analysis_{name}", f"Analyser counter: {name}", value)
+    return [(f"analysis_{name}_total", f"Analyser counter: {name}", value)
             for name, value in analyser.counters.snapshot().items()]

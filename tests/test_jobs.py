@@ -199,3 +199,24 @@ def test_claims_name_their_job_in_the_store(store):
     assert created and record.claimed_by == "local:x:1"
     store.deliveries.take_over(record.id, "local:y:2")
     assert store.deliveries.get(sub.id, "card", "a" * 40).claimed_by == "local:y:2"
+
+
+def test_a_worker_serves_health_and_metrics_and_no_chat_or_webhook_endpoint(testbot):
+    from werkzeug.test import Client
+
+    app = testbot.app
+    assert app.ops_router.paths == ["/healthz", "/metrics"]
+    client = Client(app.ops_router)
+    assert client.get("/slack/events").status_code == 404 and client.get("/github/webhook").status_code == 404
+    repo = testbot.repo("octo/widgets")
+    repo.commit("docs: first")
+    testbot.send("/subscribe octo/widgets --min low")
+    testbot.app.jobs("poll", {"repo": "octo/widgets", "branch": "main"})
+    text = client.get("/metrics").get_data(as_text=True)
+    for name in ("commit_radar_github_requests_total ", "commit_radar_analysis_llm_requests_total ",
+                 "commit_radar_poll_seconds_count ", "commit_radar_polls_total{"):
+        assert name in text, name
+    assert "# TYPE commit_radar_github_requests_total counter" in text
+    app.health["scheduler"] = app.scheduler.alive  # as the worker role adds it
+    answer = client.get("/healthz")
+    assert answer.status_code == 503 and answer.json["checks"]["scheduler"].startswith("fail")  # not started

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -206,6 +207,7 @@ class Deliverer:
         with self._lock:
             self._mine[record.id] = True
         context = {"subscription": sub.id, "platform": sub.platform, "kind": kind, "item": item}
+        begun = time.monotonic()
         try:
             message_id = post(notifier, key)
         except ChannelUnavailable as exc:
@@ -227,6 +229,7 @@ class Deliverer:
             self._metrics.given_up.labels(sub.platform, kind).inc()
             log.error("delivery failed", extra={**context, "error": clip_middle(str(exc), 300)})
             return DeliveryOutcome.FAILED
+        self._metrics.delivery_seconds.labels(sub.platform).observe(time.monotonic() - begun)
         self._store.deliveries.mark_sent(record.id, message_id)
         self._settled(record.id)
         with self._lock:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from bot.scrub import scrub_text
+
+_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 
 
 class Metrics:
@@ -30,13 +32,21 @@ class Metrics:
         self.poll_interval = Gauge("commit_radar_poll_interval_effective_seconds",
                                    "Seconds between two polls of a branch: POLL_INTERVAL, or longer when the watched "
                                    "branches do not fit GITHUB_REQUESTS_PER_MINUTE", registry=self.registry)
+        # How long each step takes: a poll job (poll and deliver one branch), one analysis, one delivery.
+        self.poll_seconds = Histogram("commit_radar_poll_seconds", "Seconds a poll job took (poll and deliver "
+                                      "one branch)", buckets=_BUCKETS, registry=self.registry)
+        self.analysis_seconds = Histogram("commit_radar_analysis_seconds", "Seconds one analysis took",
+                                          ["source"], buckets=_BUCKETS, registry=self.registry)
+        self.delivery_seconds = Histogram("commit_radar_delivery_seconds", "Seconds one post to a chat platform took",
+                                          ["platform"], buckets=_BUCKETS, registry=self.registry)
         self.last_cycle = Gauge("commit_radar_last_cycle_timestamp_seconds", "When the last poll cycle ended",
                                 registry=self.registry)
         self._sources: list[Callable[[], Iterable[tuple[str, str, float]]]] = []
         self.registry.register(_StatsCollector(self._sources))
 
     def add_stats(self, read: Callable[[], Iterable[tuple[str, str, float]]]) -> None:
-        """Export (name, help, value) gauges read from a component at scrape time."""
+        """Export (name, help, value) read from a component at scrape time: a counter when the name ends in
+        `_total`, else a gauge."""
         self._sources.append(read)
 
     def render(self) -> tuple[bytes, str]:
@@ -51,8 +61,12 @@ class _StatsCollector:
     def collect(self) -> Iterable[Metric]:
         for read in self._sources:
             for name, help_text, value in read():
-                family = GaugeMetricFamily(f"commit_radar_{name}", help_text)
-                family.add_metric([], float(value))
+                family: Metric
+                if name.endswith("_total"):
+                    family = CounterMetricFamily(f"commit_radar_{name.removesuffix('_total')}", help_text,
+                                                 value=float(value))
+                else:
+                    family = GaugeMetricFamily(f"commit_radar_{name}", help_text, value=float(value))
                 yield family
 
 

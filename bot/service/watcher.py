@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -121,6 +122,7 @@ class Watcher:
 
         Given pairs (a poll job's branch), only their commits are delivered; without, every pending one.
         """
+        started = time.monotonic()
         report = CycleReport()
         budget = _Budget()
         scope = pairs
@@ -141,6 +143,8 @@ class Watcher:
         self.deliver_pending(report, budget, scope)
         self._metrics.cycles.inc()
         self._metrics.last_cycle.set(self._clock().timestamp())
+        if scope is not None:
+            self._metrics.poll_seconds.observe(time.monotonic() - started)
         return report
 
     def _poll_into(self, pairs: list[tuple[RepoRef, str]], done: queue.SimpleQueue[PollOutcome | None]) -> None:
@@ -257,7 +261,9 @@ class Watcher:
         for language in sorted({sub.language for sub in subs}):
             analysis = budget.analyses.pop((commit.repo.full_name, commit.sha, language), None)
             if analysis is None:
+                begun = time.monotonic()
                 analysis = self._analyser.analyse(commit, language)
+                self._metrics.analysis_seconds.labels(analysis.source).observe(time.monotonic() - begun)
             self._metrics.analyses.labels(analysis.source).inc()
             for sub in (s for s in subs if s.language == language):
                 if not analysis.importance.meets(sub.threshold):
@@ -304,7 +310,9 @@ class Watcher:
         def analyse(item: tuple[tuple[str, str, str], Commit]) -> None:
             key, commit = item
             try:
-                budget.analyses[key] = self._analyser.analyse(commit, key[2])
+                begun = time.monotonic()
+                analysis = budget.analyses[key] = self._analyser.analyse(commit, key[2])
+                self._metrics.analysis_seconds.labels(analysis.source).observe(time.monotonic() - begun)
             except Exception:  # the delivery loop analyses it again and handles the failure there
                 log.exception("analysis ahead of delivery failed", extra={"sha": commit.sha})
 
