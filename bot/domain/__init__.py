@@ -23,7 +23,7 @@ if TYPE_CHECKING:
         ImpactItem,
         Importance,
         Insights,
-        Platform,
+        PlatformName,
         PullRequest,
         RepoRef,
         Risk,
@@ -34,8 +34,8 @@ if TYPE_CHECKING:
 
 _HOME = {
     **dict.fromkeys(("Analysis", "AnalysisContent", "AnalysisSource", "ChangeType", "Commit", "FileChange",
-                     "ImpactItem", "Importance", "Insights", "Platform", "PullRequest", "RepoRef", "Risk", "Severity",
-                     "Subscription"),
+                     "ImpactItem", "Importance", "Insights", "PlatformName", "PullRequest", "RepoRef", "Risk",
+                     "Severity", "Subscription"),
                     "bot.domain.model"),
     **dict.fromkeys(("Card", "CardField", "CardLink", "CardSection", "Digest", "DigestEntry"), "bot.domain.view"),
     **dict.fromkeys(("DeliveryOutcome", "DeliveryState"), "bot.domain.delivery"),
@@ -44,7 +44,7 @@ _HOME = {
 # Spelled out, not built from _HOME: type checkers read only a literal __all__ as the exports.
 __all__ = ["LANGUAGES", "REPO_RE", "SHA_RE", "Language", "check_language", "check_sha",
            "Analysis", "AnalysisContent", "AnalysisSource", "ChangeType", "Commit", "FileChange", "ImpactItem",
-           "Importance", "Insights", "Platform", "PullRequest", "RepoRef", "Risk", "Severity", "Subscription",
+           "Importance", "Insights", "PlatformName", "PullRequest", "RepoRef", "Risk", "Severity", "Subscription",
            "Card", "CardField", "CardLink", "CardSection", "Digest", "DigestEntry",
            "DeliveryOutcome", "DeliveryState"]
 

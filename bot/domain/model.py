@@ -227,7 +227,7 @@ class Analysis(AnalysisContent):
 
 # --- subscriptions ---
 
-Platform = Literal["slack", "feishu", "feishu_webhook", "console"]
+PlatformName = Literal["slack", "feishu", "feishu_webhook", "console"]
 
 
 class Subscription(BaseModel):
@@ -236,7 +236,7 @@ class Subscription(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: int | None = None
-    platform: Platform
+    platform: PlatformName
     channel: str = Field(min_length=1, max_length=512)
     repo: RepoRef
     branch: str = Field("main", min_length=1, max_length=255)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from bot.clock import Clock, system_clock
-from bot.domain import Importance, Language, Platform, RepoRef, Subscription
+from bot.domain import Importance, Language, PlatformName, RepoRef, Subscription
 
 if TYPE_CHECKING:
     from bot.github.errors import GitHubError
@@ -45,7 +45,7 @@ class SubscriptionOptions:
 class SubscribeRequest:
     """Who wants which repository and branch, with which options."""
 
-    platform: Platform
+    platform: PlatformName
     channel: str
     repo: RepoRef
     branch: str | None = None  # None: the repository's default branch
