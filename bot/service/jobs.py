@@ -27,7 +27,7 @@ from bot.service.watcher import Watcher
 from bot.store import Store
 
 log = logging.getLogger(__name__)
-NAMES: tuple[str, ...] = ("tick", "digest_tick", "poll", "digest")
+NAMES: tuple[str, ...] = ("tick", "digest_tick", "poll", "deliver", "digest")
 
 
 def poll_job(repo: RepoRef, branch: str) -> Job:
@@ -35,6 +35,13 @@ def poll_job(repo: RepoRef, branch: str) -> Job:
     key = f"{repo.full_name.lower()}@{branch}"
     return Job("poll", {"repo": repo.full_name, "branch": branch}, queue=POLL, lock=f"branch:{key}",
                queueing_lock=f"poll:{key}")
+
+
+def deliver_job(repo: RepoRef, branch: str) -> Job:
+    """Deliver a branch's commits still undelivered (a failing channel, a crash), without asking GitHub again."""
+    key = f"{repo.full_name.lower()}@{branch}"
+    return Job("deliver", {"repo": repo.full_name, "branch": branch}, queue=POLL, lock=f"branch:{key}",
+               queueing_lock=f"deliver:{key}")
 
 
 def digest_job(subscription_id: int, day: date) -> Job:
@@ -73,7 +80,8 @@ class Jobs:
             log_failure(f"{name} job failed", exc, **{key: value for key, value in args.items()})
 
     def _handlers(self) -> dict[str, Callable[[JobArgs], None]]:
-        return {"tick": self._tick, "digest_tick": self._digest_tick, "poll": self._poll, "digest": self._digest}
+        return {"tick": self._tick, "digest_tick": self._digest_tick, "poll": self._poll, "deliver": self._deliver,
+                "digest": self._digest}
 
     def schedule_tick(self) -> None:
         """APScheduler's poll tick: queue the tick job (a no-op while one waits)."""
@@ -88,16 +96,17 @@ class Jobs:
         self.queue.defer(poll_job(repo, branch))
 
     def tick(self) -> int:
-        """Queue a poll for each branch due now (as many as the request budget allows) and for each
-        branch with commits still undelivered; how many polls were queued."""
+        """Queue a poll for each branch due now (as many as the request budget allows) and a delivery for
+        each other branch with commits still undelivered; how many polls were queued."""
         retry = getattr(self.queue, "retry_stalled", None)
         if retry is not None:
             retry()
         due = self.pacing.claim_due(self.clock())
-        pending = self.store.commits.pending_branches()
-        queued = 0
-        for repo, branch in dict.fromkeys([*due, *pending]):
-            queued += self.queue.defer(poll_job(repo, branch))
+        queued = sum(self.queue.defer(poll_job(repo, branch)) for repo, branch in due)
+        polled = {(repo.full_name, branch) for repo, branch in due}
+        for repo, branch in self.store.commits.pending_branches():
+            if (repo.full_name, branch) not in polled:
+                self.queue.defer(deliver_job(repo, branch))
         return queued
 
     def digest_tick(self) -> int:
@@ -138,6 +147,10 @@ class Jobs:
         log.log(logging.INFO if busy else logging.DEBUG, "poll done",
                 extra={"repo": str(repo), "branch": args["branch"], "new": report.new_commits, "cards": report.cards,
                        "failures": len(report.failures)})
+
+    def _deliver(self, args: JobArgs) -> None:
+        repo = RepoRef.parse(str(args["repo"]))
+        self.watcher.deliver_pending(pairs=[(repo, str(args["branch"]))])
 
     def _digest(self, args: JobArgs) -> None:
         sub = self.store.subscriptions.get(int(str(args["subscription"])))
