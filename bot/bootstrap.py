@@ -110,7 +110,8 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock = system_clo
     install(settings.secret_values())  # every output of the process hides these from here on
     store = store or open_store(settings.database_url, run_migrations=migrate)
     metrics = Metrics()
-    source = source or _github(settings)
+    # The queue is built below; the budget first asks it at the first GitHub request.
+    source = source or _github(settings, lambda: queue.live_workers())
     metrics.add_stats(lambda: _github_stats(source))
     analyser = build_analyser(settings, store, clock, llm)
     metrics.add_stats(lambda: _analysis_stats(analyser))
@@ -227,10 +228,11 @@ def _factory(kind: PlatformKind, settings: Settings) -> Callable[[Inbound], Plat
     return lambda inbound: kind.build(settings, inbound)
 
 
-def _github(settings: Settings) -> CommitSource:
+def _github(settings: Settings, workers: Callable[[], int]) -> CommitSource:
+    """GitHub, under GITHUB_REQUESTS_PER_MINUTE shared among the `workers()` live worker processes."""
     from bot.github.source import GitHubSource
 
-    return GitHubSource.from_settings(settings)
+    return GitHubSource.from_settings(settings, workers=workers)
 
 
 def _ops_router(metrics: Metrics, health: dict[str, Callable[[], None]]) -> Router:

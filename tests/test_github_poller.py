@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -243,3 +244,60 @@ def test_poll_all_records_idle_polls(fake_github, source, store, clock):
         cursor = store.cursors.get(repo, branch)
         assert cursor.failure_count == 0
         assert same_moment(cursor.last_polled_at, clock.datetime())
+
+
+class GatedSource:
+    """The real source, with commit details held until four are in flight (or two seconds pass)."""
+
+    def __init__(self, source: GitHubSource, gate_at: int = 4) -> None:
+        self._source = source
+        self._gate_at = gate_at
+        self._lock = threading.Lock()
+        self._open = threading.Event()
+        self.in_flight = self.peak = 0
+        self.fetched: list[str] = []
+
+    def __getattr__(self, name):
+        return getattr(self._source, name)
+
+    def fetch_commit(self, repo, sha):
+        with self._lock:
+            self.in_flight += 1
+            self.peak = max(self.peak, self.in_flight)
+            if self.in_flight >= self._gate_at:
+                self._open.set()
+        self._open.wait(2)
+        self._open.set()  # one timed-out wait opens the gate for good: a sequential poller fails fast
+        try:
+            commit = self._source.fetch_commit(repo, sha)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+                self.fetched.append(sha)
+        return commit
+
+
+def test_a_push_of_ten_commits_is_fetched_four_at_a_time_and_stored_in_order(fake_github, source, store, clock):
+    repo = fake_github.add_repo("octo/hello")
+    poll(source, store, clock)
+    added = repo.commits(10)
+    gated = GatedSource(source)
+    outcome = poll(gated, store, clock)
+    assert outcome.status == "updated" and outcome.new_shas == added
+    assert unprocessed_shas(store) == added
+    assert gated.peak == 4
+    assert store.cursors.get(REPO, "main").last_sha == added[-1]
+
+
+def test_a_failed_detail_amid_parallel_fetches_stores_just_the_commits_before_it(fake_github, source, store, clock):
+    repo = fake_github.add_repo("octo/hello")
+    poll(source, store, clock)
+    head_before = repo.branches["main"]
+    added = repo.commits(10)
+    fake_github.fail(f"/commits/{added[3]}$", 404, times=1)
+    failed = poll(GatedSource(source), store, clock)
+    assert failed.status == "failed" and isinstance(failed.error, NotFound)
+    assert failed.new_shas == added[:3] and unprocessed_shas(store) == added[:3]
+    assert store.cursors.get(REPO, "main").last_sha == head_before
+    recovered = poll(source, store, clock)
+    assert recovered.new_shas == added[3:] and unprocessed_shas(store) == added

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from github import Auth, Github
 
 from bot.github.errors import Endpoint, GitHubError
+from bot.github.ratelimit import RequestBudget
 from bot.github.retry import GitHubResponse, GitHubRetry, GitHubStats
 
 ACCEPT_JSON = "application/vnd.github+json"
@@ -23,10 +24,11 @@ class GitHubClient:
     and `getresponse()`, so one instance must never serve two threads at once (PyGithub PR #2052);
     instances are leased from a pool instead, which also keeps their keep-alive connections warm.
     PyGithub's own retries and request spacing are switched off: GitHubRetry is the only policy.
+    With a `budget`, every attempt (retries and 304s included) takes a token from it first.
     """
 
     def __init__(self, base_url: str, token: str | None, timeout: int, policy: GitHubRetry | None = None,
-                 user_agent: str = USER_AGENT) -> None:
+                 user_agent: str = USER_AGENT, budget: RequestBudget | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         parsed = urllib.parse.urlsplit(self.base_url)
         self._origin = (parsed.scheme, parsed.hostname, parsed.port)
@@ -38,6 +40,7 @@ class GitHubClient:
                                  secrets=(token,) if token else ())
         self._user_agent = user_agent
         self.policy = policy or GitHubRetry()
+        self.budget = budget
         self._idle: queue.SimpleQueue[Github] = queue.SimpleQueue()
         self._all: list[Github] = []
 
@@ -54,6 +57,7 @@ class GitHubClient:
         query = {key: str(value) for key, value in (params or {}).items()}
 
         def send() -> GitHubResponse:
+            self._take_token(what or url)
             request_headers = {"Accept": ACCEPT_JSON, **(headers or {})}
             with self._lease() as client:
                 try:
@@ -71,6 +75,13 @@ class GitHubClient:
         """Close every pooled connection."""
         for client in self._all:
             client.close()
+
+    def _take_token(self, what: str) -> None:
+        if self.budget is None:
+            return
+        waited = self.budget.take(what)
+        if waited > 0:
+            self.stats.count_budget_wait(waited)
 
     @contextmanager
     def _lease(self) -> Iterator[Github]:

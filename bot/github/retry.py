@@ -83,6 +83,8 @@ class GitHubStats:
         self.retries = 0
         self.rate_limit_waits = 0
         self.waited_seconds = 0.0
+        self.budget_waits = 0
+        self.budget_waited_seconds = 0.0
         self.rate_limit_limit: int | None = None
         self.rate_limit_remaining: int | None = None
         self.rate_limit_reset: float | None = None
@@ -93,6 +95,12 @@ class GitHubStats:
             self.requests += 1
             if status == 304:
                 self.not_modified += 1
+
+    def count_budget_wait(self, seconds: float) -> None:
+        """One request held back by the request budget (GITHUB_REQUESTS_PER_MINUTE) for `seconds`."""
+        with self._lock:
+            self.budget_waits += 1
+            self.budget_waited_seconds += seconds
 
     @property
     def counted(self) -> int:
@@ -105,6 +113,8 @@ class GitHubStats:
             return {"requests": self.requests, "not_modified": self.not_modified,
                     "counted": self.requests - self.not_modified, "retries": self.retries,
                     "rate_limit_waits": self.rate_limit_waits, "waited_seconds": round(self.waited_seconds, 3),
+                    "budget_waits": self.budget_waits,
+                    "budget_waited_seconds": round(self.budget_waited_seconds, 3),
                     "rate_limit_limit": self.rate_limit_limit, "rate_limit_remaining": self.rate_limit_remaining,
                     "rate_limit_reset": self.rate_limit_reset}
 

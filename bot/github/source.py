@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -15,6 +16,7 @@ from bot.github.client import GitHubClient
 from bot.github.errors import EmptyRepository, GitHubError, Moved, error_for
 from bot.github.parse import CommitEntry, Shape
 from bot.github.port import CommitListing, RepoInfo
+from bot.github.ratelimit import RequestBudget
 from bot.github.retry import GitHubLimits, GitHubResponse, GitHubRetry, GitHubStats
 
 log = logging.getLogger(__name__)
@@ -47,11 +49,17 @@ class GitHubSource:
         self.per_page = per_page
 
     @classmethod
-    def from_settings(cls, settings: Settings, policy: GitHubRetry | None = None) -> GitHubSource:
-        """Build from GITHUB_API_URL, GITHUB_TOKEN, GITHUB_TIMEOUT and GITHUB_MAX_WAIT."""
+    def from_settings(cls, settings: Settings, policy: GitHubRetry | None = None,
+                      workers: Callable[[], int] | None = None) -> GitHubSource:
+        """Build from GITHUB_API_URL, GITHUB_TOKEN, GITHUB_TIMEOUT, GITHUB_MAX_WAIT and GITHUB_REQUESTS_PER_MINUTE.
+
+        `workers` counts the live worker processes sharing GITHUB_REQUESTS_PER_MINUTE (default: this one).
+        """
         token = settings.github_token.get_secret_value() if settings.github_token else None
-        policy = policy or GitHubRetry(GitHubLimits(max_wait=float(settings.github_max_wait)))
-        return cls(GitHubClient(settings.github_api_url, token, settings.github_timeout, policy))
+        max_wait = float(settings.github_max_wait)
+        policy = policy or GitHubRetry(GitHubLimits(max_wait=max_wait))
+        budget = RequestBudget(settings.github_requests_per_minute, workers=workers, max_wait=max_wait)
+        return cls(GitHubClient(settings.github_api_url, token, settings.github_timeout, policy, budget=budget))
 
     @property
     def stats(self) -> GitHubStats:

@@ -103,6 +103,10 @@ class LocalQueue:
         with self._guard:
             return job_id in self._running_ids
 
+    def live_workers(self) -> int:
+        """One: the in-process queue is the only worker there is."""
+        return 1
+
     def _submit(self, job: Job) -> None:
         # Called with the guard held.
         if job.lock is not None and job.lock in self._running_locks:

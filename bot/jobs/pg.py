@@ -27,6 +27,8 @@ SCHEMA_LOCK = 7_426_031_771
 # A worker whose heartbeat is older than this is stalled; its running jobs are retried.
 STALLED_AFTER = 30.0
 HEARTBEAT = 5.0
+# Workers each process runs: one for the poll and tick queues, one for digests (see _work).
+WORKER_GROUPS = 2
 # /healthz fails when this process's workers have sent no heartbeat for this long.
 LATE = 45.0
 
@@ -103,6 +105,17 @@ class PostgresQueue:
         rows = self.app.connector.get_sync_connector().execute_query_all(
             query, id=int(job_id[3:]), stalled=STALLED_AFTER)
         return bool(rows)
+
+    def live_workers(self) -> int:
+        """Worker processes with a fresh heartbeat (at least 1, for a process about to start its own)."""
+        # procrastinate_workers keeps ids and heartbeats, not the names given to run_worker_async; every
+        # process runs one worker per group of _work, so processes are fresh rows over groups, rounded up
+        # for a process whose workers are half started or half stopped.
+        rows = self.app.connector.get_sync_connector().execute_query_all(
+            "SELECT count(*) AS fresh FROM procrastinate_workers "
+            "WHERE last_heartbeat > NOW() - make_interval(secs => %(stalled)s)", stalled=STALLED_AFTER)
+        fresh = int(rows[0]["fresh"]) if rows else 0
+        return max(1, -(-fresh // WORKER_GROUPS))
 
     def retry_stalled(self) -> int:
         """Put the running jobs of stalled workers (no heartbeat for STALLED_AFTER) back in their queue; how many."""

@@ -24,6 +24,8 @@ from bot.github.port import CommitListing, CommitSource
 from bot.store import Cursor, Store
 
 log = logging.getLogger(__name__)
+# Commit details fetched at once for one branch's burst (each poll job has its own).
+DETAIL_CONCURRENCY = 4
 
 
 class PollStatus(StrEnum):
@@ -142,22 +144,31 @@ def _fresh_shas(store: Store, repo: RepoRef, branch: str, listing: CommitListing
 
 def _store_fresh(source: CommitSource, store: Store, repo: RepoRef, branch: str,
                  fresh: list[str]) -> tuple[list[str], GitHubError | None]:
-    """Store `fresh` on `branch`, stopping at the first GitHub error: the SHAs new to it, and that error."""
+    """Store `fresh` on `branch` in order, stopping at the first GitHub error: the SHAs new to it, and that error."""
     saved: list[str] = []
     # Commits stored already (looked up with /commit, or seen on another watched branch) need no
     # request: they only join this branch, where they are news for this branch's channels.
     stored = store.commits.known(repo, fresh)
-    for sha in fresh:
-        if sha in stored:
-            if store.commits.add_to_branch(repo, sha, branch):
-                saved.append(sha)
-            continue
-        try:
-            commit = source.fetch_commit(repo, sha)
-        except GitHubError as exc:
-            return saved, exc
-        if store.commits.save(commit, branch):
-            saved.append(commit.sha)
+    missing = [sha for sha in fresh if sha not in stored]
+    pool = ThreadPoolExecutor(max_workers=max(1, min(DETAIL_CONCURRENCY, len(missing))),
+                              thread_name_prefix="commit-detail")
+    # Fetched in parallel, stored one by one in the listing's order (the cards go out in that order).
+    details = {sha: pool.submit(source.fetch_commit, repo, sha) for sha in missing}
+    try:
+        for sha in fresh:
+            if sha in stored:
+                if store.commits.add_to_branch(repo, sha, branch):
+                    saved.append(sha)
+                continue
+            try:
+                commit = details[sha].result()
+            except GitHubError as exc:
+                return saved, exc
+            if store.commits.save(commit, branch):
+                saved.append(commit.sha)
+    finally:
+        # After a failure the later commits are not stored (the next poll lists them again): stop asking.
+        pool.shutdown(wait=True, cancel_futures=True)
     return saved, None
 
 

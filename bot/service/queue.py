@@ -80,3 +80,7 @@ class JobQueue(Protocol):
     def is_running(self, job_id: str) -> bool | None:
         """Whether that job still runs on a live worker; None when this queue cannot tell."""
         ...
+
+    def live_workers(self) -> int:
+        """Worker processes alive now, at least 1 (they share GITHUB_REQUESTS_PER_MINUTE)."""
+        ...
