@@ -23,11 +23,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from stack import Fakes, Role, delivery_key, wait_for  # noqa: E402
+from stack import Fakes, Role, delivery_key, wait_for
 
-from bot.domain import Importance, RepoRef, Subscription  # noqa: E402
-from bot.store import open_store  # noqa: E402
-from tests.fake_github import file_entry  # noqa: E402
+from bot.domain import Importance, RepoRef, Subscription
+from bot.store import open_store
+from tests.fake_github import file_entry
 
 TARGET_RATIO = 1.3
 REPO = "bench/burst"
