@@ -270,7 +270,9 @@ def _github_stats(source: CommitSource) -> list[tuple[str, str, float]]:
         return []
     rows = [("github_requests_total", "GitHub requests made", stats.requests),
             ("github_not_modified_total", "GitHub requests answered 304 (free)", stats.not_modified),
-            ("github_rate_limit_waits_total", "Waits for a GitHub rate-limit reset", stats.rate_limit_waits)]
+            ("github_rate_limit_waits_total", "Waits for a GitHub rate-limit reset", stats.rate_limit_waits),
+            ("github_budget_waits_total", "GitHub requests held back by GITHUB_REQUESTS_PER_MINUTE",
+             stats.budget_waits)]
     if stats.rate_limit_remaining is not None:
         rows.append(("github_rate_limit_remaining", "GitHub rate limit remaining", stats.rate_limit_remaining))
     return rows

@@ -220,3 +220,22 @@ def test_a_worker_serves_health_and_metrics_and_no_chat_or_webhook_endpoint(test
     app.health["scheduler"] = app.scheduler.alive  # as the worker role adds it
     answer = client.get("/healthz")
     assert answer.status_code == 503 and answer.json["checks"]["scheduler"].startswith("fail")  # not started
+
+
+@pytest.mark.postgres
+def test_a_postgresql_worker_is_alive_while_its_loop_runs_and_not_once_stopped(postgres_url):
+    from bot.jobs.pg import PostgresQueue, install_schema
+    from bot.store import open_store
+
+    store = open_store(postgres_url)
+    install_schema(store.engine)
+    queue = PostgresQueue(postgres_url, {POLL: 2})
+    try:
+        queue.start(Recorder())
+        queue.alive()
+        assert queue.live_workers() == 1
+    finally:
+        queue.stop()
+        store.close()
+    with pytest.raises(RuntimeError, match="job workers stopped"):
+        queue.alive()
