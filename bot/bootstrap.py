@@ -111,7 +111,7 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock = system_clo
     store = store or open_store(settings.database_url, run_migrations=migrate)
     metrics = Metrics()
     # The queue is built below; the budget first asks it at the first GitHub request.
-    source = source or _github(settings, lambda: queue.live_workers())
+    source = source or build_source(settings, lambda: queue.live_workers())
     metrics.add_stats(lambda: _github_stats(source))
     analyser = build_analyser(settings, store, clock, llm)
     metrics.add_stats(lambda: _analysis_stats(analyser))
@@ -228,8 +228,9 @@ def _factory(kind: PlatformKind, settings: Settings) -> Callable[[Inbound], Plat
     return lambda inbound: kind.build(settings, inbound)
 
 
-def _github(settings: Settings, workers: Callable[[], int]) -> CommitSource:
-    """GitHub, under GITHUB_REQUESTS_PER_MINUTE shared among the `workers()` live worker processes."""
+def build_source(settings: Settings, workers: Callable[[], int] | None = None) -> CommitSource:
+    """GitHub, under GITHUB_REQUESTS_PER_MINUTE shared among the `workers()` live worker processes
+    (a terminal command alone: the whole budget)."""
     from bot.github.source import GitHubSource
 
     return GitHubSource.from_settings(settings, workers=workers)

@@ -33,7 +33,7 @@ def manage(args, settings: Settings) -> int:
 
 
 def _add(args, settings: Settings, store) -> int:
-    from bot.github.source import GitHubSource
+    from bot.bootstrap import build_source
     from bot.service.subscribe import (
         InvalidOptions,
         NewSubscriptionDefaults,
@@ -49,7 +49,7 @@ def _add(args, settings: Settings, store) -> int:
         empty_digest="skip" if args.skip_empty_digest else None, webhook_secret=args.secret)
     request = SubscribeRequest(platform=args.platform, channel=args.channel, repo=args.repo, branch=args.branch,
                                options=options)
-    source = GitHubSource.from_settings(settings)
+    source = build_source(settings)
     try:
         done = subscribe(request, source, store.subscriptions,
                          NewSubscriptionDefaults(settings.digest_clock, settings.timezone, settings.language))
