@@ -122,9 +122,17 @@ class Role:
         A /healthz that never says 200 is noted in `unhealthy`, not fatal: the benchmark still
         measures, and prints the note.
         """
+        self.launch()
+        return self.ready(timeout, ok_within)
+
+    def launch(self) -> None:
+        """Start the process without waiting (to start several at once; then `ready`)."""
         self._log = open(self.log_path, "w")
         self.process = subprocess.Popen([sys.executable, "-m", "bot", self.role], cwd=self.folder, env=self.env,
                                         stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT)
+
+    def ready(self, timeout: float = 90, ok_within: float = 15) -> Role:
+        """Wait for a launched process as `start` does."""
         wait_for(lambda: self._health() is not None, timeout, f"{self.role}'s HTTP server")
         try:
             wait_for(lambda: self._health() == 200, ok_within, f"{self.role}'s /healthz 200", every=0.2)
