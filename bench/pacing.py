@@ -185,7 +185,7 @@ def measure(fakes: Fakes, database: str, folder: Path, args: argparse.Namespace)
             analyses, rate, peak = burst_phase(fakes, count, folder, unlimited, web, args)
             phases.append(Phase(count, max_per_minute(times), polls, counted, 1000 * cpu / max(polls, 1),
                                 cpu / wall, analyses, rate, peak))
-            print(f"  {count} worker(s) done", flush=True)
+            print(f"  {count} worker(s): {phases[-1]}", flush=True)  # kept even if a later part fails
         return phases
     finally:
         stop_all(setup)
