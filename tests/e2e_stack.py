@@ -126,3 +126,43 @@ class Bot:
         status, _ = self.post("/slack/events", body, signed_headers(SIGNING_SECRET, body))
         assert status == 200
         return response_url
+
+
+class RoleProcess(Bot):
+    """One `commit-radar serve` or `commit-radar worker` process; several share one DATABASE_URL."""
+
+    def __init__(self, tmp_path: Path, env: dict[str, str], role: str, name: str) -> None:
+        super().__init__(tmp_path, env)
+        self.role = role
+        self.name = name
+
+    def start(self) -> None:
+        self.launch()
+        self.wait_ready()
+
+    def launch(self) -> None:
+        """Start the process without waiting for it (processes started together boot in parallel)."""
+        log = open(self.tmp_path / f"{self.name}-{len(self.logs)}.log", "w")
+        self.logs.append(log.name)
+        self.process = subprocess.Popen([sys.executable, "-m", "bot", self.role], cwd=self.tmp_path, env=self.env,
+                                        stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+
+    def wait_ready(self, timeout: float = 90) -> None:
+        """Wait for the launched process's /healthz to say ok."""
+        wait_until(self._healthy, timeout, f"{self.name}'s /healthz")
+
+    def signal(self, signum: int) -> None:
+        """Send a signal without waiting (the test goes on while the process winds down)."""
+        self.process.send_signal(signum)
+
+
+def push(target: Bot, repo: str, branch: str = "main", delivery: str = "d-1") -> int:
+    """A signed GitHub push webhook for `repo`@`branch` to the process's /github/webhook; the HTTP status."""
+    from bot.github.webhook import sign
+
+    body = json.dumps({"ref": f"refs/heads/{branch}", "repository": {"full_name": repo},
+                       "commits": [{"id": "0" * 40, "message": "not trusted"}]})
+    status, _ = target.post("/github/webhook", body, {
+        "Content-Type": "application/json", "X-GitHub-Event": "push", "X-GitHub-Delivery": delivery,
+        "X-Hub-Signature-256": sign(WEBHOOK_SECRET, body.encode())})
+    return status

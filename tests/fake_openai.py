@@ -16,7 +16,9 @@ type without consuming the script, like servers that lack structured outputs.
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -97,6 +99,25 @@ def server_error(status: int = 500) -> Answer:
     return lambda request: _json({"error": {"message": "upstream failure", "type": "server_error"}}, status)
 
 
+IMPORTANCE_MARK = re.compile(r"\[importance:(high|medium|low)\]")
+
+
+def prompt_text(request: dict, role: str = "user") -> str:
+    """The text of a chat request's messages of one role (the user message carries the commit)."""
+    parts = [message.get("content") for message in request.get("messages", []) if message.get("role") == role]
+    return "\n".join(part if isinstance(part, str) else json.dumps(part) for part in parts if part)
+
+
+def marked_importance(default: str = "low") -> Answer:
+    """A valid, non-breaking analysis whose importance is the `[importance:high|medium|low]` mark in the
+    commit's message (else `default`): a test chooses each commit's importance by its message."""
+    def answer(request: dict) -> Response:
+        mark = IMPORTANCE_MARK.search(prompt_text(request))
+        content = {**VALID_CONTENT, "importance": mark.group(1) if mark else default, "breaking_change": False}
+        return _json(completion(json.dumps(content)))
+    return answer
+
+
 def blocked(release: threading.Event, then: Answer, timeout: float = 10.0) -> Answer:
     """Holds the request until `release` is set (or `timeout` passes), then answers `then`."""
     def answer(request: dict) -> Response:
@@ -137,6 +158,24 @@ class FakeOpenAI:
         with self._lock:
             self._script.extend(answers)
         return self
+
+    @contextlib.contextmanager
+    def held_while_idle(self, timeout: float = 30.0) -> Iterator[None]:
+        """Wait until no request is in flight, then keep new ones from being answered or counted until the
+        block ends (a test kills a client there, knowing none of its calls was cut off)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self._lock.acquire()
+            if self.in_flight == 0:
+                break
+            self._lock.release()
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{self.in_flight} LLM request(s) still in flight after {timeout}s")
+            time.sleep(0.01)
+        try:
+            yield
+        finally:
+            self._lock.release()
 
     def _handle(self, request: Request) -> Response:
         body = json.loads(request.get_data(as_text=True) or "{}")

@@ -55,6 +55,11 @@ class FakeSlack:
         self.channel_errors: dict[str, str] = {}  # channel -> error every post to it gets
         self.history_error: str | None = None
         self.socket_url: str | None = None  # what apps.connections.open answers (a ws:// URL for Socket Mode)
+        # Slack's per-channel posting limit: with a rate set, a post sooner than 1/rate s after the
+        # channel's last accepted one gets 429 with Retry-After (None: no limit).
+        self.posts_per_second: float | None = None
+        self.throttled = 0  # posts answered 429 by that limit
+        self._last_post: dict[str, float] = {}
         self._ts = itertools.count(1)
         self._response_ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -93,6 +98,9 @@ class FakeSlack:
             self.channel_errors.clear()
             self.history_error = None
             self.socket_url = None
+            self.posts_per_second = None
+            self.throttled = 0
+            self._last_post.clear()
 
     # --- scripting ---
 
@@ -123,6 +131,12 @@ class FakeSlack:
     def posts(self, channel: str | None = None) -> list[dict]:
         """chat.postMessage parameters that were accepted, optionally for one channel."""
         return [m for ch, msgs in self.messages.items() if channel in (None, ch) for m in msgs]
+
+    def delivery_keys(self) -> list[tuple[str, str | None]]:
+        """(channel, delivery key from the message metadata) of every accepted post, oldest first per channel."""
+        with self._lock:
+            return [(channel, ((message.get("metadata") or {}).get("event_payload") or {}).get("key"))
+                    for channel, messages in self.messages.items() for message in messages]
 
     # --- handlers ---
 
@@ -163,10 +177,24 @@ class FakeSlack:
         scripted = self._scripted(method)
         if scripted is not None:
             return scripted
+        if method == "chat.postMessage" and self._over_rate(params.get("channel", "")):
+            return Response(json.dumps({"ok": False, "error": "ratelimited"}), status=429,
+                            headers={"Retry-After": "1"}, content_type="application/json")
         handler = getattr(self, "_" + method.replace(".", "_"), None)
         if handler is None:
             return self._json({"ok": False, "error": "unknown_method"})
         return self._json(handler(params))
+
+    def _over_rate(self, channel: str) -> bool:
+        if self.posts_per_second is None:
+            return False
+        now = time.monotonic()
+        with self._lock:
+            if now - self._last_post.get(channel, float("-inf")) < 1 / self.posts_per_second:
+                self.throttled += 1
+                return True
+            self._last_post[channel] = now
+            return False
 
     def _auth_test(self, params: dict) -> dict:
         return {"ok": True, "url": "https://fake.slack.com/", "team": "Fake", "user": "commit-radar",
