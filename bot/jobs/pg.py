@@ -59,9 +59,15 @@ class PostgresQueue:
         import procrastinate
 
         self._concurrency = dict(concurrency)
-        self.app = procrastinate.App(connector=procrastinate.PsycopgConnector(
-            conninfo=conninfo(database_url), min_size=1, max_size=4))
+        # Two apps on purpose. Once a connector's async pool is open (the workers' event loop), its sync
+        # calls run that pool's coroutines on whatever loop the calling thread has, which hangs from the
+        # scheduler's and the HTTP server's threads. So defers and queries from any thread go through
+        # `app`, a plain sync pool, and only the workers' loop uses `_workers_app`.
+        self.app = procrastinate.App(connector=procrastinate.SyncPsycopgConnector(
+            conninfo=conninfo(database_url), min_size=1, max_size=8))
         self.app.open()
+        self._workers_app = procrastinate.App(connector=procrastinate.PsycopgConnector(
+            conninfo=conninfo(database_url), min_size=1, max_size=4))
         self._runner: JobRunner | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -70,6 +76,7 @@ class PostgresQueue:
         self._failed: BaseException | None = None
         self._name = f"commit-radar-{uuid.uuid4().hex[:8]}"
         self._beat_at = time.monotonic()
+        self._closed = False
 
     def defer(self, job: Job) -> bool:
         """Queue `job`; False when one with its queueing lock already waits."""
@@ -121,16 +128,30 @@ class PostgresQueue:
 
     def retry_stalled(self) -> int:
         """Put the running jobs of stalled workers (no heartbeat for STALLED_AFTER) back in their queue; how many."""
+        from procrastinate import sql
+        from procrastinate.exceptions import UniqueViolation
+
         # The same rule as procrastinate's get_stalled_jobs, whose only form is async (and this is a job thread).
         query = ("SELECT job.id, job.task_name FROM procrastinate_jobs job LEFT JOIN procrastinate_workers worker "
                  "ON worker.id = job.worker_id WHERE job.status = 'doing' AND (job.worker_id IS NULL OR "
                  "worker.last_heartbeat < NOW() - make_interval(secs => %(stalled)s))")
-        stalled = self.app.connector.get_sync_connector().execute_query_all(query, stalled=STALLED_AFTER)
+        connector = self.app.connector.get_sync_connector()
+        stalled = connector.execute_query_all(query, stalled=STALLED_AFTER)
         now = datetime.now(UTC)
+        retried = 0
         for row in stalled:
-            self.app.job_manager.retry_job_by_id(row["id"], retry_at=now)
-            log.warning("stalled job retried", extra={"job": row["task_name"], "job_id": row["id"]})
-        return len(stalled)
+            try:
+                self.app.job_manager.retry_job_by_id(row["id"], retry_at=now)
+                retried += 1
+                log.warning("stalled job retried", extra={"job": row["task_name"], "job_id": row["id"]})
+            except UniqueViolation:
+                # The same work already waits (a tick queued it again): this copy is ended instead, which
+                # also frees its lock for the one waiting.
+                connector.execute_query(sql.queries["finish_job"], job_id=row["id"], status="failed",
+                                        delete_job=False)
+                log.warning("stalled job ended: the same job already waits", extra={"job": row["task_name"],
+                                                                                   "job_id": row["id"]})
+        return retried
 
     def start(self, runner: JobRunner) -> None:
         """Run workers for every queue on a background event loop (each queue with its concurrency)."""
@@ -143,13 +164,19 @@ class PostgresQueue:
         ready.wait(30)
 
     def stop(self) -> None:
-        """Stop taking jobs; running jobs finish (procrastinate's graceful shutdown)."""
-        if self._loop is not None:
+        """Stop taking jobs; running jobs finish (procrastinate's graceful shutdown). Safe to call twice."""
+        loop, self._loop = self._loop, None
+        if loop is not None and not loop.is_closed():
             for task in self._workers:
-                self._loop.call_soon_threadsafe(task.cancel)
+                try:
+                    loop.call_soon_threadsafe(task.cancel)
+                except RuntimeError:  # the loop closed between the check and the call: nothing left to stop
+                    break
         if self._thread is not None:
             self._thread.join(60)
-        self.app.close()
+        if not self._closed:
+            self._closed = True
+            self.app.close()
 
     def alive(self) -> None:
         """Raise when the workers have ended, their heartbeat is late (a stalled loop), or the database is gone."""
@@ -168,7 +195,7 @@ class PostgresQueue:
             finally:
                 self._local.job_id = None
 
-        self.app.task(name=name, queue=POLL, pass_context=True)(run)
+        self._workers_app.task(name=name, queue=POLL, pass_context=True)(run)
 
     def _serve(self, ready: threading.Event) -> None:
         try:
@@ -182,8 +209,8 @@ class PostgresQueue:
         # Digests on workers of their own: a minute with hundreds of digests due never holds back a card.
         groups = {(POLL, TICK): self._concurrency.get(POLL, 8) + 1, (DIGEST,): self._concurrency.get(DIGEST, 2)}
         assert set(QUEUES) == {queue for group in groups for queue in group}
-        async with self.app.open_async():
-            self._workers = [asyncio.create_task(self.app.run_worker_async(
+        async with self._workers_app.open_async():
+            self._workers = [asyncio.create_task(self._workers_app.run_worker_async(
                 queues=list(queues), concurrency=concurrency, name=f"{self._name}-{'-'.join(queues)}",
                 install_signal_handlers=False, update_heartbeat_interval=HEARTBEAT,
                 stalled_worker_timeout=STALLED_AFTER, delete_jobs="successful"))

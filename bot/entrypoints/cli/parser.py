@@ -105,9 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
              "Run the web role: serve /slack/events, /feishu/events, /github/webhook, /healthz and /metrics on "
              "HOST:PORT, without polling or digests (run `commit-radar worker` beside it, sharing DATABASE_URL). "
              + ENVIRONMENT)
-    _command(commands, "worker", "scheduler only: polling and digests (run exactly one)",
-             "Run the worker role: poll the watched repositories every POLL_INTERVAL, deliver cards and post the "
-             "daily digests; /healthz and /metrics are served on HOST:PORT. Run exactly one. " + ENVIRONMENT)
+    _command(commands, "worker", "the jobs: polling, cards and digests (as many as you need)",
+             "Run the worker role: the ticks and the jobs (poll the watched repositories, deliver cards, post the "
+             "digests); /healthz and /metrics are served on HOST:PORT. Run any number of them on one PostgreSQL "
+             "DATABASE_URL. " + ENVIRONMENT)
     _command(commands, "doctor", "print the effective configuration and check each configured service",
              "Print the effective configuration (secrets masked), then check the database, GitHub, Slack, Feishu "
              "and the LLM, one line each. Exits 1 when a check fails. " + ENVIRONMENT)
