@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-fast lint demo serve worker doctor bench clean
+.PHONY: run test test-fast test-scale lint demo serve worker doctor bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,11 @@ doctor: $(VENV)/.stamp-runtime
 
 # The layer rules, style and complexity, and types; then the suite, spread over every core (pytest-xdist).
 test: lint
-	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto -m "not scale" $(PYTEST_ARGS)
+
+# One serve and several workers on PostgreSQL (TEST_DATABASE_URL), kill -9 and restarts included: minutes.
+test-scale: $(VENV)/.stamp-dev
+	$(BIN)/python -m pytest -m scale -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: $(VENV)/.stamp-dev
 	$(BIN)/lint-imports
@@ -41,7 +45,7 @@ lint: $(VENV)/.stamp-dev
 
 # The quick loop: everything but the tests that start the real process.
 test-fast: $(VENV)/.stamp-dev
-	$(BIN)/python -m pytest -n auto -m "not e2e" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto -m "not e2e and not scale" $(PYTEST_ARGS)
 
 # The bot against a local fake GitHub, with this terminal as its chat: no network, no accounts.
 demo: $(VENV)/.stamp-dev
