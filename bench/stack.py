@@ -55,6 +55,9 @@ class Fakes:
 
     def __init__(self, llm_seconds: float, github_threads: int = 32) -> None:
         self.github = TimedGitHub.serve(threads=github_threads)
+        # The hourly (primary) limit is not what is measured: thousands of first polls would spend GitHub's
+        # 5,000 and the bot would rightly wait an hour. The per-minute pacing is.
+        self.github.rate_limit = self.github.rate_remaining = 10**9
         self.slack = FakeSlack.serve(token=TOKEN)
         self._llm_server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
         self._llm_server.start()

@@ -38,6 +38,12 @@ class RecordingQueue:
         self.jobs.append(job)
         return True
 
+    def depth(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for job in self.jobs:
+            counts[job.queue] = counts.get(job.queue, 0) + 1
+        return counts
+
     def take(self) -> list[Job]:
         jobs, self.jobs = self.jobs, []
         return jobs
@@ -150,8 +156,9 @@ def test_the_tick_hands_out_due_branches_paced_and_the_ones_with_undelivered_com
     first = queue.take()
     assert len(first) == 1 and first[0].name == "poll"
     jobs.tick()
+    second = queue.take()  # the workers take each tick's polls
     jobs.tick()
-    assert len(queue.take()) == 2  # the other two, one per tick: the budget is never spent at once
+    assert len(second) == 1 and len(queue.take()) == 1  # the other two, one per tick: never the budget at once
     jobs.tick()
     assert queue.take() == []  # none due until the (stretched) interval has passed
     store.commits.save(make_commit(repo="octo/r1", n=1), branch="main")
@@ -198,3 +205,20 @@ def test_a_database_write_failure_in_a_job_is_one_line_with_its_cause(store, cap
         jobs(job.name, job.args)
     [record] = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert record.exc_info is None and "attempt to write a readonly database" in record.error
+
+
+def test_the_tick_hands_out_no_more_polls_while_a_ticks_worth_still_waits(store):
+    clock = FakeClock(datetime(2026, 1, 8, 9, 0, tzinfo=UTC))
+    jobs, queue = jobs_for(store, clock, rpm=45)  # 3 polls a tick
+    for n in range(8):
+        store.subscriptions.save(sub(repo=RepoRef.parse(f"octo/r{n}")), restart_cursor_at=clock())
+    jobs.tick()
+    assert len(queue.jobs) == 3
+    jobs.tick()  # the workers are slower than the budget: nothing taken yet, so nothing more handed out
+    assert len(queue.jobs) == 3
+    queue.jobs.pop(0)  # one poll ran
+    jobs.tick()
+    assert len(queue.jobs) == 3 and len({job.args["repo"] for job in queue.jobs}) == 3
+    queue.take()
+    jobs.tick()
+    assert len(queue.jobs) == 3  # the rest follow, oldest due first

@@ -14,6 +14,7 @@ import threading
 import time
 import uuid
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -206,6 +207,10 @@ class PostgresQueue:
 
     async def _work(self, ready: threading.Event) -> None:
         self._loop = asyncio.get_running_loop()
+        # procrastinate runs sync jobs on the loop's default executor, which asyncio sizes from the CPU
+        # count (6 threads on 2 cores): give it one thread per job the workers may run at once.
+        threads = sum(self._concurrency.get(queue, 1) for queue in (POLL, DIGEST)) + 2
+        self._loop.set_default_executor(ThreadPoolExecutor(max_workers=threads, thread_name_prefix="job"))
         # Digests on workers of their own: a minute with hundreds of digests due never holds back a card.
         groups = {(POLL, TICK): self._concurrency.get(POLL, 8) + 1, (DIGEST,): self._concurrency.get(DIGEST, 2)}
         assert set(QUEUES) == {queue for group in groups for queue in group}

@@ -101,7 +101,10 @@ class Jobs:
         retry = getattr(self.queue, "retry_stalled", None)
         if retry is not None:
             retry()
-        due = self.pacing.claim_due(self.clock())
+        # Backpressure: while a tick's worth of polls still waits, hand out only the room left, so a queue
+        # that runs slower than the budget stretches the interval instead of growing a backlog.
+        room = max(0, self.pacing.per_tick - self.queue.depth().get(POLL, 0))
+        due = self.pacing.claim_due(self.clock(), room) if room else []
         queued = sum(self.queue.defer(poll_job(repo, branch)) for repo, branch in due)
         polled = {(repo.full_name, branch) for repo, branch in due}
         for repo, branch in self.store.commits.pending_branches():

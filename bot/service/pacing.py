@@ -43,8 +43,9 @@ class Pacing:
         """POLL_INTERVAL, or longer when `watched` branches cannot all be polled that often."""
         return max(self._interval, watched * self._tick / self._per_tick)
 
-    def claim_due(self, now: datetime) -> list[tuple[RepoRef, str]]:
-        """The branches to poll now (oldest due first); each is next due one effective interval later."""
+    def claim_due(self, now: datetime, limit: int | None = None) -> list[tuple[RepoRef, str]]:
+        """The branches to poll now (oldest due first, at most `limit`, never more than a tick's budget);
+        each is next due one effective interval later."""
         watched = self._store.subscriptions.watched()
         interval = self.effective_interval(len(watched))
         self._report(interval)
@@ -54,7 +55,8 @@ class Pacing:
             # Jitter keeps branches that came due together (a burst of new subscriptions) apart next time.
             return now + timedelta(seconds=interval * (0.9 + 0.2 * self._jitter()))
 
-        return self._store.cursors.claim_due(now, keys, self._per_tick, next_due)
+        budget = self._per_tick if limit is None else min(limit, self._per_tick)
+        return self._store.cursors.claim_due(now, keys, budget, next_due)
 
     def _report(self, interval: float) -> None:
         if self._on_interval is not None:
