@@ -222,33 +222,34 @@ def test_a_worker_serves_health_and_metrics_and_no_chat_or_webhook_endpoint(test
     assert answer.status_code == 503 and answer.json["checks"]["scheduler"].startswith("fail")  # not started
 
 
-@pytest.mark.postgres
-def test_a_postgresql_worker_is_alive_while_its_loop_runs_and_not_once_stopped(postgres_url):
+@pytest.fixture
+def pg_queue(postgres_url):
+    """A PostgresQueue on a fresh schema (its store, for looking at the tables), stopped afterwards."""
     from bot.jobs.pg import PostgresQueue, install_schema
     from bot.store import open_store
 
     store = open_store(postgres_url)
     install_schema(store.engine)
     queue = PostgresQueue(postgres_url, {POLL: 2})
-    try:
-        queue.start(Recorder())
-        queue.alive()
-        assert queue.live_workers() == 1
-    finally:
-        queue.stop()
-        store.close()
+    yield queue, store
+    queue.stop()
+    store.close()
+
+
+@pytest.mark.postgres
+def test_a_postgresql_worker_is_alive_while_its_loop_runs_and_not_once_stopped(pg_queue):
+    queue, _ = pg_queue
+    queue.start(Recorder())
+    queue.alive()
+    assert queue.live_workers() == 1
+    queue.stop()
     with pytest.raises(RuntimeError, match="job workers stopped"):
         queue.alive()
 
 
 @pytest.mark.postgres
-def test_a_running_postgresql_worker_takes_defers_and_health_checks_from_any_thread(postgres_url):
-    from bot.jobs.pg import PostgresQueue, install_schema
-    from bot.store import open_store
-
-    store = open_store(postgres_url)
-    install_schema(store.engine)
-    queue = PostgresQueue(postgres_url, {POLL: 2})
+def test_a_running_postgresql_worker_takes_defers_and_health_checks_from_any_thread(pg_queue):
+    queue, _ = pg_queue
     runner = Recorder(queue)
     queue.start(runner)
     answered = []
@@ -258,45 +259,31 @@ def test_a_running_postgresql_worker_takes_defers_and_health_checks_from_any_thr
         queue.defer(Job("work", {"n": n}))
         answered.append((queue.depth(), queue.live_workers()))
 
-    try:
-        threads = [threading.Thread(target=from_another_thread, args=(n,)) for n in range(5)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(20)
-        assert len(answered) == 5
-        for _ in range(5):
-            assert runner.entered.acquire(timeout=20)
-        assert sorted(n for _, n, _ in runner.ran) == [0, 1, 2, 3, 4]
-    finally:
-        queue.stop()
-        queue.stop()  # twice, as Application.close after the scheduler's stop does
-        store.close()
+    threads = [threading.Thread(target=from_another_thread, args=(n,)) for n in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert len(answered) == 5
+    for _ in range(5):
+        assert runner.entered.acquire(timeout=20)
+    assert sorted(n for _, n, _ in runner.ran) == [0, 1, 2, 3, 4]
+    queue.stop()  # and once more by the fixture, as Application.close after the scheduler's stop does
 
 
 @pytest.mark.postgres
-def test_a_stalled_job_whose_work_was_queued_again_is_ended_not_retried_and_the_tick_goes_on(postgres_url):
+def test_a_stalled_job_whose_work_was_queued_again_is_ended_not_retried_and_the_tick_goes_on(pg_queue):
     from sqlalchemy import text
 
-    from bot.jobs.pg import PostgresQueue, install_schema
-    from bot.store import open_store
-
-    store = open_store(postgres_url)
-    install_schema(store.engine)
-    queue = PostgresQueue(postgres_url, {POLL: 2})
-    try:
-        assert queue.defer(Job("work", {"n": 1}, queueing_lock="poll:a", lock="branch:a"))
-        with store.engine.begin() as conn:  # its worker took it, then died (kill -9): no heartbeat for an hour
-            worker = conn.execute(text("INSERT INTO procrastinate_workers (last_heartbeat) "
-                                       "VALUES (NOW() - INTERVAL '1 hour') RETURNING id")).scalar()
-            conn.execute(text("UPDATE procrastinate_jobs SET status = 'doing', worker_id = :worker"),
-                         {"worker": worker})
-        assert queue.defer(Job("work", {"n": 2}, queueing_lock="poll:a", lock="branch:a"))  # a tick queued it again
-        assert queue.retry_stalled() == 0
-        with store.engine.connect() as conn:
-            statuses = dict(conn.execute(text("SELECT args->>'n', status::text FROM procrastinate_jobs")).all())
-        assert statuses == {"1": "failed", "2": "todo"}
-        assert queue.retry_stalled() == 0  # nothing stalled is left
-    finally:
-        queue.stop()
-        store.close()
+    queue, store = pg_queue
+    assert queue.defer(Job("work", {"n": 1}, queueing_lock="poll:a", lock="branch:a"))
+    with store.engine.begin() as conn:  # its worker took it, then died (kill -9): no heartbeat for an hour
+        worker = conn.execute(text("INSERT INTO procrastinate_workers (last_heartbeat) "
+                                   "VALUES (NOW() - INTERVAL '1 hour') RETURNING id")).scalar()
+        conn.execute(text("UPDATE procrastinate_jobs SET status = 'doing', worker_id = :worker"), {"worker": worker})
+    assert queue.defer(Job("work", {"n": 2}, queueing_lock="poll:a", lock="branch:a"))  # a tick queued it again
+    assert queue.retry_stalled() == 0
+    with store.engine.connect() as conn:
+        statuses = dict(conn.execute(text("SELECT args->>'n', status::text FROM procrastinate_jobs")).all())
+    assert statuses == {"1": "failed", "2": "todo"}
+    assert queue.retry_stalled() == 0  # nothing stalled is left
