@@ -42,7 +42,9 @@ from bot.service.pacing import POLL_SHARE
 from bot.store import open_store
 from tests.fake_github import file_entry
 
-UNLIMITED = "100000"
+# Budget of the set-up and burst parts: high enough not to matter, low enough that the set-up tick does not
+# queue thousands of polls at once (a procrastinate fetch slows with thousands of jobs waiting).
+UNLIMITED = "12000"
 LLM_CONCURRENCY = 4
 
 

@@ -13,7 +13,7 @@ from bot.github.errors import RateLimited
 log = logging.getLogger(__name__)
 
 # How often the live worker count is read again (a database query on PostgreSQL).
-SHARE_REFRESH = 30.0
+SHARE_REFRESH = 5.0
 # The part of a minute's share that may go out at once, after a quiet spell.
 BURST = 1 / 20
 
