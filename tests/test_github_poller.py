@@ -91,22 +91,26 @@ def test_new_commits_are_stored_unprocessed_and_the_cursor_advances(fake_github,
     assert poll(source, store, clock).status == "not_modified"
 
 
-def test_a_crash_midway_loses_nothing_and_repeats_nothing(fake_github, source, store, clock):
+@pytest.mark.parametrize(("count", "failing", "gated"), [(3, 1, False), (10, 3, True)],
+                         ids=["one-by-one", "amid-parallel-fetches"])
+def test_a_crash_midway_loses_nothing_and_repeats_nothing(fake_github, source, store, clock, count, failing, gated):
+    # Gated: the details are fetched 4 at a time, and those after the failed one are not stored either.
     repo = fake_github.add_repo("octo/hello")
     poll(source, store, clock)
     head_before = repo.branches["main"]
-    added = repo.commits(3)
-    fake_github.fail(f"/commits/{added[1]}$", 404, times=1)
-    failed = poll(source, store, clock)
+    added = repo.commits(count)
+    fake_github.fail(f"/commits/{added[failing]}$", 404, times=1)
+    failed = poll(GatedSource(source) if gated else source, store, clock)
     assert failed.status == "failed" and isinstance(failed.error, NotFound)
-    assert failed.new_shas == added[:1] and failed.cursor.failure_count == 1
+    assert failed.new_shas == added[:failing] and failed.cursor.failure_count == 1
+    assert unprocessed_shas(store) == added[:failing]
     cursor = store.cursors.get(REPO, "main")
     assert cursor.last_sha == head_before
     assert cursor.failure_kind == "not_found"
     fake_github.reset_counts()
     recovered = poll(source, store, clock)
-    assert recovered.status == "updated" and recovered.new_shas == added[1:]
-    assert fake_github.count(f"/commits/{added[0]}") == 0  # stored already: not fetched again
+    assert recovered.status == "updated" and recovered.new_shas == added[failing:]
+    assert all(fake_github.count(f"/commits/{sha}") == 0 for sha in added[:failing])  # stored: not fetched again
     assert unprocessed_shas(store) == added
     cursor = store.cursors.get(REPO, "main")
     assert cursor.last_sha == added[-1] and cursor.failure_count == 0
@@ -287,17 +291,3 @@ def test_a_push_of_ten_commits_is_fetched_four_at_a_time_and_stored_in_order(fak
     assert unprocessed_shas(store) == added
     assert gated.peak == 4
     assert store.cursors.get(REPO, "main").last_sha == added[-1]
-
-
-def test_a_failed_detail_amid_parallel_fetches_stores_just_the_commits_before_it(fake_github, source, store, clock):
-    repo = fake_github.add_repo("octo/hello")
-    poll(source, store, clock)
-    head_before = repo.branches["main"]
-    added = repo.commits(10)
-    fake_github.fail(f"/commits/{added[3]}$", 404, times=1)
-    failed = poll(GatedSource(source), store, clock)
-    assert failed.status == "failed" and isinstance(failed.error, NotFound)
-    assert failed.new_shas == added[:3] and unprocessed_shas(store) == added[:3]
-    assert store.cursors.get(REPO, "main").last_sha == head_before
-    recovered = poll(source, store, clock)
-    assert recovered.new_shas == added[3:] and unprocessed_shas(store) == added
