@@ -147,6 +147,21 @@ class Watcher:
             self._metrics.poll_seconds.observe(time.monotonic() - started)
         return report
 
+    def poll(self, pairs: list[tuple[RepoRef, str]]) -> tuple[CycleReport, list[tuple[RepoRef, str]]]:
+        """Poll `pairs` without delivering (a batch of scheduled polls): what they found, and the branches
+        with new commits, each for a delivery of its own."""
+        report = CycleReport()
+        outcomes = poll_all(self._source, self._store, pairs, self._concurrency, self._clock)
+        news: list[tuple[RepoRef, str]] = []
+        for outcome in outcomes:
+            self._count(outcome, report)
+            if outcome.new_shas:
+                news.append((outcome.moved_to or outcome.repo, outcome.branch))
+        self._report_persistent_failures(outcomes)
+        self._metrics.cycles.inc()
+        self._metrics.last_cycle.set(self._clock().timestamp())
+        return report, news
+
     def _poll_into(self, pairs: list[tuple[RepoRef, str]], done: queue.SimpleQueue[PollOutcome | None]) -> None:
         try:
             poll_all(self._source, self._store, pairs, self._concurrency, self._clock, on_outcome=done.put)
