@@ -156,6 +156,35 @@ def test_a_push_webhook_polls_the_branch_at_once_without_waiting_for_a_tick(fake
         bot.app.close()
 
 
+def test_scheduled_polls_go_out_in_batches_and_only_branches_with_news_are_delivered(fake_github, tmp_path):
+    bot = make_testbot(fake_github, f"sqlite:///{tmp_path}/bot.db")
+    try:
+        repos = [bot.repo(f"octo/r{n}") for n in range(30)]
+        for repo in repos:
+            repo.commit("docs: first")
+            bot.send(f"/subscribe {repo.full_name} --min low")
+        bot.tick()  # cursors start at the heads
+        ran: list[str] = []
+        jobs = bot.app.jobs
+
+        class Counting:
+            names = jobs.names
+
+            def __call__(self, name, args):
+                ran.append(name)
+                jobs(name, args)
+
+        bot.app.queue.start(Counting())
+        repos[7].commit("fix: crash on start")
+        bot.clock.advance(seconds=3600)  # every branch due
+        assert jobs.tick() == 30
+        assert bot.app.queue.drain(20)
+        assert sorted(ran) == ["deliver", "poll_batch", "poll_batch"]  # 30 branches, 25 a batch; one with news
+        assert [sent.payload.title for sent in bot.notifier().of_kind("card")] == ["fix: crash on start"]
+    finally:
+        bot.app.close()
+
+
 @pytest.mark.postgres
 def test_workers_sharing_postgresql_post_each_card_once_and_run_each_branch_one_job_at_a_time(
         fake_github, postgres_url):

@@ -11,7 +11,7 @@ import pytest
 from bot.domain import RepoRef, Subscription
 from bot.service.delivery import Deliverer
 from bot.service.digest import DigestService
-from bot.service.jobs import Jobs, deliver_job, digest_job, poll_job
+from bot.service.jobs import POLL_BATCH, Jobs, batch_pairs, deliver_job, digest_job, poll_batch_job, poll_job
 from bot.service.pacing import Pacing
 from bot.service.queue import Job
 from bot.service.schedule import last_digest_time
@@ -154,7 +154,7 @@ def test_the_tick_hands_out_due_branches_paced_and_the_ones_with_undelivered_com
         store.subscriptions.save(sub(repo=repo), restart_cursor_at=clock())
     jobs.tick()
     first = queue.take()
-    assert len(first) == 1 and first[0].name == "poll"
+    assert [batch_pairs(job.args) for job in first] == [[(repos[0], "main")]]
     jobs.tick()
     second = queue.take()  # the workers take each tick's polls
     jobs.tick()
@@ -176,7 +176,54 @@ def test_a_push_noted_by_a_web_process_is_polled_at_the_next_tick_under_the_spel
     store.cursors.request_poll(REPO, "main", clock())
     store.cursors.request_poll(REPO, "unwatched", clock())
     jobs.tick()
-    assert queue.take() == [poll_job(REPO, "main")]
+    assert queue.take() == [poll_batch_job([(REPO, "main")])]
+
+
+def test_a_push_to_a_worker_polls_and_delivers_that_branch_at_once(store):
+    calls = []
+
+    class Watcher:
+        def run_cycle(self, pairs=None):
+            calls.append(pairs)
+            from bot.service.watcher import CycleReport
+            return CycleReport()
+
+    jobs, queue = jobs_for(store, FakeClock(), watcher=Watcher())
+    jobs.request_poll(REPO, "main")
+    [job] = queue.take()
+    assert job == poll_job(REPO, "main") and job.lock == "branch:octo/widgets@main"
+    jobs(job.name, job.args)
+    assert calls == [[(REPO, "main")]]
+
+
+def test_due_branches_go_out_in_batches_and_each_branch_with_news_gets_its_own_delivery(store):
+    from bot.service.watcher import CycleReport
+
+    clock = FakeClock(datetime(2026, 1, 8, 9, 0, tzinfo=UTC))
+    polled: list[list[tuple[RepoRef, str]]] = []
+
+    class Watcher:
+        def poll(self, pairs):
+            polled.append(pairs)
+            return CycleReport(polled=len(pairs)), [pair for pair in pairs if pair[0].name in {"r3", "r40"}]
+
+    jobs, queue = jobs_for(store, clock, watcher=Watcher(), rpm=1200)  # 80 polls a tick
+    repos = [RepoRef.parse(f"octo/r{n}") for n in range(60)]
+    for repo in repos:
+        store.subscriptions.save(sub(repo=repo), restart_cursor_at=clock())
+    assert jobs.tick() == 60
+    batches = queue.take()
+    assert [len(batch_pairs(job.args)) for job in batches] == [POLL_BATCH, POLL_BATCH, 60 - 2 * POLL_BATCH]
+    assert {pair for job in batches for pair in batch_pairs(job.args)} == {(repo, "main") for repo in repos}
+    for job in batches:
+        jobs(job.name, job.args)
+    assert sum(len(pairs) for pairs in polled) == 60
+    assert queue.take() == [deliver_job(RepoRef.parse("octo/r3"), "main"), deliver_job(RepoRef.parse("octo/r40"), "main")]
+
+
+def test_a_batch_round_trips_branch_names_with_slashes_and_at_signs():
+    pairs = [(REPO, "release/2.x"), (RepoRef.parse("a-b/c.d_e"), "user@feature")]
+    assert batch_pairs(poll_batch_job(pairs).args) == pairs
 
 
 def test_the_interval_stretches_with_a_warning_when_the_branches_do_not_fit_the_budget(store, caplog):
@@ -213,12 +260,12 @@ def test_the_tick_hands_out_no_more_polls_while_a_ticks_worth_still_waits(store)
     for n in range(8):
         store.subscriptions.save(sub(repo=RepoRef.parse(f"octo/r{n}")), restart_cursor_at=clock())
     jobs.tick()
-    assert len(queue.jobs) == 3
+    assert [len(batch_pairs(job.args)) for job in queue.jobs] == [3]
     jobs.tick()  # the workers are slower than the budget: nothing taken yet, so nothing more handed out
-    assert len(queue.jobs) == 3
-    queue.jobs.pop(0)  # one poll ran
+    assert len(queue.jobs) == 1
+    queue.take()  # the batch ran
     jobs.tick()
-    assert len(queue.jobs) == 3 and len({job.args["repo"] for job in queue.jobs}) == 3
+    assert [len(batch_pairs(job.args)) for job in queue.jobs] == [3]
     queue.take()
     jobs.tick()
-    assert len(queue.jobs) == 3  # the rest follow, oldest due first
+    assert [len(batch_pairs(job.args)) for job in queue.take()] == [2]  # the rest follow, oldest due first

@@ -2,11 +2,11 @@
 
 APScheduler in every process fires `schedule_ticks` and `schedule_digest_tick`; the queue's
 locks make a tick that several processes fire at once run once. A tick hands due branches to
-`poll` jobs (paced under GitHub's limits), re-queues branches that still have undelivered
-commits (what a crash or a failing channel left), and queues the digests that are due. A `poll`
-job polls one branch and delivers its new commits (analyses in parallel, cards in commit order,
-one job per branch at a time); a `digest` job posts one subscription's digest on its own queue,
-so digests never hold back cards.
+`poll_batch` jobs (paced under GitHub's limits; mostly 304s), re-queues branches that still have
+undelivered commits (what a crash or a failing channel left), and queues the digests that are due.
+A branch a batch finds news on gets a `deliver` job: analyses in parallel, cards in commit order,
+one job per branch at a time. A push webhook's `poll` job polls one branch and delivers at once.
+A `digest` job posts one subscription's digest on its own queue, so digests never hold back cards.
 """
 
 from __future__ import annotations
@@ -27,7 +27,10 @@ from bot.service.watcher import Watcher
 from bot.store import Store
 
 log = logging.getLogger(__name__)
-NAMES: tuple[str, ...] = ("tick", "digest_tick", "poll", "deliver", "digest")
+NAMES: tuple[str, ...] = ("tick", "digest_tick", "poll", "poll_batch", "deliver", "digest")
+# Scheduled polls handed out per job: a job's own cost (fetch, status writes, a thread pool) is paid once
+# per batch rather than once per branch, while a tick's polls still spread over several workers.
+POLL_BATCH = 25
 
 
 def poll_job(repo: RepoRef, branch: str) -> Job:
@@ -35,6 +38,22 @@ def poll_job(repo: RepoRef, branch: str) -> Job:
     key = f"{repo.full_name.lower()}@{branch}"
     return Job("poll", {"repo": repo.full_name, "branch": branch}, queue=POLL, lock=f"branch:{key}",
                queueing_lock=f"poll:{key}")
+
+
+def poll_batch_job(pairs: list[tuple[RepoRef, str]]) -> Job:
+    """Poll several due branches (conditional requests, mostly 304s); each with news gets a `deliver` job."""
+    # One string, a line per branch: a repository name has no "@", so the first one splits it from the branch.
+    return Job("poll_batch", {"branches": "\n".join(f"{repo.full_name}@{branch}" for repo, branch in pairs)},
+               queue=POLL)
+
+
+def batch_pairs(args: JobArgs) -> list[tuple[RepoRef, str]]:
+    """The branches of a `poll_batch` job."""
+    pairs = []
+    for line in str(args.get("branches") or "").splitlines():
+        repo, _, branch = line.partition("@")
+        pairs.append((RepoRef.parse(repo), branch))
+    return pairs
 
 
 def deliver_job(repo: RepoRef, branch: str) -> Job:
@@ -80,8 +99,8 @@ class Jobs:
             log_failure(f"{name} job failed", exc, **{key: value for key, value in args.items()})
 
     def _handlers(self) -> dict[str, Callable[[JobArgs], None]]:
-        return {"tick": self._tick, "digest_tick": self._digest_tick, "poll": self._poll, "deliver": self._deliver,
-                "digest": self._digest}
+        return {"tick": self._tick, "digest_tick": self._digest_tick, "poll": self._poll,
+                "poll_batch": self._poll_batch, "deliver": self._deliver, "digest": self._digest}
 
     def schedule_tick(self) -> None:
         """APScheduler's poll tick: queue the tick job (a no-op while one waits)."""
@@ -96,16 +115,21 @@ class Jobs:
         self.queue.defer(poll_job(repo, branch))
 
     def tick(self) -> int:
-        """Queue a poll for each branch due now (as many as the request budget allows) and a delivery for
-        each other branch with commits still undelivered; how many polls were queued."""
+        """Queue polls, in batches, for the branches due now (as many as the request budget allows) and a
+        delivery for each other branch with commits still undelivered; how many branches were handed out."""
         retry = getattr(self.queue, "retry_stalled", None)
         if retry is not None:
             retry()
         # Backpressure: while a tick's worth of polls still waits, hand out only the room left, so a queue
         # that runs slower than the budget stretches the interval instead of growing a backlog.
-        room = max(0, self.pacing.per_tick - self.queue.depth().get(POLL, 0))
+        # A waiting job is counted as a whole batch (deliveries wait there too): the estimate errs on the side
+        # of handing out less.
+        waiting = self.queue.depth().get(POLL, 0) * min(POLL_BATCH, self.pacing.per_tick)
+        room = max(0, self.pacing.per_tick - waiting)
         due = self.pacing.claim_due(self.clock(), room) if room else []
-        queued = sum(self.queue.defer(poll_job(repo, branch)) for repo, branch in due)
+        for start in range(0, len(due), POLL_BATCH):
+            self.queue.defer(poll_batch_job(due[start:start + POLL_BATCH]))
+        queued = len(due)
         polled = {(repo.full_name, branch) for repo, branch in due}
         for repo, branch in self.store.commits.pending_branches():
             if (repo.full_name, branch) not in polled:
@@ -149,6 +173,14 @@ class Jobs:
         busy = report.new_commits or report.cards or report.failures
         log.log(logging.INFO if busy else logging.DEBUG, "poll done",
                 extra={"repo": str(repo), "branch": args["branch"], "new": report.new_commits, "cards": report.cards,
+                       "failures": len(report.failures)})
+
+    def _poll_batch(self, args: JobArgs) -> None:
+        report, news = self.watcher.poll(batch_pairs(args))
+        for repo, branch in news:
+            self.queue.defer(deliver_job(repo, branch))
+        log.log(logging.INFO if news or report.failures else logging.DEBUG, "poll batch done",
+                extra={"polled": report.polled, "with_news": len(news), "new": report.new_commits,
                        "failures": len(report.failures)})
 
     def _deliver(self, args: JobArgs) -> None:
