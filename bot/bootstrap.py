@@ -111,7 +111,7 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock = system_clo
     store = store or open_store(settings.database_url, run_migrations=migrate)
     metrics = Metrics()
     # The queue is built below; the budget first asks it at the first GitHub request.
-    source = source or build_source(settings, lambda: queue.live_workers())
+    source = source or build_source(settings, lambda: queue.live_workers(), lambda: queue.current_job() is not None)
     metrics.add_stats(lambda: _github_stats(source))
     analyser = build_analyser(settings, store, clock, llm)
     metrics.add_stats(lambda: _analysis_stats(analyser))
@@ -228,12 +228,13 @@ def _factory(kind: PlatformKind, settings: Settings) -> Callable[[Inbound], Plat
     return lambda inbound: kind.build(settings, inbound)
 
 
-def build_source(settings: Settings, workers: Callable[[], int] | None = None) -> CommitSource:
+def build_source(settings: Settings, workers: Callable[[], int] | None = None,
+                 counted: Callable[[], bool] | None = None) -> CommitSource:
     """GitHub, under GITHUB_REQUESTS_PER_MINUTE shared among the `workers()` live worker processes
-    (a terminal command alone: the whole budget)."""
+    (a terminal command alone: the whole budget); `counted()`: a request comes from one of them."""
     from bot.github.source import GitHubSource
 
-    return GitHubSource.from_settings(settings, workers=workers)
+    return GitHubSource.from_settings(settings, workers=workers, counted=counted)
 
 
 def _ops_router(metrics: Metrics, health: dict[str, Callable[[], None]]) -> Router:

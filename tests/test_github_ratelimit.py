@@ -126,6 +126,45 @@ def test_the_live_workers_are_read_at_most_every_30_seconds_and_a_failed_read_ke
     assert budget.share == 200 and len(reads) == 3
 
 
+def worker_sends(joins: list[float], me: int, start: float, until: float, pause: tuple[float, float] | None = None,
+                 limit: int = 1200) -> list[float]:
+    """When worker `me` (of workers that start at `joins`) sends, always having a request to make from `start`
+    (but during `pause`) until `until`; the live count it reads is the workers started by then."""
+    clock = FakeClock(start)
+    budget = RequestBudget(limit, workers=lambda: sum(1 for at in joins if at <= clock.now()),
+                           now=clock.now, sleep=clock.sleep)
+    sent = []
+    while clock.now() < until:
+        if pause and pause[0] <= clock.now() < pause[1]:
+            clock.sleep(pause[1] - clock.now())
+        budget.take()
+        sent.append(clock.now())
+    return sent
+
+
+@pytest.mark.parametrize("joins", [[0, 100], [0, 100, 100.5, 101], [0, 30, 60, 90], [0, 62.5]])
+@pytest.mark.parametrize("quiet_first", [False, True])
+def test_workers_joining_one_after_another_never_send_more_than_the_limit_in_any_minute(joins, quiet_first):
+    # The first worker is busy at its whole share (or quiet until just before the others join, its bucket
+    # full) when the others start: until it reads the new count it still sends at the old share.
+    pause = (1.0, joins[1] - 0.5) if quiet_first else None
+    sent = [at for index, join in enumerate(joins)
+            for at in worker_sends(joins, index, join, 300, pause if index == 0 else None)]
+    assert busiest_minute(sent) <= 1200
+    late = [at for at in sent if at >= joins[-1] + 120]
+    assert len(late) >= 0.9 * 1200 * (300 - joins[-1] - 120) / 60  # and the limit is still used once settled
+
+
+def test_a_worker_joining_others_holds_its_first_request_and_a_web_process_does_not():
+    from bot.github.ratelimit import JOIN_HOLD
+
+    for counted, waited in ((True, JOIN_HOLD), (False, 0.0)):
+        clock = FakeClock()
+        budget = RequestBudget(1200, workers=lambda: 3, now=clock.now, sleep=clock.sleep, counted=lambda c=counted: c)
+        assert budget.take() == pytest.approx(waited)
+        assert budget.take() == 0.0  # the bucket's burst follows
+
+
 def test_a_wait_longer_than_the_bound_raises_and_sends_nothing(fake_github, clock):
     budget = RequestBudget(1, max_wait=10, now=clock.now, sleep=clock.sleep)
     client = GitHubClient(fake_github.api_url, None, 5, GitHubRetry(sleep=clock.sleep, now=clock.now), budget=budget)

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.config import Settings
 from bot.domain import Commit, RepoRef, check_sha
+from bot.domain.history import first_parent
 from bot.github import parse
 from bot.github.client import GitHubClient
 from bot.github.errors import EmptyRepository, GitHubError, Moved, error_for
@@ -28,7 +29,7 @@ FILES_PER_PAGE = 300  # GitHub's maximum; it lists at most 3,000 files (10 pages
 @dataclass
 class _Comparison:
     status: str
-    shas: list[str]
+    entries: list[CommitEntry]
     truncated: bool
 
 
@@ -50,15 +51,18 @@ class GitHubSource:
 
     @classmethod
     def from_settings(cls, settings: Settings, policy: GitHubRetry | None = None,
-                      workers: Callable[[], int] | None = None) -> GitHubSource:
+                      workers: Callable[[], int] | None = None,
+                      counted: Callable[[], bool] | None = None) -> GitHubSource:
         """Build from GITHUB_API_URL, GITHUB_TOKEN, GITHUB_TIMEOUT, GITHUB_MAX_WAIT and GITHUB_REQUESTS_PER_MINUTE.
 
-        `workers` counts the live worker processes sharing GITHUB_REQUESTS_PER_MINUTE (default: this one).
+        `workers` counts the live worker processes sharing GITHUB_REQUESTS_PER_MINUTE (default: this one);
+        `counted` says whether a request comes from one of them.
         """
         token = settings.github_token.get_secret_value() if settings.github_token else None
         max_wait = float(settings.github_max_wait)
         policy = policy or GitHubRetry(GitHubLimits(max_wait=max_wait))
-        budget = RequestBudget(settings.github_requests_per_minute, workers=workers, max_wait=max_wait)
+        budget = RequestBudget(settings.github_requests_per_minute, workers=workers, max_wait=max_wait,
+                               counted=counted)
         return cls(GitHubClient(settings.github_api_url, token, settings.github_timeout, policy, budget=budget))
 
     @property
@@ -90,32 +94,35 @@ class GitHubSource:
         if since_sha is None or head == since_sha.lower():
             return CommitListing(not_modified=False, etag=new_etag, head_sha=head)
         walked, found, capped = self._walk(page, reply, since_sha.lower(), what)
-        newest_first = [item.sha for item in walked]
+        newest_first = walked
         if found and not any(item.is_merge for item in walked):
-            return CommitListing(not_modified=False, shas=newest_first[::-1], etag=new_etag, head_sha=head)
+            return self._listing(repo, newest_first[::-1], etag=new_etag, head_sha=head)
         comparison = self._compare(repo, since_sha.lower(), head, what)
         if comparison is None:
             # The cursor SHA is gone from GitHub (rewritten and collected): offer the newest page; the
             # poller keeps only what is newer than the newest commit it stored, so none is repeated.
             log.warning("cursor commit unknown to GitHub; taking the newest page",
                         extra={"repo": str(repo), "branch": branch, "cursor": since_sha})
-            shas = newest_first[: self.per_page][::-1]
-            return CommitListing(not_modified=False, shas=shas, etag=new_etag, head_sha=head,
+            return self._listing(repo, newest_first[: self.per_page][::-1], etag=new_etag, head_sha=head,
                                  truncated=len(newest_first) > self.per_page, cursor_lost=True)
         if comparison.status in ("behind", "identical"):
             return CommitListing(not_modified=False, etag=new_etag, head_sha=head)
         if comparison.truncated and comparison.status == "ahead" and capped:
             # A burst larger than the cap: keep the newest commits rather than the oldest.
-            shas, truncated = newest_first[::-1], True
+            entries, truncated = newest_first[::-1], True
         else:
-            shas, truncated = comparison.shas, comparison.truncated
+            entries, truncated = comparison.entries, comparison.truncated
         if truncated:
             log.warning("burst cut at the page cap", extra={"repo": str(repo), "branch": branch,
-                                                            "kept": len(shas), "cap_pages": self.max_pages})
-        return CommitListing(not_modified=False, shas=shas, etag=new_etag, head_sha=head, truncated=truncated)
+                                                            "kept": len(entries), "cap_pages": self.max_pages})
+        return self._listing(repo, entries, etag=new_etag, head_sha=head, truncated=truncated)
 
-    def fetch_commit(self, repo: RepoRef, sha: str) -> Commit:
-        """One commit with message, author, time, stats, files with patches, and its pull request."""
+    def fetch_commit(self, repo: RepoRef, sha: str, merged: bool = True) -> Commit:
+        """One commit with message, author, time, stats, files with patches, and its pull request.
+
+        A merge's files are its change against its first parent (as GitHub serves them); with `merged`,
+        a merge also names the commits it brought in (one more request: its parents compared).
+        """
         what = f"{repo}@{sha[:12]}"
         url = f"/repos/{repo}/commits/{check_sha(sha)}"
         reply = self._get(url, what, {"per_page": FILES_PER_PAGE})
@@ -128,28 +135,37 @@ class GitHubSource:
             next_url, pages = parse.link_next(more.headers.get("link")), pages + 1
         pulls_url = f"/repos/{repo}/commits/{data.sha}/pulls"
         pulls = self._read(self._get(pulls_url, f"{what} pulls"), pulls_url, f"{what} pulls", parse.PULLS)
-        return parse.commit(repo, data, files, next_url is not None, parse.choose_pull(pulls, data.sha),
-                            self._origin(url, what, reply.status))
+        commit = parse.commit(repo, data, files, next_url is not None, parse.choose_pull(pulls, data.sha),
+                              self._origin(url, what, reply.status))
+        return self._with_merged(commit) if merged and commit.is_merge else commit
 
     def list_commits_between(self, repo: RepoRef, branch: str | None, since: datetime, until: datetime,
                              limit: int = 1000) -> list[str]:
-        """SHAs committed in [since, until) on `branch` (default branch when None), oldest first."""
+        """SHAs committed in [since, until) on `branch` (default branch when None), oldest first.
+
+        Only the branch's first-parent steps (merges and direct pushes): a merged commit is named by its
+        merge. The listing runs from the branch head down to `since`, so a commit made in the window but
+        merged after it is recognised as merged; when that is more than `limit` commits, the window alone
+        is listed and its newest commit taken as the head of the history.
+        """
         what = f"{repo}@{branch or 'default'} {since:%Y-%m-%d}"
-        # GitHub's `until` is inclusive; stop one second short so [since, until) holds.
-        params: dict = {"since": _iso(since), "until": _iso(until - timedelta(seconds=1)), "per_page": self.per_page}
+        params: dict = {"since": _iso(since), "per_page": self.per_page}
         if branch:
             params["sha"] = branch
-        url = f"/repos/{repo}/commits"
-        reply = self._get(url, what, params)
-        items = list(self._read(reply, url, what, parse.LISTING))
-        next_url = parse.link_next(reply.headers.get("link"))
-        while next_url and len(items) < limit:
-            reply = self._get(next_url, what)
-            items.extend(self._read(reply, next_url, what, parse.LISTING))
-            next_url = parse.link_next(reply.headers.get("link"))
-        if items:
-            self._check_not_moved(repo, items[0])
-        return [item.sha for item in items[:limit]][::-1]
+        items, cut = self._list(repo, params, what, limit)
+        if cut:
+            # GitHub's `until` is inclusive; stop one second short so [since, until) holds.
+            items, _ = self._list(repo, {**params, "until": _iso(until - timedelta(seconds=1))}, what, limit)
+        listed = {entry.sha: parse.listed(repo, entry) for entry in items}
+        history = first_parent(items[0].sha if items else None,
+                               [commit for commit in reversed(listed.values()) if commit is not None])
+
+        def in_window(sha: str) -> bool:
+            commit = listed[sha]
+            return commit is None or since <= commit.committed_at < until
+
+        return [entry.sha for entry in items[:limit]
+                if entry.sha not in history.merged_by and in_window(entry.sha)][::-1]
 
     def resolve_sha(self, repo: RepoRef, prefix: str) -> str:
         """The full SHA for a prefix of 4-40 hex digits (NotFound when unknown)."""
@@ -181,6 +197,40 @@ class GitHubSource:
         return RepoInfo(repo=canonical, default_branch=default, branch=chosen, private=bool(data.private))
 
     # --- helpers ---
+
+    def _listing(self, repo: RepoRef, entries: list[CommitEntry], **fields) -> CommitListing:
+        """A listing of `entries` (oldest first), with the commits they describe."""
+        described = [parse.listed(repo, entry) for entry in entries]
+        return CommitListing(not_modified=False, shas=[entry.sha for entry in entries],
+                             commits=[commit for commit in described if commit is not None], **fields)
+
+    def _list(self, repo: RepoRef, params: dict, what: str, limit: int) -> tuple[list[CommitEntry], bool]:
+        """Listing entries newest first, up to `limit`, and whether more were left unread."""
+        url = f"/repos/{repo}/commits"
+        reply = self._get(url, what, params)
+        items = list(self._read(reply, url, what, parse.LISTING))
+        next_url = parse.link_next(reply.headers.get("link"))
+        while next_url and len(items) < limit:
+            reply = self._get(next_url, what)
+            items.extend(self._read(reply, next_url, what, parse.LISTING))
+            next_url = parse.link_next(reply.headers.get("link"))
+        if items:
+            self._check_not_moved(repo, items[0])
+        return items[:limit], next_url is not None or len(items) > limit
+
+    def _with_merged(self, merge: Commit) -> Commit:
+        """The merge naming the commits it brought in: its first parent compared with its second."""
+        base, head = merge.parents[0], merge.parents[1]
+        url, what = f"/repos/{merge.repo}/compare/{base}...{head}", f"{merge.repo}@{merge.sha[:12]} merged"
+        try:
+            reply = self._get(url, what, {"per_page": self.per_page})
+            data = self._read(reply, url, what, parse.COMPARISON)
+        except GitHubError as exc:  # the merge itself is known: its card goes without the names
+            log.warning("merged commits unavailable", extra={"repo": str(merge.repo), "sha": merge.sha,
+                                                             "error": exc.kind})
+            return merge
+        named = parse.merged_commits(data.commits or ())
+        return merge.with_merged(named, count=max(len(named), data.total_commits or 0))
 
     def _get(self, url: str, what: str, params: dict | None = None, headers: dict | None = None) -> GitHubResponse:
         reply = self.client.get(url, params, headers, what)
@@ -226,13 +276,13 @@ class GitHubSource:
                 return None
             raise
         data = self._read(reply, url, what, parse.COMPARISON)
-        shas = [item.sha for item in data.commits or ()]
+        entries = list(data.commits or ())
         pages, next_url = 1, parse.link_next(reply.headers.get("link"))
         while next_url and pages < self.max_pages:
             more = self._get(next_url, what)
-            shas.extend(item.sha for item in self._read(more, next_url, what, parse.COMPARISON).commits or ())
+            entries.extend(self._read(more, next_url, what, parse.COMPARISON).commits or ())
             pages, next_url = pages + 1, parse.link_next(more.headers.get("link"))
-        return _Comparison(status=data.status or "diverged", shas=shas, truncated=next_url is not None)
+        return _Comparison(status=data.status or "diverged", entries=entries, truncated=next_url is not None)
 
     @staticmethod
     def _check_not_moved(repo: RepoRef, entry: CommitEntry) -> None:
