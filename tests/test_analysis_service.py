@@ -72,6 +72,34 @@ def test_two_simultaneous_requests_cost_one_call(store, fake_openai):
     assert len(results) == 2 and results[0] == results[1] and results[0].source == "llm"
 
 
+def test_two_processes_on_postgresql_asking_at_once_cost_one_call(postgres_url, fake_openai):
+    from bot.store import open_store
+
+    # Two workers (a digest job on one, a poll job on the other) reach the same commit together: each has
+    # its own analyser, so only the database can make the second one wait for the first one's answer.
+    stores = [open_store(postgres_url), open_store(postgres_url)]
+    release = threading.Event()
+    fake_openai.script(blocked(release, valid()), valid())
+    try:
+        analysers = [make_analyser(store, fake_openai)[0] for store in stores]
+        results: list[Analysis] = []
+        threads = [threading.Thread(target=lambda a=a: results.append(a.analyse(sample_commit(), "en")))
+                   for a in analysers]
+        threads[0].start()
+        wait_until(lambda: len(fake_openai.requests) == 1)
+        threads[1].start()
+        threading.Event().wait(0.3)  # room for a second request, were the other process not held back
+        release.set()
+        for thread in threads:
+            thread.join(10)
+        assert len(fake_openai.requests) == 1
+        assert len(results) == 2 and results[0] == results[1] and results[0].source == "llm"
+        assert analysers[1].counters.snapshot()["cache_hits"] == 1
+    finally:
+        for store in stores:
+            store.close()
+
+
 def test_at_most_concurrency_calls_in_flight(store, fake_openai):
     release = threading.Event()
     fake_openai.otherwise = blocked(release, valid())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Protocol
 
 from bot.domain import Analysis, Commit, RepoRef
@@ -28,4 +29,9 @@ class AnalysisCache(Protocol):
 
     def replace(self, analysis: Analysis) -> None:
         """Keep an analysis, overwriting the one under the same key."""
+        ...
+
+    def exclusive(self, repo: RepoRef, sha: str, prompt_version: str, model: str,
+                  language: str) -> AbstractContextManager[None]:
+        """While held, no other process makes the analysis of this key (workers sharing a database)."""
         ...

@@ -117,7 +117,7 @@ class Analyser:
             self.counters.add(coalesced=1)
             return leading.result()
         try:
-            result = self._analyse(commit, checked)
+            result = self._analyse_once(commit, checked)
         except BaseException as exc:  # store trouble: followers must not wait forever
             flight.set_exception(exc)
             raise
@@ -127,6 +127,18 @@ class Analyser:
         finally:
             with self._flights_lock:
                 self._flights.pop(key, None)
+
+    def _analyse_once(self, commit: Commit, language: Language) -> Analysis:
+        # Single flight across processes too: another worker (a digest beside a poll) may be asking the
+        # LLM about this commit right now; once it is done, its stored answer is read here instead.
+        if self._llm is None:
+            return self._analyse(commit, language)
+        stored = self._get(commit.repo, commit.sha, self.model, language)
+        if stored is not None:
+            self.counters.add(cache_hits=1)
+            return stored
+        with self._cache.exclusive(commit.repo, commit.sha, self.prompt_version, self.model, language):
+            return self._analyse(commit, language)
 
     def _analyse(self, commit: Commit, language: Language) -> Analysis:
         if self._llm is not None:

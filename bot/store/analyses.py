@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, and_, select
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, and_, select, text
 
 from bot.domain import Analysis, RepoRef
 from bot.store.db import insert_ignore, upsert
@@ -33,6 +37,25 @@ class AnalysisStore:
         """Store an analysis, overwriting the one under the same key (a refreshed heuristic fallback)."""
         with self._engine.begin() as conn:
             upsert(conn, table, _row(analysis), [column.name for column in table.primary_key.columns])
+
+    @contextmanager
+    def exclusive(self, repo: RepoRef, sha: str, prompt_version: str, model: str, language: str) -> Iterator[None]:
+        """Hold the key against other processes while one analysis is made (PostgreSQL: an advisory lock
+        on its own connection, released by the server too if the process dies); SQLite has one process."""
+        if self._engine.dialect.name != "postgresql":
+            yield
+            return
+        name = "\0".join((repo.full_name.lower(), sha.lower(), prompt_version, model, language))
+        digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
+        high, low = (int.from_bytes(digest[:4], "big", signed=True), int.from_bytes(digest[4:], "big", signed=True))
+        with self._engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:high, :low)"), {"high": high, "low": low})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:high, :low)"), {"high": high, "low": low})
+                conn.commit()
 
     def count(self) -> int:
         """How many analyses are stored."""
