@@ -51,10 +51,14 @@ class TimedGitHub(FakeGitHub):
 
 
 class Fakes:
-    """Fake GitHub, Slack and OpenAI on 127.0.0.1; the LLM answers after `llm_seconds`."""
+    """Fake GitHub, Slack and OpenAI on 127.0.0.1; the LLM answers after `llm_seconds`.
 
-    def __init__(self, llm_seconds: float, github_threads: int = 32) -> None:
-        self.github = TimedGitHub.serve(threads=github_threads)
+    `github_class` serves other content through the same fake (bench/replay.py: a commit corpus).
+    """
+
+    def __init__(self, llm_seconds: float, github_threads: int = 32,
+                 github_class: type[TimedGitHub] = TimedGitHub) -> None:
+        self.github = github_class.serve(threads=github_threads)
         # The hourly (primary) limit is not what is measured: thousands of first polls would spend GitHub's
         # 5,000 and the bot would rightly wait an hour. The per-minute pacing is.
         self.github.rate_limit = self.github.rate_remaining = 10**9
