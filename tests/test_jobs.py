@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -316,3 +317,36 @@ def test_a_stalled_job_whose_work_was_queued_again_is_ended_not_retried_and_the_
         statuses = dict(conn.execute(text("SELECT args->>'n', status::text FROM procrastinate_jobs")).all())
     assert statuses == {"1": "failed", "2": "todo"}
     assert queue.retry_stalled() == 0  # nothing stalled is left
+
+
+@pytest.mark.postgres
+def test_a_slotted_job_is_deferred_once_per_slot_by_any_number_of_processes(pg_queue, postgres_url):
+    from sqlalchemy import text
+
+    from bot.jobs.pg import PostgresQueue
+
+    first, store = pg_queue
+    second = PostgresQueue(postgres_url, {POLL: 1})
+    try:
+        tick = Job("tick", queue="tick", lock="tick", queueing_lock="tick")
+        # Two processes' clocks fire in the same 5 s slot, one after the other ran it: one tick, not two.
+        assert first.defer(replace(tick, slot=100))
+        with store.engine.begin() as conn:
+            conn.execute(text("DELETE FROM procrastinate_jobs"))  # the first one ran and was deleted
+        assert not second.defer(replace(tick, slot=100))
+        assert not first.defer(replace(tick, slot=99))  # a late clock's older slot
+        assert second.defer(replace(tick, slot=101))
+        assert not first.defer(replace(tick, slot=102))  # slot 101's tick still waits: its queueing lock
+        with store.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM procrastinate_jobs")).scalar() == 1
+    finally:
+        second.stop()
+
+
+def test_the_in_process_queue_defers_a_slotted_job_once_per_slot():
+    queue = LocalQueue({"tick": 1})
+    tick = Job("tick", queue="tick")
+    assert queue.defer(replace(tick, slot=7))
+    assert not queue.defer(replace(tick, slot=7)) and not queue.defer(replace(tick, slot=6))
+    assert queue.defer(replace(tick, slot=8))
+    queue.stop(0)

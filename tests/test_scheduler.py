@@ -269,3 +269,15 @@ def test_the_tick_hands_out_no_more_polls_while_a_ticks_worth_still_waits(store)
     queue.take()
     jobs.tick()
     assert [len(batch_pairs(job.args)) for job in queue.take()] == [2]  # the rest follow, oldest due first
+
+
+def test_each_process_clock_defers_the_tick_of_its_five_second_slot(store):
+    clock = FakeClock(datetime(2026, 1, 8, 9, 0, 1, tzinfo=UTC))
+    jobs, queue = jobs_for(store, clock)
+    slots = []
+    for step in (0, 3, 2):  # another process's clock later in the same slot, then the next slot
+        clock.advance(seconds=step)
+        jobs.schedule_tick()
+        slots += [(job.name, job.slot) for job in queue.take()]
+    start = int(datetime(2026, 1, 8, 9, 0, 0, tzinfo=UTC).timestamp()) // 5
+    assert slots == [("tick", start), ("tick", start), ("tick", start + 1)]  # the queue keeps one per slot

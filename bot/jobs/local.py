@@ -39,12 +39,17 @@ class LocalQueue:
         self._ids = itertools.count(1)
         self._running_ids: set[str] = set()
         self._local = threading.local()
+        self._slots: dict[str, int] = {}  # the last slot deferred, by job name
 
     def defer(self, job: Job) -> bool:
         """Queue `job` (run at once when a thread of its queue is free); False when an equal one waits."""
         with self._guard:
             if self._stopped:
                 return False
+            if job.slot is not None:
+                if self._slots.get(job.name, -1) >= job.slot:
+                    return False
+                self._slots[job.name] = job.slot
             if job.queueing_lock is not None:
                 if job.queueing_lock in self._waiting_keys:
                     return False

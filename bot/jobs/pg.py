@@ -81,8 +81,27 @@ class PostgresQueue:
 
     def defer(self, job: Job) -> bool:
         """Queue `job`; False when one with its queueing lock already waits."""
-        from procrastinate.exceptions import AlreadyEnqueued
+        from procrastinate.exceptions import AlreadyEnqueued, UniqueViolation
 
+        if job.slot is not None:
+            from procrastinate import sql
+
+            # procrastinate's own once-per-timestamp record of periodic defers, shared by every process. It
+            # keeps only the newest slot: a later one recorded means this clock is behind, and is not asked.
+            connector = self.app.connector.get_sync_connector()
+            later = connector.execute_query_all(
+                "SELECT 1 FROM procrastinate_periodic_defers WHERE task_name = %(name)s AND periodic_id = %(name)s "
+                "AND defer_timestamp >= %(slot)s", name=job.name, slot=job.slot)
+            if later:
+                return False
+            try:
+                row = connector.execute_query_one(
+                    sql.queries["defer_periodic_job"], task_name=job.name, periodic_id=job.name,
+                    defer_timestamp=job.slot, queue=job.queue, priority=0, lock=job.lock,
+                    queueing_lock=job.queueing_lock, args=dict(job.args))
+            except UniqueViolation:  # the one of an earlier slot still waits (its queueing lock)
+                return False
+            return row["id"] is not None
         deferrer = self.app.configure_task(name=job.name, queue=job.queue, lock=job.lock,
                                            queueing_lock=job.queueing_lock)
         try:

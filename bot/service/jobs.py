@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from bot.clock import Clock
@@ -103,8 +103,9 @@ class Jobs:
                 "poll_batch": self._poll_batch, "deliver": self._deliver, "digest": self._digest}
 
     def schedule_tick(self) -> None:
-        """APScheduler's poll tick: queue the tick job (a no-op while one waits)."""
-        self.queue.defer(TICK_JOB)
+        """APScheduler's poll tick: queue the tick job, once per TICK_SECONDS slot however many processes fire
+        (each tick hands out one tick's budget, so two ticks in one slot would double the polls)."""
+        self.queue.defer(replace(TICK_JOB, slot=int(self.clock().timestamp() // self.pacing.tick_seconds)))
 
     def schedule_digest_tick(self) -> None:
         """APScheduler's digest tick."""

@@ -35,6 +35,11 @@ class Pacing:
         self._stretched_to = 0.0
 
     @property
+    def tick_seconds(self) -> float:
+        """How often a tick hands out polls."""
+        return self._tick
+
+    @property
     def per_tick(self) -> int:
         """Polls one tick may start."""
         return self._per_tick
