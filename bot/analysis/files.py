@@ -70,8 +70,9 @@ def is_lockfile(path: str) -> bool:
 
 def is_manifest(path: str) -> bool:
     """True for dependency manifests (pyproject.toml, package.json, go.mod, requirements*.txt, …)."""
-    _, name, _ = _parts(path)
-    return name in MANIFESTS or (name.startswith("requirements") and name.endswith((".txt", ".in")))
+    dirs, name, _ = _parts(path)
+    requirements = name.startswith("requirements") or "requirements" in dirs
+    return name in MANIFESTS or (requirements and name.endswith((".txt", ".in")))
 
 
 def path_rank(path: str) -> int:
@@ -110,3 +111,92 @@ def classify(change: FileChange) -> FileKind:
     if any(len(line) > MINIFIED_LINE for line in change.patch.splitlines()):
         return FileKind(rank, "minified")
     return FileKind(rank)
+
+
+# --- what a path is to a maintainer skimming a change (the heuristic's finer classes) ---
+
+ROLE_SOURCE, ROLE_PACKAGING, ROLE_BUILD, ROLE_RELEASE_CI, ROLE_CI, ROLE_DEV_DEPS, ROLE_LOCKFILE = (
+    "source", "packaging", "build", "release-ci", "ci", "dev-deps", "lockfile")
+ROLE_DEV_CONFIG, ROLE_TEST, ROLE_EXAMPLE, ROLE_DOCS, ROLE_CHANGELOG = (
+    "dev-config", "test", "example", "docs", "changelog")
+CHANGELOG_STEMS = frozenset({"changes", "changelog", "history", "news", "releases", "release-notes", "release_notes",
+                             "releasenotes", "whatsnew", "whats-new"})
+CI_DIRS = frozenset({".circleci", ".buildkite", ".ci", "ci", ".gitlab", ".woodpecker", ".drone"})
+CI_NAMES = frozenset({".gitlab-ci.yml", ".travis.yml", "jenkinsfile", "azure-pipelines.yml", ".azure-pipelines.yml",
+                      "appveyor.yml", ".appveyor.yml", "bitbucket-pipelines.yml", "cloudbuild.yaml", ".drone.yml",
+                      "codecov.yml", ".codecov.yml"})
+RELEASE_CI_WORDS = ("release", "publish", "deploy", "goreleaser", "pypi", "npm-publish", "cd.y")
+# Files that shape how people work on the project, never what its users get.
+DEV_CONFIG_DIRS = frozenset({".devcontainer", ".vscode", ".idea", ".husky", ".changeset", ".cargo-husky",
+                             "issue_template", ".github/issue_template"})
+DEV_CONFIG_NAMES = frozenset({
+    ".editorconfig", ".gitignore", ".gitattributes", ".mailmap", ".pre-commit-config.yaml", ".pre-commit-config.yml",
+    ".pre-commit-hooks.yaml", "pre-commit.yaml", ".flake8", ".pylintrc", "pylintrc", "ruff.toml", ".ruff.toml",
+    "mypy.ini", ".mypy.ini", ".coveragerc", "tox.ini", "noxfile.py", ".readthedocs.yaml", ".readthedocs.yml",
+    "readthedocs.yml", ".golangci.yml", ".golangci.yaml", ".prettierrc", ".prettierignore", ".eslintignore",
+    ".npmignore", ".dockerignore", ".nvmrc", ".node-version", ".python-version", ".tool-versions", "rustfmt.toml",
+    ".rustfmt.toml", "clippy.toml", ".clang-format", ".clang-tidy", "renovate.json", ".renovaterc",
+    "dependabot.yml", "dependabot.yaml", "codeowners", "funding.yml", "pull_request_template.md", ".ds_store",
+    "devcontainer.json", ".gitpod.yml", "lefthook.yml", ".markdownlint.json", ".yamllint", ".shellcheckrc",
+    "biome.json", ".swiftlint.yml", "detekt.yml", "checkstyle.xml", ".jshintrc", ".stylelintrc", ".babelrc",
+})
+DEV_CONFIG_PREFIXES = (".eslintrc", ".prettierrc", ".stylelintrc", "eslint.config", "prettier.config", ".lintstagedrc",
+                       "commitlint.config", "jest.config", "vitest.config", "karma.conf", "babel.config")
+PACKAGING_NAMES = frozenset({"manifest.in", "setup.cfg", "pyproject.toml", "gradle.properties", "chart.yaml",
+                             "lerna.json", "version", "version.txt", "mix.exs", "pubspec.yaml", "package.swift"})
+DEV_REQUIREMENT_WORDS = ("dev", "test", "doc", "lint", "typing", "type", "mypy", "style", "check", "ci", "build",
+                         "bench", "coverage", "tox", "pre-commit")
+
+
+def is_changelog(path: str) -> bool:
+    """True for a changelog (CHANGES.rst, CHANGELOG.md, HISTORY, NEWS, RELEASE_NOTES.md, …)."""
+    _, name, _ = _parts(path)
+    return name.split(".")[0] in CHANGELOG_STEMS
+
+
+def is_dev_requirements(path: str) -> bool:
+    """True for Python requirement files that only developers install (requirements/dev.txt, docs/requirements.txt)."""
+    dirs, name, _ = _parts(path)
+    if not is_manifest(path) or not name.startswith("requirements") and "requirements" not in dirs:
+        return False
+    if set(dirs) & (DOC_DIRS | TEST_DIRS | CI_DIRS | {".github"}):
+        return True
+    words = name.removeprefix("requirements").rsplit(".", 1)[0]
+    return any(word in words for word in DEV_REQUIREMENT_WORDS)
+
+
+def _dev_config(dirs: list[str], name: str) -> bool:
+    joined = "/".join(dirs)
+    return (name in DEV_CONFIG_NAMES or name.startswith(DEV_CONFIG_PREFIXES) or bool(set(dirs) & DEV_CONFIG_DIRS)
+            or joined.startswith(".github") and "workflows" not in dirs)
+
+
+def _ci_role(dirs: list[str], name: str) -> str | None:
+    if not (name in CI_NAMES or set(dirs) & CI_DIRS or dirs[:2] == [".github", "workflows"]):
+        return None
+    return ROLE_RELEASE_CI if any(word in name for word in RELEASE_CI_WORDS) else ROLE_CI
+
+
+def path_role(path: str) -> str:
+    """What a path is to a maintainer: source, packaging, build, ci, dev-config, test, docs, changelog, …"""
+    dirs, name, _ = _parts(path)
+    rank = path_rank(path)
+    if is_lockfile(path):
+        return ROLE_LOCKFILE
+    if is_changelog(path):
+        return ROLE_CHANGELOG
+    if is_manifest(path) or name in PACKAGING_NAMES:
+        if is_dev_requirements(path):
+            return ROLE_DEV_DEPS
+        if set(dirs) & DOC_DIRS:
+            return ROLE_DEV_DEPS
+        return {TEST: ROLE_TEST, EXAMPLE: ROLE_EXAMPLE}.get(rank, ROLE_PACKAGING)
+    ci = _ci_role(dirs, name)
+    if ci:
+        return ci
+    if _dev_config(dirs, name):
+        return ROLE_DEV_CONFIG
+    if rank == DOCS or name.startswith(("readme", "contributing", "license", "licence", "code_of_conduct",
+                                        "security.", "authors", "notice")):
+        return ROLE_DOCS
+    return {TEST: ROLE_TEST, EXAMPLE: ROLE_EXAMPLE, BUILD: ROLE_BUILD}.get(rank, ROLE_SOURCE)

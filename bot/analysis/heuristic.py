@@ -1,10 +1,15 @@
-"""The no-network analysis: rules over the commit message, paths and size.
+"""The no-network analysis: rules over what a maintainer skims — the message, the paths, the size.
 
-Importance follows the rubric the LLM prompt states (prompts/v1/system.*.md): high for what users
-or operators see (API, CLI, config or schema changes, breaking changes, security fixes,
-data-loss or correctness bugs in core paths, core dependency or toolchain upgrades, significant
-features); medium for fixes outside core paths, performance, CI/build, refactors, reverts,
-example and script fixes; low for docs, typos, formatting, test-only changes and chores.
+Importance follows the rubric the LLM prompt states (prompts/v1/system.*.md, DESIGN.md §2): high
+for what users or operators see (API, CLI, config or schema changes, breaking changes, security
+fixes, data-loss or correctness bugs in core paths, core dependency or toolchain upgrades,
+significant features), and so for a release, the end of support for a language version and the
+removal of deprecated API; medium for fixes outside core paths, performance, build and release
+pipelines, refactors, reverts, deprecations, runtime dependency updates, example and script
+fixes; low for docs, typos, formatting, test-only changes and chores: CI housekeeping, development
+dependencies and tooling, changelog-only edits, development version bumps. A merge is judged as the
+pull request it merges (bot/analysis/signals.py); bench/heuristic.py measures the rules against
+hand labels of real history.
 
 It states only what it can see: change type, importance, the breaking flag, a factual summary,
 the impact by path, and the risks a message declares. Every judgement an LLM would make
@@ -18,12 +23,31 @@ import re
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from bot.analysis.files import BUILD, DOCS, EXAMPLE, SOURCE, TEST, is_lockfile, is_manifest, path_rank
+from bot.analysis import heuristic_words as words
+from bot.analysis.files import (
+    ROLE_BUILD,
+    ROLE_CHANGELOG,
+    ROLE_CI,
+    ROLE_DEV_CONFIG,
+    ROLE_DEV_DEPS,
+    ROLE_DOCS,
+    ROLE_EXAMPLE,
+    ROLE_LOCKFILE,
+    ROLE_PACKAGING,
+    ROLE_RELEASE_CI,
+    ROLE_SOURCE,
+    ROLE_TEST,
+    path_role,
+)
+from bot.analysis.signals import MAX_MESSAGE_PART, MAX_TITLE, Signals, clip_message, read
 from bot.domain import AnalysisContent, ChangeType, Commit, ImpactItem, Importance, Insights, Risk, Severity
 
+# Bumped when the rules change, so stored heuristic analyses of an earlier version are not served again.
+HEURISTIC_VERSION = "v2"
 NOT_ANALYSED = {"en": "not analysed without an LLM", "zh": "未经 LLM 分析"}
+__all__ = ["HEURISTIC_VERSION", "MAX_MESSAGE_PART", "MAX_TITLE", "NOT_ANALYSED", "Verdict", "heuristic_content",
+           "judge", "rule_message", "rule_title"]
 
-_CONVENTIONAL = re.compile(r"^\s*(?P<type>[a-zA-Z]+)(?:\((?P<scope>[^)]*)\))?(?P<bang>!)?\s*:\s*(?P<rest>.*)$")
 _TYPES = {
     "feat": ChangeType.FEATURE, "feature": ChangeType.FEATURE, "fix": ChangeType.FIX, "bugfix": ChangeType.FIX,
     "hotfix": ChangeType.FIX, "perf": ChangeType.PERFORMANCE, "refactor": ChangeType.REFACTOR,
@@ -35,33 +59,26 @@ _TYPES = {
 _VERBS = [
     (re.compile(r"^(revert|reverts|reverting)\b"), ChangeType.REVERT),
     (re.compile(r"^(fix|fixes|fixed|resolve|resolves|correct|prevent|avoid|handle)\b"), ChangeType.FIX),
-    (re.compile(r"^(add|adds|added|implement|introduce|support|enable|allow|new)\b"), ChangeType.FEATURE),
+    (re.compile(r"^(add|adds|added|implement|introduce|support|enable|allow|new|redesign|rewrite|overhaul)\b"),
+     ChangeType.FEATURE),
     (re.compile(r"^(refactor|restructure|rename|move|extract|simplify|clean ?up|remove|delete|drop)\b"),
      ChangeType.REFACTOR),
     (re.compile(r"^(optimi[sz]e|speed ?up)\b"), ChangeType.PERFORMANCE),
     (re.compile(r"^(docs?|document|readme|typo)\b"), ChangeType.DOCS),
 ]
-_SECURITY = re.compile(r"\bcve-\d{4}-\d{3,}\b|\bsecurity\b|\bvulnerab|\bxss\b|\bcsrf\b|\bssrf\b|\brce\b|"
-                       r"\binjection\b|privilege escalation|\bauth(entication|orization)? bypass")
-_BREAKING = re.compile(r"breaking[ -]change", re.I)
-_DEPRECATE = re.compile(r"\bdeprecat")
 _PERFORMANCE = re.compile(r"\boptimi[sz]|\bspeed ?up\b|\bfaster\b|\bperformance\b|\blatency\b|\bthroughput\b")
-_CORRECTNESS = re.compile(r"\b(lost|loss|losing|corrupt\w*|crash\w*|panic\w*|deadlock\w*|race condition|"
-                          r"data race|leak\w*|incorrect|wrong result\w*|segfault)\b")
 # Bounded gaps: an unbounded `.*?` after a repeated word is quadratic on a long hostile title.
 _UPGRADE = re.compile(r"\b(bump\w*|upgrad\w*|updat\w*)\b.{0,120}?\b(to|from)\b\s*v?\d+(\.\d+)+|"
                       r"\b(bump\w*|upgrad\w*)\b.{0,120}\bv?\d+\.\d+")
 _TOOLCHAIN = re.compile(r"\b(go|golang|python|node(js)?|rust|rustc|java|jdk|cuda|gcc|clang|llvm|toolchain|"
                         r"compiler|base image|kernel)\b")
-_SURFACE_WORDS = re.compile(r"\b(api|cli|flag|flags|option|options|config|configuration|setting|settings|schema|"
-                            r"field|endpoint|parameter|argument|protocol)\b|--[a-z]")
 _SURFACE_PATH = re.compile(r"(^|/)(api|apis|cli|cmd|schema|schemas|proto|protos|openapi|crd|crds|protocols?|"
                            r"migrations)(/|$)|_types\.go$|(^|/)(args|cli|config|settings|schema)\.[a-z]+$|\.proto$")
-LARGE_FEATURE = 300  # changed source lines that make a feature significant
+LARGE_FEATURE = 300  # changed lines of the project's own code that make a feature significant
+LARGE_REWORK = 450  # ... that make a refactor or a deprecation a change of the core's shape
 LARGE_CHORE = 1000
-# Rules read at most this much: a title is a line, and a message's trailers sit at its end.
-MAX_TITLE = 300
-MAX_MESSAGE_PART = 8000
+SMALL_CHANGE = 10  # below this, a change of own code with no changelog entry is a chore
+_QUIET_ROLES = frozenset({ROLE_DEV_CONFIG, ROLE_DEV_DEPS, ROLE_TEST, ROLE_DOCS, ROLE_CHANGELOG, ROLE_LOCKFILE})
 
 
 def rule_title(commit: Commit) -> str:
@@ -71,10 +88,7 @@ def rule_title(commit: Commit) -> str:
 
 def rule_message(commit: Commit) -> str:
     """The part of the message the rules look at: its start and its end (where BREAKING CHANGE trailers go)."""
-    message = commit.message
-    if len(message) <= 2 * MAX_MESSAGE_PART:
-        return message
-    return message[:MAX_MESSAGE_PART] + "\n" + message[-MAX_MESSAGE_PART:]
+    return clip_message(commit.message)
 
 
 @dataclass(frozen=True)
@@ -87,8 +101,8 @@ class Verdict:
     reasons: tuple[str, ...]
 
 
-def _change_type(commit: Commit, title: str) -> tuple[ChangeType | None, bool]:
-    match = _CONVENTIONAL.match(title)
+def _change_type(title: str) -> tuple[ChangeType | None, bool]:
+    match = words.CONVENTIONAL.match(title)
     if match:
         kind = _TYPES.get(match.group("type").lower())
         scope = (match.group("scope") or "").lower()
@@ -103,133 +117,201 @@ def _change_type(commit: Commit, title: str) -> tuple[ChangeType | None, bool]:
 
 
 @dataclass(frozen=True)
-class _Signals:
-    """What the rules read from one commit: its title, paths, size and the keywords found."""
+class _Seen:
+    """The signals, plus what the words of the title, text and changelog say."""
 
+    signals: Signals
     title: str
     low_title: str
-    paths: tuple[str, ...]
-    ranks: frozenset[int]
-    source_lines: int
     breaking: bool
     security: bool
-    surface: bool
+    release: bool
+    dev_version: bool
+    drops_support: bool
+    removes_deprecated: bool
+    deprecates: bool
     upgrade: bool
+    surface: bool
 
     @property
-    def core_paths(self) -> bool:
-        """False when paths are known and none of them is source or build (examples, scripts, tests, docs)."""
-        return not self.paths or bool(self.ranks & {SOURCE, BUILD})
+    def roles(self) -> frozenset[str]:
+        """The roles of the paths (lockfiles aside unless alone)."""
+        return self.signals.only_roles
 
     @property
-    def only(self) -> int | None:
-        """The one path rank of every non-lockfile path, or None when there are several or none."""
-        return next(iter(self.ranks)) if len(self.ranks) == 1 else None
+    def ships(self) -> bool:
+        """The change reaches users (own code or packaging metadata, or paths unknown)."""
+        return self.signals.ships
 
 
-def _signals(commit: Commit, title: str, full_message: str, bang: bool) -> _Signals:
+def _seen(commit: Commit, signals: Signals, bang: bool) -> _Seen:
+    unit, notes = signals.unit, signals.changelog.lines
+    title, text = unit.title, unit.text
     low_title = title.lower()
-    paths = tuple(change.filename for change in commit.files)
-    counted = [change for change in commit.files if not is_lockfile(change.filename)]
-    upgrade = bool(_UPGRADE.search(low_title)) and (not paths or any(is_manifest(p) or is_lockfile(p)
-                                                                      or "dockerfile" in p.lower() for p in paths))
-    return _Signals(
-        title=title,
-        low_title=low_title,
-        paths=paths,
-        ranks=frozenset(path_rank(change.filename) for change in counted),
-        source_lines=sum(change.changes for change in counted if path_rank(change.filename) == SOURCE),
-        breaking=bang or bool(_BREAKING.search(full_message)),
-        security=bool(_SECURITY.search(full_message.lower())),
-        surface=any(_SURFACE_PATH.search(path.lower()) for path in paths) or bool(_SURFACE_WORDS.search(low_title)),
+    packaging = signals.packaging
+    branch = unit.merge == "branch"
+    dev_version = words.is_dev_version_bump(title) or (packaging.version is not None and not packaging.release
+                                                       and not words.is_release(title))
+    release = not dev_version and (words.is_release(title) or not branch and (
+        packaging.release or signals.changelog.released))
+    paths = [change.filename for change in commit.files]
+    upgrade = bool(_UPGRADE.search(low_title)) and (not paths or bool(signals.roles.keys() & {
+        ROLE_PACKAGING, ROLE_DEV_DEPS, ROLE_LOCKFILE}) or any("dockerfile" in p.lower() for p in paths))
+    return _Seen(
+        signals=signals, title=title, low_title=low_title,
+        breaking=bang or words.declares_breaking(text, notes),
+        security=words.mentions_security(text, title, notes),
+        release=release, dev_version=dev_version,
+        drops_support=words.drops_support(title, notes),
+        removes_deprecated=words.removes_deprecated(title, notes),
+        deprecates=words.deprecates(title, notes),
         upgrade=upgrade,
+        surface=any(_SURFACE_PATH.search(p.lower()) for p in paths if path_role(p) == ROLE_SOURCE),
     )
 
 
-def _refined_kind(kind: ChangeType | None, seen: _Signals) -> ChangeType:
+def _refined_kind(kind: ChangeType | None, seen: _Seen) -> ChangeType:
     if seen.security and kind in (None, ChangeType.FIX, ChangeType.CHORE):
         kind = ChangeType.SECURITY
     if seen.upgrade and kind in (None, ChangeType.FEATURE, ChangeType.CHORE, ChangeType.BUILD, ChangeType.DEPENDENCY):
         kind = ChangeType.DEPENDENCY
     if kind in (ChangeType.FIX, None) and _PERFORMANCE.search(seen.low_title) \
-            and not _CORRECTNESS.search(seen.low_title):
+            and not words.CORRECTNESS.search(seen.low_title):
         kind = ChangeType.PERFORMANCE
-    if kind is None and seen.paths:
-        lowest = min(seen.ranks, default=SOURCE)
-        kind = {DOCS: ChangeType.DOCS, TEST: ChangeType.TEST, BUILD: ChangeType.BUILD}.get(lowest)
+    if kind is None and seen.signals.files_known:
+        roles = seen.roles
+        if roles <= {ROLE_DOCS, ROLE_CHANGELOG}:
+            kind = ChangeType.DOCS
+        elif roles <= {ROLE_TEST}:
+            kind = ChangeType.TEST
+        elif roles <= {ROLE_CI, ROLE_RELEASE_CI}:
+            kind = ChangeType.CI
+        elif roles <= {ROLE_BUILD, ROLE_CI, ROLE_RELEASE_CI, ROLE_DEV_CONFIG}:
+            kind = ChangeType.BUILD
     return kind or ChangeType.OTHER
 
 
-def _importance_by_paths(kind: ChangeType, seen: _Signals) -> tuple[Importance, str] | None:
-    if not seen.paths:
-        return None
-    if seen.only == DOCS:
-        return Importance.LOW, "documentation only"
-    if seen.only == TEST:
-        return Importance.LOW, "tests only"
-    if seen.only in (EXAMPLE, BUILD) and kind is not ChangeType.DEPENDENCY:
-        return Importance.MEDIUM, "examples, scripts or CI only" if seen.only == EXAMPLE else "build or CI only"
-    return None
-
-
-def _dependency_importance(seen: _Signals) -> tuple[Importance, str]:
-    conventional_feature = _CONVENTIONAL.match(seen.title) is not None and seen.low_title.startswith("feat")
-    if _TOOLCHAIN.search(seen.low_title) or conventional_feature:
-        return Importance.HIGH, "core dependency or toolchain upgrade"
-    return Importance.MEDIUM, "dependency update"
-
-
-def _feature_importance(seen: _Signals) -> tuple[Importance, str]:
-    significant = seen.core_paths and (seen.surface or seen.source_lines >= LARGE_FEATURE)
-    importance = Importance.HIGH if significant else Importance.MEDIUM
-    if not seen.core_paths:
-        return importance, "feature outside core paths"
-    if seen.surface:
-        return importance, "feature touching an API, CLI, config or schema"
-    return importance, "large feature" if significant else "small feature"
-
-
-def _fix_importance(seen: _Signals) -> tuple[Importance, str]:
-    if seen.core_paths and (seen.surface or _CORRECTNESS.search(seen.low_title)):
-        return Importance.HIGH, "fix of a correctness bug or an API/config surface"
-    return Importance.MEDIUM, "fix outside core paths" if not seen.core_paths else "bug fix"
-
-
-def _importance(kind: ChangeType, seen: _Signals) -> tuple[Importance, str | None]:
-    """The importance by the rubric and the reason to state for it (None: the kind or a reason given already)."""
+def _declared(seen: _Seen) -> tuple[Importance, str] | None:
+    """What the words alone make high (or, for security in development material only, medium)."""
     if seen.breaking:
         return Importance.HIGH, "declares a breaking change"
     if seen.security:
-        return Importance.HIGH, None
-    by_paths = _importance_by_paths(kind, seen)
-    if by_paths is not None:
-        return by_paths
+        if seen.signals.files_known and not seen.ships:
+            return Importance.MEDIUM, "security update of development material only"
+        return Importance.HIGH, "security fix"
+    if seen.release:
+        return Importance.HIGH, "release of a new version"
+    if seen.ships and seen.drops_support:
+        return Importance.HIGH, "drops support for a platform or language version"
+    if seen.ships and seen.removes_deprecated:
+        return Importance.HIGH, "removes deprecated public API"
+    return None
+
+
+def _chore(seen: _Seen) -> tuple[Importance, str] | None:
+    """Housekeeping the title names: a development version, tooling or development dependencies."""
+    signals = seen.signals
+    noted = signals.changelog.entries > 0 or signals.packaging.runtime
+    if seen.dev_version and not noted and signals.source_lines < SMALL_CHANGE:
+        return Importance.LOW, "development version bump"
+    quiet = seen.roles <= _QUIET_ROLES | {ROLE_CI, ROLE_RELEASE_CI}
+    if quiet and words.BUMP_TITLE.search(seen.title):
+        return Importance.LOW, "CI or development dependency bump"
+    if not noted and signals.source_lines < LARGE_FEATURE and (
+            words.DEV_DEPENDENCY_TITLE.search(seen.low_title) or words.TOOLING_TITLE.search(seen.low_title)):
+        return Importance.LOW, "development tooling or dependencies"
+    return None
+
+
+def _importance_by_paths(seen: _Seen) -> tuple[Importance, str] | None:
+    signals = seen.signals
+    if not signals.files_known:
+        return (Importance.LOW, "no change against the first parent") if signals.unit.merge else None
+    roles = seen.roles
+    if roles <= {ROLE_DOCS}:
+        return Importance.LOW, "documentation only"
+    if roles <= {ROLE_DOCS, ROLE_CHANGELOG}:
+        return Importance.LOW, "changelog or documentation only"
+    if roles <= {ROLE_TEST}:
+        return Importance.LOW, "tests only"
+    if roles <= _QUIET_ROLES:
+        return Importance.LOW, "development tooling or dependencies only"
+    if roles <= _QUIET_ROLES | {ROLE_CI, ROLE_RELEASE_CI, ROLE_BUILD}:
+        return Importance.MEDIUM, "build or CI only"
+    if roles <= _QUIET_ROLES | {ROLE_CI, ROLE_RELEASE_CI, ROLE_BUILD, ROLE_EXAMPLE}:
+        return Importance.MEDIUM, "examples or scripts only"
+    return None
+
+
+def _dependency_importance(seen: _Seen) -> tuple[Importance, str]:
+    conventional_feature = words.CONVENTIONAL.match(seen.title) is not None and seen.low_title.startswith("feat")
+    packaging = seen.signals.packaging
+    if _TOOLCHAIN.search(seen.low_title) or conventional_feature or packaging.toolchain:
+        return Importance.HIGH, "core dependency or toolchain upgrade"
+    if packaging.dev and not packaging.runtime:
+        return Importance.LOW, "development dependency update"
+    return Importance.MEDIUM, "runtime dependency update"
+
+
+def _feature_importance(seen: _Seen) -> tuple[Importance, str]:
+    if seen.surface:
+        return Importance.HIGH, "feature touching an API, CLI, config or schema"
+    if seen.signals.source_lines >= LARGE_FEATURE:
+        return Importance.HIGH, "large feature"
+    return Importance.MEDIUM, "feature"
+
+
+def _fix_importance(seen: _Seen) -> tuple[Importance, str]:
+    if words.CORRECTNESS.search(seen.low_title):
+        return Importance.HIGH, "fix of a crash, data loss, race or leak"
+    return Importance.MEDIUM, "bug fix"
+
+
+def _minor(seen: _Seen) -> bool:
+    """A small edit of own code that its authors did not think worth a changelog entry, or a cosmetic one."""
+    signals = seen.signals
+    if signals.changelog.entries or signals.packaging.runtime or signals.packaging.version:
+        return False
+    lines = signals.source_lines
+    return lines < SMALL_CHANGE or bool(words.COSMETIC.search(seen.low_title)) and lines < 4 * SMALL_CHANGE
+
+
+def _by_kind(kind: ChangeType, seen: _Seen) -> tuple[Importance, str | None]:
     if kind is ChangeType.DEPENDENCY:
         return _dependency_importance(seen)
+    if kind in (ChangeType.DOCS, ChangeType.TEST, ChangeType.STYLE):
+        return Importance.LOW, None
+    if kind in (ChangeType.FIX, ChangeType.FEATURE) and _minor(seen) and words.COSMETIC.search(seen.low_title):
+        return Importance.LOW, "typo, docstring or comment"
     if kind is ChangeType.FEATURE:
         return _feature_importance(seen)
     if kind is ChangeType.FIX:
         return _fix_importance(seen)
-    if kind in (ChangeType.DOCS, ChangeType.TEST, ChangeType.STYLE):
-        return Importance.LOW, None
+    if kind in (ChangeType.REVERT, ChangeType.PERFORMANCE, ChangeType.SECURITY):
+        return Importance.MEDIUM, None
+    if seen.signals.source_lines >= LARGE_REWORK and kind is not ChangeType.CHORE:
+        return Importance.HIGH, "large rework of the project's own code"
     if kind is ChangeType.CHORE:
-        return (Importance.MEDIUM if seen.source_lines >= LARGE_CHORE else Importance.LOW), None
+        return (Importance.MEDIUM if seen.signals.source_lines >= LARGE_CHORE else Importance.LOW), None
+    if _minor(seen):
+        return Importance.LOW, "small internal change"
     return Importance.MEDIUM, None
 
 
 def judge(commit: Commit) -> Verdict:
-    """Classify a commit by the rubric from its message, file paths and size alone."""
-    title = rule_title(commit)
-    full_message = rule_message(commit)
-    kind, bang = _change_type(commit, title)
-    seen = _signals(commit, title, full_message, bang)
-    reasons = ["security keyword"] if seen.security else []
+    """Classify a commit (a merge: its pull request) by the rubric from its message, paths, diff and size."""
+    signals = read(commit)
+    kind, bang = _change_type(signals.unit.title)
+    seen = _seen(commit, signals, bang)
     kind = _refined_kind(kind, seen)
-    importance, reason = _importance(kind, seen)
-    if reason:
+    reasons = ["security keyword"] if seen.security else []
+    judged = _declared(seen) or _chore(seen) or _importance_by_paths(seen) or _by_kind(kind, seen)
+    importance, reason = judged
+    if reason and reason not in reasons:
         reasons.append(reason)
-    if _DEPRECATE.search(full_message.lower()) and importance is Importance.LOW:
-        importance = Importance.MEDIUM
+    if seen.deprecates and importance is not Importance.HIGH:
+        if importance is Importance.LOW or seen.signals.source_lines >= LARGE_REWORK:
+            importance = Importance.MEDIUM if importance is Importance.LOW else Importance.HIGH
         reasons.append("deprecation")
     if kind is ChangeType.REVERT:
         reasons.append("revert")
