@@ -264,7 +264,7 @@ class GatedSource:
     def __getattr__(self, name):
         return getattr(self._source, name)
 
-    def fetch_commit(self, repo, sha):
+    def fetch_commit(self, repo, sha, merged=True):
         with self._lock:
             self.in_flight += 1
             self.peak = max(self.peak, self.in_flight)
@@ -273,7 +273,7 @@ class GatedSource:
         self._open.wait(2)
         self._open.set()  # one timed-out wait opens the gate for good: a sequential poller fails fast
         try:
-            commit = self._source.fetch_commit(repo, sha)
+            commit = self._source.fetch_commit(repo, sha, merged=merged)
         finally:
             with self._lock:
                 self.in_flight -= 1

@@ -231,3 +231,83 @@ def test_poll_requests_are_taken_once(any_store):
     assert sorted(str(r) + "@" + b for r, b in any_store.cursors.take_poll_requests()) == ["octo/widgets@main", "x/y@dev"]
     assert any_store.cursors.take_poll_requests() == []
     assert any_store.cursors.get(REPO, "main").last_sha == "a" * 40
+
+
+def _upgrade(url: str, revision: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from bot.store.db import MIGRATIONS, make_engine
+
+    engine = make_engine(url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+    engine.dispose()
+
+
+def test_subscriptions_from_before_first_parent_move_to_it_and_stored_commits_stay_whole(sqlite_url):
+    from sqlalchemy import text
+
+    from bot.store.db import make_engine
+
+    _upgrade(sqlite_url, "0003")
+    engine = make_engine(sqlite_url)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    commit = make_commit("c" * 40, now)
+    with engine.begin() as conn:
+        for channel, merges in (("C1", True), ("C2", False)):
+            conn.execute(text(
+                "INSERT INTO subscriptions (platform, channel, repo, branch, threshold, digest_time, timezone, "
+                "language, paths, ignore_authors, include_merges, empty_digest, paused, created_at) VALUES "
+                "('slack', :channel, 'octo/widgets', 'main', 'high', '09:00', 'UTC', 'en', '[]', '[]', :merges, "
+                "'note', 0, :now)"), {"channel": channel, "merges": merges, "now": now})
+        conn.execute(text("INSERT INTO commits (repo, sha, committed_at, author, title, data, seen_at) VALUES "
+                          "('octo/widgets', :sha, :now, 'ada', 't', :data, :now)"),
+                     {"sha": commit.sha, "now": now, "data": commit.model_dump_json()})
+        conn.execute(text("INSERT INTO branch_commits (repo, branch, sha, seen_at, processed) VALUES "
+                          "('octo/widgets', 'main', :sha, :now, 0)"), {"sha": commit.sha, "now": now})
+    engine.dispose()
+    store = open_store(sqlite_url)
+    try:
+        first, second = store.subscriptions.list()
+        assert first.all_commits is False and first.every_commit is False
+        assert second.every_commit is True  # --no-merges still sees each merged commit
+        assert store.commits.get(REPO, commit.sha) == commit
+        [(pending, branch)] = store.commits.unprocessed()
+        assert pending.merged_by is None and pending.detailed and branch == "main"
+    finally:
+        store.close()
+
+
+def test_a_commit_stored_from_a_listing_is_replaced_by_its_detail_and_keeps_its_merge(any_store):
+    store = any_store
+    when = datetime(2026, 1, 7, 10, 0, tzinfo=UTC)
+    full = make_commit("d" * 40, when)
+    summary = full.model_copy(update={"files": (), "additions": 0, "deletions": 0, "detailed": False})
+    merge = "e" * 40
+    assert store.commits.save(summary, "main", merged_by=merge)
+    assert store.commits.get(REPO, full.sha) is None and store.commits.find_prefix([REPO], "ddd") == []
+    assert store.commits.known(REPO, [full.sha]) == {full.sha}
+    assert store.commits.known(REPO, [full.sha], detailed=True) == set()
+    [(pending, _branch)] = store.commits.unprocessed()
+    assert pending.merged_by == merge and not pending.detailed
+    [on_main] = store.commits.between(REPO, when, when + timedelta(minutes=1), branch="main")
+    assert on_main.merged_by == merge
+    [anywhere] = store.commits.between(REPO, when, when + timedelta(minutes=1))
+    assert anywhere.merged_by is None
+    assert store.commits.save(full, "release")  # fetched in full for a branch that wants every commit
+    assert store.commits.get(REPO, full.sha) == full
+    assert store.commits.known(REPO, [full.sha], branch="main", detailed=True) == {full.sha}
+    assert {(c.merged_by, b) for c, b in store.commits.unprocessed()} == {(merge, "main"), (None, "release")}
+    stored = store.commits.get(REPO, full.sha)
+    assert stored.merged_by is None  # a branch's fact, never part of the stored commit
+
+
+def test_all_commits_round_trips(any_store):
+    sub, _ = any_store.subscriptions.save(Subscription(platform="slack", channel="C", repo=REPO, all_commits=True))
+    assert any_store.subscriptions.get(sub.key).all_commits is True
+    again, created = any_store.subscriptions.save(sub.model_copy(update={"all_commits": False}))
+    assert not created and again.all_commits is False

@@ -122,6 +122,23 @@ class PullRequest(_Frozen):
     url: str
 
 
+class MergedCommit(_Frozen):
+    """One commit a merge brought into its branch: enough to name it on the merge's card."""
+
+    sha: str
+    title: str
+    author_name: str = ""
+
+    @property
+    def short_sha(self) -> str:
+        """First seven hex digits."""
+        return self.sha[:7]
+
+
+# How many of a merge's commits are kept by name (a maintenance-branch merge may bring in hundreds).
+MERGED_KEPT = 100
+
+
 class Commit(_Frozen):
     """A commit with the facts GitHub gives about it."""
 
@@ -138,6 +155,16 @@ class Commit(_Frozen):
     files: tuple[FileChange, ...] = ()
     files_truncated: bool = False
     pull_request: PullRequest | None = None
+    # False for a commit stored from a listing only (message, author, date, parents; no files or
+    # stats): it is named on its merge's card and never analysed on its own.
+    detailed: bool = True
+    # A merge: the commits it brought in (reachable from its other parents, not its first), oldest
+    # first, at most MERGED_KEPT of them; `merged_count` counts them all.
+    merged_commits: tuple[MergedCommit, ...] = ()
+    merged_count: int = 0
+    # As read for one branch: the merge on that branch's first-parent history that brought this commit
+    # in; None for a step of the first-parent history itself (a merge or a direct push).
+    merged_by: str | None = None
 
     @field_validator("committed_at")
     @classmethod
@@ -160,6 +187,23 @@ class Commit(_Frozen):
     def is_merge(self) -> bool:
         """True when the commit has more than one parent."""
         return len(self.parents) > 1
+
+    @property
+    def unit_title(self) -> str:
+        """What the change is called: a merge's pull-request title when known, else the commit's title."""
+        if self.is_merge:
+            if self.pull_request and self.pull_request.title.strip():
+                return self.pull_request.title.strip().splitlines()[0]
+            # GitHub's merge button writes "Merge pull request #N from owner/branch", a blank line, the PR title.
+            lines = [line.strip() for line in self.message.strip().splitlines()[1:] if line.strip()]
+            if self.title.startswith("Merge pull request") and lines:
+                return lines[0]
+        return self.title
+
+    def with_merged(self, merged: list[MergedCommit], count: int | None = None) -> Commit:
+        """This merge with the commits it brought in (kept up to MERGED_KEPT; `count`: all of them, when more)."""
+        return self.model_copy(update={"merged_commits": tuple(merged[:MERGED_KEPT]),
+                                       "merged_count": max(len(merged), count or 0)})
 
 
 # --- the analysis: what the LLM fills (strict-friendly: every field required, no extras) ---
@@ -247,6 +291,9 @@ class Subscription(BaseModel):
     paths: list[str] = Field(default_factory=list)
     ignore_authors: list[str] = Field(default_factory=list)
     include_merges: bool = True
+    # False (the default): the branch's first-parent history, one card per merged pull request or
+    # direct push; True: every commit, the merged ones too.
+    all_commits: bool = False
     empty_digest: Literal["note", "skip"] = "note"
     webhook_secret: str | None = None
     paused: bool = False
@@ -281,9 +328,22 @@ class Subscription(BaseModel):
             raise ValueError("the subscription has not been saved, so it has no id")
         return self.id
 
+    @property
+    def every_commit(self) -> bool:
+        """Whether this follows every commit rather than first-parent units.
+
+        `--no-merges` asks for the commits without their merges, so it implies every commit: otherwise a
+        merged pull request would be named nowhere.
+        """
+        return self.all_commits or not self.include_merges
+
     def wants(self, commit: Commit, branch: str | None = None, budget: Budget | None = None) -> bool:
         """True when `commit`, seen on `branch` (None: any), passes every filter here but the threshold."""
         if branch is not None and branch != self.branch:
+            return False
+        if not commit.detailed:
+            return False  # known from a listing only: named on its merge's card, never a card of its own
+        if commit.merged_by is not None and not self.every_commit:
             return False
         if commit.is_merge and not self.include_merges:
             return False

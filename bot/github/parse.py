@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, field_
 
 from bot.causes import clip_middle, one_line, redact
 from bot.domain import Commit, FileChange, PullRequest, RepoRef
+from bot.domain.model import MergedCommit
 from bot.github.errors import UnexpectedResponse, unexpected_text
 
 _LINK_RE = re.compile(r'<([^>]+)>\s*;\s*rel="([^"]+)"')
@@ -52,21 +53,6 @@ class ParentEntry(_Answer):
     _check_sha = field_validator("sha")(_sha)
 
 
-class CommitEntry(_Answer):
-    """One commit as `GET /repos/{repo}/commits` and the compare API list it."""
-
-    sha: str
-    url: str | None = None
-    parents: list[ParentEntry] | None = None
-
-    _check_sha = field_validator("sha")(_sha)
-
-    @property
-    def is_merge(self) -> bool:
-        """More than one parent."""
-        return len(self.parents or ()) > 1
-
-
 class _Person(_Answer):
     name: str | None = None
     date: str | None = None
@@ -80,6 +66,24 @@ class _GitCommit(_Answer):
 
 class _Account(_Answer):
     login: str | None = None
+
+
+class CommitEntry(_Answer):
+    """One commit as `GET /repos/{repo}/commits` and the compare API list it (message and author included)."""
+
+    sha: str
+    url: str | None = None
+    parents: list[ParentEntry] | None = None
+    commit: _GitCommit | None = None
+    author: _Account | None = None
+    html_url: str | None = None
+
+    _check_sha = field_validator("sha")(_sha)
+
+    @property
+    def is_merge(self) -> bool:
+        """More than one parent."""
+        return len(self.parents or ()) > 1
 
 
 class _Stats(_Answer):
@@ -102,8 +106,6 @@ class CommitDetail(CommitEntry):
     """`GET /repos/{repo}/commits/{sha}` (also each further page of its files)."""
 
     commit: _GitCommit
-    author: _Account | None = None
-    html_url: str | None = None
     stats: _Stats | None = None
     files: list[FileEntry]
 
@@ -151,6 +153,7 @@ class Comparison(_Answer):
     """`GET /repos/{repo}/compare/{base}...{head}` (also each further page)."""
 
     status: str | None = None
+    total_commits: int | None = None
     commits: list[CommitEntry] | None = None
 
 
@@ -308,6 +311,34 @@ def choose_pull(pulls: Sequence[PullEntry], sha: str) -> PullEntry | None:
             return pull
     merged = [pull for pull in pulls if pull.merged_at]
     return min(merged, key=lambda pull: pull.number) if merged else pulls[0]
+
+
+def listed(repo: RepoRef, entry: CommitEntry) -> Commit | None:
+    """A commit as a listing describes it (no files, not `detailed`); None when the entry says too little."""
+    git = entry.commit
+    if git is None:
+        return None
+    author, committer, account = git.author or _Person(), git.committer or _Person(), entry.author or _Account()
+    stamp = committer.date or author.date
+    try:
+        return Commit(repo=repo, sha=entry.sha, message=git.message or "",
+                      author_name=author.name or account.login or "unknown", author_login=account.login,
+                      committed_at=parse_time(stamp or ""), url=entry.html_url or "",
+                      parents=tuple(parent.sha for parent in entry.parents or ()), detailed=False)
+    except (ValueError, ValidationError):  # the detail request, if one is made, reports what is wrong
+        return None
+
+
+def merged_commits(entries: Sequence[CommitEntry]) -> list[MergedCommit]:
+    """The commits of a comparison, named (a merge's: its first parent compared with its other parent)."""
+    named = []
+    for entry in entries:
+        git = entry.commit or _GitCommit()
+        message = (git.message or "").strip()
+        author = git.author or _Person()
+        named.append(MergedCommit(sha=entry.sha, title=message.splitlines()[0] if message else "",
+                                  author_name=author.name or (entry.author or _Account()).login or ""))
+    return named
 
 
 def commit(repo: RepoRef, data: CommitDetail, files: Sequence[FileEntry], files_truncated: bool,

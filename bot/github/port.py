@@ -30,6 +30,9 @@ class CommitListing(BaseModel):
     moved_to: RepoRef | None = None
     # The cursor SHA is unknown to GitHub (rewritten and collected): `shas` is the newest page of the branch.
     cursor_lost: bool = False
+    # The listed commits as the listing describes them (parents, message, author; no files), in
+    # `shas` order; a SHA whose entry said too little is missing.
+    commits: list[Commit] = []
 
 
 class CommitSource(Protocol):
@@ -40,13 +43,21 @@ class CommitSource(Protocol):
         """SHAs newer than `since_sha` on `branch`, oldest first; `not_modified` when the ETag still matches."""
         ...
 
-    def fetch_commit(self, repo: RepoRef, sha: str) -> Commit:
-        """One commit with message, author, time, stats, files with patches, and its pull request."""
+    def fetch_commit(self, repo: RepoRef, sha: str, merged: bool = True) -> Commit:
+        """One commit with message, author, time, stats, files with patches, and its pull request.
+
+        A merge's files are its change against its first parent; with `merged`, a merge also names the
+        commits it brought in (one more request: its first parent compared with its second).
+        """
         ...
 
     def list_commits_between(self, repo: RepoRef, branch: str | None, since: datetime, until: datetime,
                              limit: int = 1000) -> list[str]:
-        """SHAs committed in [since, until) on `branch` (default branch when None), oldest first."""
+        """SHAs committed in [since, until) on `branch` (default branch when None), oldest first.
+
+        Only the branch's first-parent steps (merges and direct pushes), as far as the window shows them:
+        a merged commit is named by its merge.
+        """
         ...
 
     def resolve_sha(self, repo: RepoRef, prefix: str) -> str:

@@ -14,9 +14,42 @@ def _known(value: str) -> bool:
     return one_line(value).strip(" .。").lower() not in _UNKNOWN
 
 
+# The labels of a merge's commits (kept here while the label catalog has none for them).
+_MERGED_TEXT = {
+    "en": {"field": "Commits", "section": "Commits in this pull request", "count": "{count} commits",
+           "count_one": "1 commit", "more": "… and {count} more"},
+    "zh": {"field": "提交", "section": "本次合并的提交", "count": "{count} 个提交", "count_one": "1 个提交",
+           "more": "……另有 {count} 个"},
+}
+# Commits named one by one on a card; the rest are counted.
+MERGED_LISTED = 20
+
+
 def card_title(commit: Commit, language: str) -> str:
-    """The commit's first line, or a localised placeholder when the message is empty."""
-    return one_line(commit.title) or L.text(language, "no_title")
+    """The commit's first line (a merge's: its pull request's title), or a placeholder when there is none."""
+    return one_line(commit.unit_title) or L.text(language, "no_title")
+
+
+def _merged_text(language: str, key: str, **values: object) -> str:
+    return _MERGED_TEXT[language][key].format(**values)
+
+
+def _merged_count(commit: Commit, language: str) -> str:
+    count = max(commit.merged_count, len(commit.merged_commits))
+    return _merged_text(language, "count_one") if count == 1 else _merged_text(language, "count",
+                                                                                 count=L.number(count))
+
+
+def _merged_section(commit: Commit, language: str) -> tuple[CardSection, ...]:
+    """A merge's commits, by short SHA and title (none for any other commit)."""
+    if not commit.merged_commits:
+        return ()
+    items = [CardField(label=merged.short_sha, value=one_line(merged.title))
+             for merged in commit.merged_commits[:MERGED_LISTED]]
+    hidden = max(commit.merged_count, len(commit.merged_commits)) - len(items)
+    if hidden > 0:
+        items.append(CardField(value=_merged_text(language, "more", count=L.number(hidden))))
+    return (CardSection(key="merged", title=_merged_text(language, "section"), items=tuple(items)),)
 
 
 def _author(commit: Commit) -> str:
@@ -50,6 +83,8 @@ def _fields(commit: Commit, analysis: Analysis, timezone: str, language: str) ->
         CardField(label=L.text(language, "committed_at"), value=L.format_datetime(commit.committed_at, timezone)),
         CardField(label=L.text(language, "files"), value=_files(commit, language)),
         CardField(label=L.text(language, "pull_request"), value=pr_value),
+        *((CardField(label=_merged_text(language, "field"), value=_merged_count(commit, language)),)
+          if commit.merged_commits else ()),
     )
 
 
@@ -151,7 +186,7 @@ def build_card(commit: Commit, analysis: Analysis, timezone: str, language: str)
         sha=commit.sha,
         subtitle=f"{commit.repo.full_name} · {commit.short_sha} · {_author(commit)}",
         fields=_fields(commit, analysis, timezone, language),
-        sections=_sections(analysis, language),
+        sections=_sections(analysis, language) + _merged_section(commit, language),
         links=tuple(links),
         notice=notice(analysis, language),
         footer=provenance(analysis, language),

@@ -19,6 +19,7 @@ from enum import StrEnum
 from bot.causes import clip_middle
 from bot.clock import Clock
 from bot.domain import RepoRef
+from bot.domain.history import first_parent
 from bot.github.errors import GitHubError, Moved
 from bot.github.port import CommitListing, CommitSource
 from bot.store import Cursor, Store
@@ -118,7 +119,7 @@ def _poll(source: CommitSource, store: Store, repo: RepoRef, branch: str, clock:
         store.cursors.advance(repo, branch, listing.head_sha, listing.etag, clock())
         log.info("cursor initialized", extra={"repo": str(repo), "branch": branch, "head": listing.head_sha})
         return PollOutcome(repo, branch, PollStatus.INITIALIZED)
-    saved, error = _store_fresh(source, store, repo, branch, _fresh_shas(store, repo, branch, listing))
+    saved, error = _store_fresh(source, store, repo, branch, _fresh_shas(store, repo, branch, listing), listing)
     if error is not None:
         # The cursor stays put: the next poll lists these again and skips the ones stored already.
         outcome = _failed(store, repo, branch, error)
@@ -142,29 +143,46 @@ def _fresh_shas(store: Store, repo: RepoRef, branch: str, listing: CommitListing
     return [sha for sha in listing.shas if sha not in known]
 
 
-def _store_fresh(source: CommitSource, store: Store, repo: RepoRef, branch: str,
-                 fresh: list[str]) -> tuple[list[str], GitHubError | None]:
-    """Store `fresh` on `branch` in order, stopping at the first GitHub error: the SHAs new to it, and that error."""
+def _store_fresh(source: CommitSource, store: Store, repo: RepoRef, branch: str, fresh: list[str],
+                 listing: CommitListing) -> tuple[list[str], GitHubError | None]:
+    """Store `fresh` on `branch` in order, stopping at the first GitHub error: the SHAs new to it, and that error.
+
+    A commit a first-parent merge brought in is stored as the listing describes it (no request) unless
+    a subscription on the branch follows every commit; the merge names it.
+    """
     saved: list[str] = []
+    history = first_parent(listing.head_sha, listing.commits)
+    listed = {commit.sha: commit for commit in listing.commits}
+    every_commit = bool(history.merged_by) and any(
+        sub.every_commit for sub in store.subscriptions.list(repo=repo, branch=branch) if not sub.paused)
+    summary = {sha: listed[sha] for sha in fresh
+               if sha in history.merged_by and sha in listed and not every_commit}
     # Commits stored already (looked up with /commit, or seen on another watched branch) need no
     # request: they only join this branch, where they are news for this branch's channels.
-    stored = store.commits.known(repo, fresh)
-    missing = [sha for sha in fresh if sha not in stored]
+    stored = store.commits.known(repo, fresh, detailed=True)
+    missing = [sha for sha in fresh if sha not in stored and sha not in summary]
     pool = ThreadPoolExecutor(max_workers=max(1, min(DETAIL_CONCURRENCY, len(missing))),
                               thread_name_prefix="commit-detail")
     # Fetched in parallel, stored one by one in the listing's order (the cards go out in that order).
-    details = {sha: pool.submit(source.fetch_commit, repo, sha) for sha in missing}
+    # A merge's commits come from the listing, so the detail skips the request that would name them.
+    details = {sha: pool.submit(source.fetch_commit, repo, sha, merged=False) for sha in missing}
     try:
         for sha in fresh:
+            merged_by = history.merged_by.get(sha)
             if sha in stored:
-                if store.commits.add_to_branch(repo, sha, branch):
+                if store.commits.add_to_branch(repo, sha, branch, merged_by=merged_by):
                     saved.append(sha)
                 continue
-            try:
-                commit = details[sha].result()
-            except GitHubError as exc:
-                return saved, exc
-            if store.commits.save(commit, branch):
+            if sha in summary:
+                commit = summary[sha]
+            else:
+                try:
+                    commit = details[sha].result()
+                except GitHubError as exc:
+                    return saved, exc
+            if sha in history.merged:
+                commit = commit.with_merged(history.merged[sha])
+            if store.commits.save(commit, branch, merged_by=merged_by):
                 saved.append(commit.sha)
     finally:
         # After a failure the later commits are not stored (the next poll lists them again): stop asking.

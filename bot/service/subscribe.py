@@ -37,6 +37,7 @@ class SubscriptionOptions:
     paths: list[str] | None = None
     ignore_authors: list[str] | None = None
     include_merges: bool | None = None
+    all_commits: bool | None = None
     empty_digest: str | None = None
     webhook_secret: str | None = None
 

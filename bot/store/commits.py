@@ -18,62 +18,81 @@ class CommitStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def save(self, commit: Commit, branch: str | None = None, processed: bool = False) -> bool:
-        """Store a commit once and, with `branch`, that it is on that branch; True when either is new."""
+    def save(self, commit: Commit, branch: str | None = None, processed: bool = False,
+             merged_by: str | None = None) -> bool:
+        """Store a commit once and, with `branch`, that it is on that branch; True when either is new.
+
+        `merged_by`: the first-parent merge of `branch` that brought the commit in. A detailed commit
+        replaces a copy stored from a listing only.
+        """
         now = datetime.now(UTC)
         with self._engine.begin() as conn:
             new = insert_ignore(conn, table, self._values(commit, now))
+            if not new and commit.detailed:
+                conn.execute(update(table).where(self._key(commit.repo, commit.sha), table.c.detailed.is_(False))
+                             .values(**self._values(commit, now)))
             if branch is not None:
                 new = insert_ignore(conn, members, {"repo": commit.repo.full_name, "branch": branch,
                                                     "sha": commit.sha.lower(), "seen_at": now,
-                                                    "processed": processed}) or new
+                                                    "processed": processed, "merged_by": merged_by}) or new
         return new
 
-    def add_to_branch(self, repo: RepoRef, sha: str, branch: str) -> bool:
+    def add_to_branch(self, repo: RepoRef, sha: str, branch: str, merged_by: str | None = None) -> bool:
         """Record that an already stored commit is on `branch` (not yet processed there); True when new."""
         with self._engine.begin() as conn:
             return insert_ignore(conn, members, {"repo": repo.full_name, "branch": branch, "sha": sha.lower(),
-                                                 "seen_at": datetime.now(UTC), "processed": False})
+                                                 "seen_at": datetime.now(UTC), "processed": False,
+                                                 "merged_by": merged_by})
 
     def get(self, repo: RepoRef, sha: str) -> Commit | None:
-        """One stored commit by full SHA."""
+        """One stored commit by full SHA (one stored from a listing only is not: it has no files to analyse)."""
         with self._engine.connect() as conn:
-            row = conn.execute(select(table.c.data).where(self._key(repo, sha))).first()
+            row = conn.execute(select(table.c.data).where(self._key(repo, sha), table.c.detailed.is_(True))).first()
         return Commit.model_validate(row.data) if row else None
 
     def find_prefix(self, repos: list[RepoRef], prefix: str, limit: int = 10) -> list[Commit]:
-        """Stored commits of any of `repos` whose SHA starts with `prefix`."""
+        """Stored detailed commits of any of `repos` whose SHA starts with `prefix`."""
         if not repos:
             return []
         query = (select(table.c.data)
-                 .where(table.c.repo.in_([repo.full_name for repo in repos]))
+                 .where(table.c.repo.in_([repo.full_name for repo in repos]), table.c.detailed.is_(True))
                  .where(table.c.sha.like(prefix.lower() + "%"))
                  .order_by(table.c.committed_at.desc()).limit(limit))
         with self._engine.connect() as conn:
             return [Commit.model_validate(row.data) for row in conn.execute(query)]
 
-    def known(self, repo: RepoRef, shas: list[str], branch: str | None = None) -> set[str]:
-        """Which of `shas` are stored for `repo` (with `branch`: recorded on that branch)."""
+    def known(self, repo: RepoRef, shas: list[str], branch: str | None = None, detailed: bool = False) -> set[str]:
+        """Which of `shas` are stored for `repo` (with `branch`: recorded on that branch; `detailed`: with files)."""
         if not shas:
             return set()
         source = members if branch is not None else table
         query = select(source.c.sha).where(source.c.repo == repo.full_name, source.c.sha.in_(shas))
         if branch is not None:
             query = query.where(members.c.branch == branch)
+        if detailed:
+            query = query.where(table.c.detailed.is_(True)) if branch is None else query.join(
+                table, and_(table.c.repo == members.c.repo, table.c.sha == members.c.sha)).where(
+                table.c.detailed.is_(True))
         with self._engine.connect() as conn:
             return {row.sha for row in conn.execute(query)}
 
     def between(self, repo: RepoRef, start: datetime, end: datetime, branch: str | None = None) -> list[Commit]:
-        """Commits of `repo` committed in [start, end), oldest first; with `branch`, only those seen on it."""
-        query = (select(table.c.data)
+        """Commits of `repo` committed in [start, end), oldest first; with `branch`, only those seen on it,
+        each with the merge that brought it in there (`merged_by`)."""
+        if branch is None:
+            query = (select(table.c.data)
+                     .where(table.c.repo == repo.full_name, table.c.committed_at >= _utc(start),
+                            table.c.committed_at < _utc(end))
+                     .order_by(table.c.committed_at, table.c.sha))
+            with self._engine.connect() as conn:
+                return [Commit.model_validate(row.data) for row in conn.execute(query)]
+        query = (select(table.c.data, members.c.merged_by)
+                 .join(members, and_(members.c.repo == table.c.repo, members.c.sha == table.c.sha))
                  .where(table.c.repo == repo.full_name, table.c.committed_at >= _utc(start),
-                        table.c.committed_at < _utc(end))
+                        table.c.committed_at < _utc(end), members.c.branch == branch)
                  .order_by(table.c.committed_at, table.c.sha))
-        if branch is not None:
-            query = query.join(members, and_(members.c.repo == table.c.repo, members.c.sha == table.c.sha)) \
-                .where(members.c.branch == branch)
         with self._engine.connect() as conn:
-            return [Commit.model_validate(row.data) for row in conn.execute(query)]
+            return [_on_branch(row) for row in conn.execute(query)]
 
     def unprocessed(self, limit: int = 1000,
                     pairs: list[tuple[RepoRef, str]] | None = None) -> list[tuple[Commit, str]]:
@@ -82,12 +101,12 @@ class CommitStore:
         if pairs is not None:
             condition = and_(condition, or_(*[and_(members.c.repo == repo.full_name, members.c.branch == branch)
                                               for repo, branch in pairs] or [false()]))
-        query = (select(table.c.data, members.c.branch)
+        query = (select(table.c.data, members.c.branch, members.c.merged_by)
                  .join(members, and_(members.c.repo == table.c.repo, members.c.sha == table.c.sha))
                  .where(condition)
                  .order_by(members.c.seen_at, table.c.committed_at, members.c.branch).limit(limit))
         with self._engine.connect() as conn:
-            return [(Commit.model_validate(row.data), row.branch) for row in conn.execute(query)]
+            return [(_on_branch(row), row.branch) for row in conn.execute(query)]
 
     def pending_branches(self) -> list[tuple[RepoRef, str]]:
         """Every (repo, branch) with commits delivery is not done with."""
@@ -134,13 +153,21 @@ class CommitStore:
             "committed_at": _utc(commit.committed_at),
             "author": commit.author_login or commit.author_name,
             "title": commit.title,
-            "data": commit.model_dump(mode="json"),
+            # merged_by belongs to a branch membership, not to the commit.
+            "data": commit.model_dump(mode="json", exclude={"merged_by"}),
             "seen_at": now,
+            "detailed": commit.detailed,
         }
 
     @staticmethod
     def _key(repo: RepoRef, sha: str):
         return and_(table.c.repo == repo.full_name, table.c.sha == sha.lower())
+
+
+def _on_branch(row) -> Commit:
+    """A stored commit as seen on one branch: with the merge that brought it in there."""
+    commit = Commit.model_validate(row.data)
+    return commit.model_copy(update={"merged_by": row.merged_by}) if row.merged_by else commit
 
 
 def _utc(moment: datetime) -> datetime:

@@ -32,6 +32,8 @@ subscriptions = Table(
     Column("paths", JSON, nullable=False),
     Column("ignore_authors", JSON, nullable=False),
     Column("include_merges", Boolean, nullable=False),
+    # Every commit, not only the branch's first-parent history (one card per merged pull request).
+    Column("all_commits", Boolean, nullable=False, default=False),
     Column("empty_digest", String(8), nullable=False),
     Column("webhook_secret", Text),
     Column("paused", Boolean, nullable=False, default=False),
@@ -69,6 +71,8 @@ commits = Table(
     Column("title", Text, nullable=False),
     Column("data", JSON, nullable=False),
     Column("seen_at", DateTime(timezone=True), nullable=False),
+    # False: stored from a listing only (no files); a detail fetch replaces it when one is needed.
+    Column("detailed", Boolean, nullable=False, default=True),
 )
 
 # Which watched branch a commit was seen on, and whether delivery is done with it there: one commit
@@ -83,6 +87,8 @@ branch_commits = Table(
     Column("processed", Boolean, nullable=False, default=False),
     # Set when the commit was finished without every card it was due (given up after an outage).
     Column("finished_reason", Text),
+    # The merge on this branch's first-parent history that brought the commit in (NULL: a step of it).
+    Column("merged_by", String(40)),
 )
 
 analyses = Table(

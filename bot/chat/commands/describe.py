@@ -16,6 +16,8 @@ def subscription_line(sub: Subscription, lang: str = "en") -> str:
         parts.append(say(lang, "sub.paths", paths=listed.join(sub.paths)))
     if sub.ignore_authors:
         parts.append(say(lang, "sub.ignoring", authors=listed.join(sub.ignore_authors)))
+    if sub.all_commits:
+        parts.append(say(lang, "sub.all_commits"))
     if not sub.include_merges:
         parts.append(say(lang, "sub.no_merges"))
     if sub.empty_digest == "skip":

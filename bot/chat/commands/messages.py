@@ -96,6 +96,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "digest.reason.post_failed": ("the digest message could not be posted", "日报消息发送失败"),
     # --- /subscribe, /unsubscribe, /subscriptions ---
     "sub.merges_clash": ("--merges and --no-merges contradict each other", "--merges 与 --no-merges 互相矛盾"),
+    "sub.history_clash": ("--all-commits and --first-parent contradict each other",
+                          "--all-commits 与 --first-parent 互相矛盾"),
     "sub.secret_alone": ("--secret goes with --feishu-webhook URL", "--secret 须与 --feishu-webhook URL 一起使用"),
     "sub.what_branch": ("{repo} (branch {branch})", "{repo}（分支 {branch}）"),
     "sub.refused": ("Cannot subscribe: {problem}.", "无法订阅：{problem}。"),
@@ -138,6 +140,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "sub.paths": ("paths {paths}", "路径 {paths}"),
     "sub.ignoring": ("ignoring {authors}", "忽略作者 {authors}"),
     "sub.no_merges": ("no merge commits", "不含合并提交"),
+    "sub.all_commits": ("every commit, not one card per merged pull request",
+                        "逐个提交推送，而非每个合并的 PR 一张卡片"),
     "sub.skip_empty": ("no digest on empty days", "无提交时不发日报"),
     "sub.separator": ("; ", "；"),
     "list.separator": (", ", "、"),
@@ -170,7 +174,10 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "--min high|medium|low   post live cards at or above this importance (default high)\n"
         "--digest HH:MM          daily digest time; --tz Area/City its timezone; --lang zh|en\n"
         "--paths 'glob,…'        only commits touching these paths; --ignore-authors 'name,…'\n"
-        "--no-merges             skip merge commits; --skip-empty: no digest on days without commits\n"
+        "A merged pull request is one card (the branch's first-parent history: merges and direct pushes).\n"
+        "--all-commits           a card for every commit, the merged ones too; --first-parent: back to one per PR\n"
+        "--no-merges             skip merge commits, each merged commit on its own instead (as --all-commits)\n"
+        "--skip-empty            no digest on days without commits\n"
         "--feishu-webhook URL    post to a Feishu custom-bot webhook instead (outbound only); "
         "--secret S its signing secret\n"
         "Example: /subscribe golang/go master --min medium --digest 09:30 --tz Asia/Shanghai",
@@ -179,7 +186,10 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "--min high|medium|low   重要度达到该级别才实时推送卡片（默认 high）\n"
         "--digest HH:MM          每日日报时间；--tz Area/City 日报时区；--lang zh|en 语言\n"
         "--paths 'glob,…'        只关注改动这些路径的提交；--ignore-authors 'name,…' 忽略这些作者\n"
-        "--no-merges             跳过合并提交；--skip-empty：无提交的日子不发日报\n"
+        "合并的 PR 算一个整体，推送一张卡片（分支的第一父提交历史：合并提交与直接推送）。\n"
+        "--all-commits           每个提交都推送，包括 PR 中的各个提交；--first-parent：恢复为每个 PR 一张\n"
+        "--no-merges             跳过合并提交，改为逐个推送被合并的提交（同 --all-commits）\n"
+        "--skip-empty            无提交的日子不发日报\n"
         "--feishu-webhook URL    改为发到飞书自定义机器人 webhook（只发不收）；"
         "--secret S 为其签名密钥\n"
         "示例：/subscribe golang/go master --min medium --digest 09:30 --tz Asia/Shanghai",

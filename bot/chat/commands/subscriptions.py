@@ -41,6 +41,8 @@ def check_subscribe(parsed: Parsed, defaults: Defaults) -> SubscribeArgs:
     typed = {option: value for option, value in opts.items() if isinstance(value, str)}
     if opts.get("--merges") and opts.get("--no-merges"):
         raise UsageError(name, Message("sub.merges_clash"))
+    if opts.get("--all-commits") and opts.get("--first-parent"):
+        raise UsageError(name, Message("sub.history_clash"))
     if "--secret" in typed and "--feishu-webhook" not in typed:
         raise UsageError(name, Message("sub.secret_alone"))
     options = SubscriptionOptions(
@@ -52,6 +54,7 @@ def check_subscribe(parsed: Parsed, defaults: Defaults) -> SubscribeArgs:
         ignore_authors=(arguments.name_list(name, "--ignore-authors", typed["--ignore-authors"])
                         if "--ignore-authors" in typed else None),
         include_merges=False if opts.get("--no-merges") else True if opts.get("--merges") else None,
+        all_commits=True if opts.get("--all-commits") else False if opts.get("--first-parent") else None,
         empty_digest="skip" if opts.get("--skip-empty") else None,
         webhook_secret=typed.get("--secret"),
     )

@@ -28,6 +28,7 @@ Args = TypeVar("Args")
 SUBSCRIBE_OPTIONS: dict[str, bool] = {
     "--min": True, "--digest": True, "--tz": True, "--lang": True, "--paths": True,
     "--ignore-authors": True, "--no-merges": False, "--merges": False, "--skip-empty": False,
+    "--all-commits": False, "--first-parent": False,
     "--feishu-webhook": True, "--secret": True,
 }
 
@@ -59,7 +60,7 @@ COMMANDS: tuple[Command[Any], ...] = (
     Command("subscribe",
             Spec("/subscribe owner/repo [branch] [--min high|medium|low] [--digest HH:MM] [--tz Area/City] "
                  "[--lang zh|en] [--paths 'glob,…'] [--ignore-authors 'name,…'] [--no-merges] "
-                 "[--feishu-webhook URL [--secret S]]", 1, 2, SUBSCRIBE_OPTIONS),
+                 "[--all-commits] [--feishu-webhook URL [--secret S]]", 1, 2, SUBSCRIBE_OPTIONS),
             check_subscribe, run_subscribe, "help.subscribe",
             SlashCommand("/subscribe", "Follow a repository branch in this channel",
                          "owner/repo [branch] [--min high|medium|low] [--digest HH:MM] [--tz Area/City] "

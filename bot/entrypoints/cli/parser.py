@@ -168,7 +168,17 @@ def build_parser() -> argparse.ArgumentParser:
                           "10 wildcards each (default: every path for a new subscription)")
     add.add_argument("--ignore-authors", type=_csv, metavar="NAME,…",
                      help="comma-separated logins or names to skip (default: none for a new subscription)")
-    add.add_argument("--no-merges", action="store_true", help="skip merge commits (default: merges included)")
+    history = add.add_mutually_exclusive_group()
+    history.add_argument("--all-commits", action="store_true", default=None,
+                         help="a card for every commit, the merged pull requests' commits too (default: keep the "
+                              "current choice; the first-parent history, one card per merged pull request or "
+                              "direct push, for a new subscription)")
+    history.add_argument("--first-parent", dest="all_commits", action="store_false", default=None,
+                         help="back to one card per merged pull request or direct push "
+                              "(default: keep the current choice)")
+    add.add_argument("--no-merges", action="store_true",
+                     help="skip merge commits and follow each merged commit instead, as --all-commits does "
+                          "(default: merges included)")
     add.add_argument("--skip-empty-digest", action="store_true",
                      help="post nothing on days without commits (default: a one-line note on such days)")
     remove = _command(actions, "remove", "remove a subscription",

@@ -46,6 +46,7 @@ def _add(args, settings: Settings, store) -> int:
     options = SubscriptionOptions(
         threshold=args.threshold, digest_time=args.digest, timezone=args.tz, language=args.lang,
         paths=args.paths, ignore_authors=args.ignore_authors, include_merges=False if args.no_merges else None,
+        all_commits=args.all_commits,
         empty_digest="skip" if args.skip_empty_digest else None, webhook_secret=args.secret)
     request = SubscribeRequest(platform=args.platform, channel=args.channel, repo=args.repo, branch=args.branch,
                                options=options)
