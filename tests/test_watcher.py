@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 
 import pytest
@@ -177,3 +178,120 @@ def test_persistent_failure_is_reported_once_but_rate_limits_never(world):
         failed = store.cursors.record_failure(REPO, "main", "not_found", "404 again")
     watcher._report_persistent_failures([failed_poll(failed)])
     assert len(notifier.of_kind("text")) == 2
+
+
+# --- bursts (issue 15): cards to the most important commits, every other one named in the roll-up -------------
+
+
+def burst_commit(n: int) -> Commit:
+    """Commit n of a burst: a distinct short SHA and a title long enough that 77 of them need two messages."""
+    sha = hashlib.sha1(f"burst {n}".encode()).hexdigest()
+    return Commit(repo=REPO, sha=sha, message=f"chore: step {n} of the big push " + "with a long title " * 5,
+                  author_name="Ada", committed_at=datetime(2026, 1, 8, 10, 0, tzinfo=UTC),
+                  url=f"https://github.com/octo/widgets/commit/{sha}", parents=("a" * 40,))
+
+
+BURST = [burst_commit(n) for n in range(1, 88)]
+# The release and the Python-version drop come last in the push, as they did in the issue.
+HIGH = {n for n in range(1, 88) if n % 7 == 0} | {86, 87}
+MEDIUM = {n for n in range(1, 88) if n % 3 == 0} - HIGH
+
+
+def burst_importance() -> dict[str, Importance]:
+    return {c.sha: Importance.HIGH if n in HIGH else Importance.MEDIUM if n in MEDIUM else Importance.LOW
+            for n, c in enumerate(BURST, start=1)}
+
+
+def named(sent) -> list[str]:
+    """The short SHAs a roll-up text names, in its order (lines `• <sha> <title>`)."""
+    return [line.split()[1] for line in sent.payload.splitlines() if line.startswith("• ")]
+
+
+def short(n: int) -> str:
+    return BURST[n - 1].short_sha
+
+
+def save_burst(store) -> None:
+    for c in BURST:
+        store.commits.save(c, branch="main")
+
+
+def test_a_burst_gives_its_cards_to_the_most_important_commits_and_names_every_other_one(world):
+    store, notifier, analyser, watcher = world
+    subscribe(store, threshold=Importance.LOW)
+    analyser.importance = burst_importance()
+    save_burst(store)
+    report = watcher.deliver_pending()
+    top = sorted(HIGH)[:10]  # 14 high ones: the 10 oldest of them get the cards
+    assert [sent.payload.sha for sent in notifier.of_kind("card")] == [BURST[n - 1].sha for n in top]
+    parts = notifier.of_kind("text")
+    assert len(parts) >= 2, "77 long lines need a parent message and at least one reply"
+    assert parts[0].thread_id is None and {p.thread_id for p in parts[1:]} == {parts[0].message_id}
+    listed = [sha for part in parts for sha in named(part)]
+    rest = [n for n in range(1, 88) if n not in top]
+    assert sorted(listed) == sorted(short(n) for n in rest) and len(listed) == len(set(listed))
+    # Grouped high, medium, low; history order within a group.
+    by_level = [sorted(HIGH)[10:], sorted(MEDIUM), sorted(set(rest) - HIGH - MEDIUM)]
+    assert listed == [short(n) for group in by_level for n in group]
+    assert report.cards == 10 and report.rolled_up == 77 and store.commits.unprocessed() == []
+    assert "77" in parts[0].payload.splitlines()[0]
+    watcher.deliver_pending()
+    assert len(notifier.sent) == 10 + len(parts)
+
+
+def test_commits_below_the_threshold_are_counted_in_the_roll_up_and_left_to_the_digest(world):
+    store, notifier, analyser, watcher = world
+    subscribe(store, threshold=Importance.MEDIUM, language="en")
+    analyser.importance = burst_importance()
+    save_burst(store)
+    watcher.deliver_pending()
+    parts = notifier.of_kind("text")
+    listed = [sha for part in parts for sha in named(part)]
+    lows = [n for n in range(1, 88) if n not in HIGH | MEDIUM]
+    assert not set(listed) & {short(n) for n in lows}
+    assert len(listed) == len(HIGH) + len(MEDIUM) - 10
+    assert f"{len(lows)} lower-importance commits" in parts[-1].payload
+
+
+class CrashingNotifier(FakeNotifier):
+    """Dies on the roll-up part `crash_on` (1-based): before posting it, or right after."""
+
+    def __init__(self, crash_on: int, after_post: bool) -> None:
+        super().__init__()
+        self.crash_on, self.after_post, self.texts = crash_on, after_post, 0
+
+    def post_text(self, channel, text, thread_id=None, key=None):
+        self.texts += 1
+        if self.texts == self.crash_on and not self.after_post:
+            raise SystemExit("simulated crash between two parts")
+        message_id = super().post_text(channel, text, thread_id, key)
+        if self.texts == self.crash_on:
+            raise SystemExit("simulated crash between post and record")
+        return message_id
+
+
+@pytest.mark.parametrize("after_post", [False, True], ids=["before-part-2", "after-part-2-before-its-record"])
+def test_a_crash_between_roll_up_parts_resends_only_the_missing_parts(store, after_post):
+    clock = FakeClock()
+    subscribe(store, threshold=Importance.LOW)
+    save_burst(store)
+    crashing = CrashingNotifier(crash_on=2, after_post=after_post)
+
+    def process(notifier):
+        # Each run is a new process: its own deliverer and watcher, the same database and channel.
+        deliverer = Deliverer(store, {"slack": notifier}, clock)
+        return Watcher(store, None, FakeAnalyser(burst_importance()), deliverer, clock,
+                       WatchLimits(max_cards_per_poll=10))
+
+    with pytest.raises(SystemExit):
+        process(crashing).deliver_pending()
+    restarted = FakeNotifier(sent=crashing.sent)
+    process(restarted).deliver_pending()
+    cards = [sent.payload.sha for sent in restarted.of_kind("card")]
+    parts = restarted.of_kind("text")
+    assert len(cards) == len(set(cards)) == 10
+    assert len({p.key for p in parts}) == len(parts), "no part went out twice"
+    assert {p.thread_id for p in parts[1:]} == {parts[0].message_id}
+    listed = [sha for part in parts for sha in named(part)]
+    assert sorted(listed) == sorted(c.short_sha for c in BURST if c.sha not in cards)
+    assert store.commits.unprocessed() == [] and store.deliveries.pending() == []

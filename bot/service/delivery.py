@@ -14,13 +14,14 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bot.causes import clip_middle
 from bot.clock import Clock
 from bot.domain import Analysis, Commit, Digest, Subscription
 from bot.domain.delivery import DeliveryOutcome, DeliveryState
 from bot.render.card import build_card
+from bot.render.rollup import RollupPart, plain_text
 from bot.scrub import scrub_fields, scrub_text
 from bot.service.metrics import Metrics
 from bot.service.notifier import ChannelUnavailable, DeliveryError, Notifier, TransientDeliveryError
@@ -49,6 +50,16 @@ class ClaimOwners(Protocol):
 
     def is_running(self, job_id: str) -> bool | None:
         """Whether that job still runs on a live worker; None when this queue cannot tell."""
+        ...
+
+
+@runtime_checkable
+class RollupNotifier(Protocol):
+    """A notifier that renders roll-up parts itself (links on the SHAs); others get the part as plain text."""
+
+    def post_rollup(self, channel: str, part: RollupPart, thread_id: str | None = None,
+                    key: str | None = None) -> str:
+        """Post one part of a burst's roll-up, optionally as a reply in a thread."""
         ...
 
 
@@ -100,6 +111,20 @@ class Deliverer:
         text = scrub_text(text)
         return self._deliver(sub, kind, item,
                              lambda notifier, key: notifier.post_text(sub.channel, text, thread_id=thread_id, key=key))
+
+    def deliver_rollup(self, sub: Subscription, item: str, part: RollupPart,
+                       thread_id: str | None = None) -> tuple[DeliveryOutcome, str | None]:
+        """Post one part of a roll-up once; returns what the attempt did and the part's message id once posted."""
+        part = part.with_titles(scrub_text)
+
+        def post(notifier: Notifier, key: str) -> str:
+            if isinstance(notifier, RollupNotifier):
+                return notifier.post_rollup(sub.channel, part, thread_id=thread_id, key=key)
+            return notifier.post_text(sub.channel, plain_text(part), thread_id=thread_id, key=key)
+
+        outcome = self._deliver(sub, "rollup", item, post)
+        record = self._store.deliveries.get(sub.key, "rollup", item) if sub.id is not None else None
+        return outcome, record.message_id if record and record.status == DeliveryState.SENT else None
 
     def deliver_digest_parent(self, sub: Subscription, digest: Digest, item: str) -> str | None:
         """Post a digest's parent message once; returns its message id (also when posted earlier)."""

@@ -18,6 +18,8 @@ from bot.domain import Analysis, Commit, RepoRef, Subscription
 from bot.domain.delivery import DeliveryOutcome, DeliveryState
 from bot.github.errors import GitHubError
 from bot.github.port import CommitSource
+from bot.render.card import card_title
+from bot.render.rollup import RollupLine, RollupPart, ordered, part_item, plan
 from bot.scrub import scrub_text
 from bot.service.delivery import Deliverer
 from bot.service.metrics import Metrics
@@ -27,7 +29,6 @@ from bot.store import Store
 log = logging.getLogger(__name__)
 # Failures in a row before a broken subscription is told to its channel (once).
 REPORT_AFTER_FAILURES = 3
-ROLLUP_LISTED = 30
 # GitHub-wide trouble is not the subscription's fault: retried quietly, never reported to channels.
 UNREPORTED_FAILURES = {"rate_limited", "unavailable"}
 # A card whose channel keeps failing is retried with backoff (RETRY_FIRST doubling up to RETRY_MAX),
@@ -38,17 +39,9 @@ RETRY_FIRST = timedelta(seconds=30)
 RETRY_MAX = timedelta(minutes=10)
 # Pending (commit, branch) pairs handled in one delivery pass.
 BATCH = 1000
+# Card records that mean a retried commit is done in that channel.
+_SETTLED = (DeliveryState.SENT, DeliveryState.SKIPPED)
 
-ROLLUP_TEXT = {
-    "zh": "本轮另有 {count} 个提交超出每轮卡片上限（{limit}），未单独推送（用 /commit <sha> 查看任一提交的分析）：",
-    "en": "{count} more commits exceed the per-poll card limit ({limit}) and were not posted one by one "
-          "(/commit <sha> shows the analysis of any of them):",
-}
-ROLLUP_TEXT_ONE = {
-    "zh": ROLLUP_TEXT["zh"],
-    "en": "1 more commit exceeds the per-poll card limit ({limit}) and was not posted on its own "
-          "(/commit <sha> shows its analysis):",
-}
 FAILURE_TEXT = {
     "zh": "⚠️ 无法读取 {repo}@{branch}：{problem}。订阅仍保留，恢复后会自动继续。",
     "en": "⚠️ Cannot read {repo}@{branch}: {problem}. The subscription stays; it resumes by itself once this is fixed.",
@@ -72,6 +65,34 @@ class _Budget:
     down: set[tuple[str, str]] = field(default_factory=set)
     # Analyses made ahead of delivery, in parallel: (repo, sha, language) -> analysis.
     analyses: dict[tuple[str, str, str], Analysis] = field(default_factory=dict)
+
+
+@dataclass
+class _Candidate:
+    """A card one subscription may get in this pass, with the commit's place in history."""
+
+    sub: Subscription
+    commit: Commit
+    branch: str
+    analysis: Analysis
+    order: int
+    status: DeliveryState | None  # of its card: None (never tried), pending, sent, or skipped (named in a roll-up)
+
+
+@dataclass
+class _Pass:
+    """One delivery pass: candidate cards per channel, and what each (repo, sha, branch) still waits on."""
+
+    channels: dict[tuple[str, str], list[_Candidate]] = field(default_factory=lambda: defaultdict(list))
+    lower: dict[int, int] = field(default_factory=lambda: defaultdict(int))  # subscription id -> below threshold
+    waiting: dict[tuple[str, str, str], list[Subscription]] = field(default_factory=lambda: defaultdict(list))
+    problems: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    unrolled: set[tuple[str, str, str]] = field(default_factory=set)  # a roll-up part naming it is still due
+    paused: set[int] = field(default_factory=set)  # subscriptions paused during the pass (the bot was removed)
+
+
+def _key(commit: Commit, branch: str) -> tuple[str, str, str]:
+    return (commit.repo.full_name, commit.sha, branch)
 
 
 @dataclass(frozen=True)
@@ -192,52 +213,53 @@ class Watcher:
 
     def _deliver_pending(self, report: CycleReport, budget: _Budget,
                          pairs: list[tuple[RepoRef, str]] | None) -> CycleReport:
-        overflow: dict[int, list[Commit]] = defaultdict(list)
-        rolled: dict[int, list[tuple[Commit, str]]] = defaultdict(list)
-        subs_by_id: dict[int, Subscription] = {}
-        finished: list[tuple[Commit, str, str | None]] = []
         now = self._clock()
         batch = self._pending_batch(pairs)
         self._analyse_ahead(batch, budget)
-        for commit, branch in batch:
-            key = (commit.repo.full_name, commit.sha, branch)
-            hold = self._held.get(key)
+        work = _Pass()
+        due: list[tuple[Commit, str]] = []
+        for order, (commit, branch) in enumerate(batch):
+            hold = self._held.get(_key(commit, branch))
             if hold is not None and hold.retry_at is not None and hold.retry_at > now:
                 continue  # backing off: it stays pending and is tried again once its time comes
-            problem = None
+            due.append((commit, branch))
             try:
-                waiting = self._deliver_commit(commit, branch, budget, overflow, rolled, subs_by_id, report)
-                held_back = bool(waiting)
+                self._collect(commit, branch, order, budget, work)
             except Exception as exc:  # one bad commit must not hold up every commit after it
-                self._metrics.errors.labels("delivery_crash").inc()
-                log.exception("delivering a commit failed", extra={"repo": str(commit.repo), "sha": commit.sha,
-                                                                    "branch": branch})
-                waiting, held_back = [], True
-                problem = f"delivering it failed: {type(exc).__name__}: {clip_middle(str(exc), 200)}"
-            reason = None
-            if held_back:
-                reason = self._hold(key, commit, branch, now, waiting, problem)
-                held_back = reason is None
-            if not held_back:
-                self._held.pop(key, None)
-                finished.append((commit, branch, reason))
-        for sub_id, commits in overflow.items():
-            sub = subs_by_id[sub_id]
-            if self._send_rollup(sub, commits) == DeliveryOutcome.DEFERRED:
-                # The commits stay pending so the roll-up is retried (its key stops a repeat).
-                held = {(c.sha, b) for c, b in rolled[sub_id]}
-                finished = [(c, b, r) for c, b, r in finished if (c.sha, b) not in held]
-                continue
-            for commit in commits:
-                # Named in the roll-up: no card for it in this channel in a later cycle either.
-                self._store.deliveries.record_skipped(sub.key, "card", commit.sha, sub.platform, sub.channel)
-            report.rolled_up += len(commits)
+                self._crashed(_key(commit, branch), exc, work)
+        # Each channel's cards go to its most important commits, then its roll-ups name the rest.
+        for channel, candidates in work.channels.items():
+            self._deliver_channel(channel, candidates, budget, work, report)
+        finished = self._settle(due, work, now)
         # Marked only after cards and roll-ups went out: a crash before this line re-runs the
         # commits, and the delivery keys keep every channel from seeing one twice.
         for commit, branch, reason in finished:
             self._store.commits.mark_processed(commit.repo, commit.sha, branch, reason=reason)
         report.processed += len(finished)
         return report
+
+    def _settle(self, due: list[tuple[Commit, str]], work: _Pass,
+                now: datetime) -> list[tuple[Commit, str, str | None]]:
+        """The commits delivery is done with (and why some cards are missing); the others are held or retried."""
+        finished: list[tuple[Commit, str, str | None]] = []
+        for commit, branch in due:
+            key = _key(commit, branch)
+            waiting, problem = work.waiting.get(key, []), work.problems.get(key)
+            if key in work.unrolled and not waiting and problem is None:
+                continue  # a roll-up part naming it is still to go out: the next pass sends it (its key stops a repeat)
+            reason = None
+            if waiting or problem is not None:
+                reason = self._hold(key, commit, branch, now, waiting, problem)
+                if reason is None:
+                    continue
+            self._held.pop(key, None)
+            finished.append((commit, branch, reason))
+        return finished
+
+    def _crashed(self, key: tuple[str, str, str], exc: Exception, work: _Pass) -> None:
+        self._metrics.errors.labels("delivery_crash").inc()
+        log.exception("delivering a commit failed", extra={"repo": key[0], "sha": key[1], "branch": key[2]})
+        work.problems[key] = f"delivering it failed: {type(exc).__name__}: {clip_middle(str(exc), 200)}"
 
     def _hold(self, key: tuple[str, str, str], commit: Commit, branch: str, now: datetime,
               waiting: list[Subscription], problem: str | None) -> str | None:
@@ -266,45 +288,129 @@ class Watcher:
                    if claim is not None and claim.status == DeliveryState.PENDING]
         return min([*started, now])
 
-    def _deliver_commit(self, commit: Commit, branch: str, budget: _Budget, overflow: dict[int, list[Commit]],
-                        rolled: dict[int, list[tuple[Commit, str]]], subs_by_id: dict[int, Subscription],
-                        report: CycleReport) -> list[Subscription]:
-        """Cards for one commit on one branch; the subscriptions whose card must be tried again later."""
+    def _collect(self, commit: Commit, branch: str, order: int, budget: _Budget, work: _Pass) -> None:
+        """Analyse one commit on one branch and add the cards it may get, per channel, to the pass."""
         subs = [sub for sub in self._store.subscriptions.list(repo=commit.repo)
                 if not sub.paused and sub.wants(commit, branch)]
-        waiting: list[Subscription] = []
+        retried = _key(commit, branch) in self._held
+        found: list[_Candidate] = []
+        lower: list[int] = []
         for language in sorted({sub.language for sub in subs}):
-            analysis = budget.analyses.pop((commit.repo.full_name, commit.sha, language), None)
-            if analysis is None:
-                begun = time.monotonic()
-                analysis = self._analyser.analyse(commit, language)
-                self._metrics.analysis_seconds.labels(analysis.source).observe(time.monotonic() - begun)
-            self._metrics.analyses.labels(analysis.source).inc()
+            analysis = self._analysis(commit, language, budget)
             for sub in (s for s in subs if s.language == language):
                 if not analysis.importance.meets(sub.threshold):
+                    lower.append(sub.key)  # no card: the digest has it
                     continue
                 done = self._store.deliveries.get(sub.key, "card", commit.sha)
-                if done is not None and done.status != DeliveryState.PENDING:
-                    continue  # sent, or named in a roll-up, in an earlier cycle: it takes no place under the cap
-                channel = (sub.platform, sub.channel)
-                if channel in budget.down:
-                    # This channel failed earlier in the cycle: waiting on it again would only delay the others.
-                    report.deferred += 1
-                    waiting.append(sub)
+                status = done.status if done is not None else None
+                if status == DeliveryState.FAILED or (retried and status in _SETTLED):
+                    # Sent, named in a roll-up or given up in an earlier pass: it takes no place under the cap.
                     continue
-                if budget.cards[channel] >= self._max_cards:
-                    overflow[sub.key].append(commit)
-                    rolled[sub.key].append((commit, branch))
-                    subs_by_id[sub.key] = sub
-                    continue
-                outcome = self._deliverer.deliver_card(sub, commit, analysis)
-                budget.cards[channel] += 1
-                report.cards += outcome == DeliveryOutcome.SENT
-                if outcome == DeliveryOutcome.DEFERRED:
-                    report.deferred += 1
-                    budget.down.add(channel)
-                    waiting.append(sub)
-        return waiting
+                found.append(_Candidate(sub, commit, branch, analysis, order, status))
+        for candidate in found:
+            work.channels[(candidate.sub.platform, candidate.sub.channel)].append(candidate)
+        for sub_id in lower if not retried else []:
+            work.lower[sub_id] += 1
+
+    def _analysis(self, commit: Commit, language: str, budget: _Budget) -> Analysis:
+        analysis = budget.analyses.pop((commit.repo.full_name, commit.sha, language), None)
+        if analysis is None:
+            begun = time.monotonic()
+            analysis = self._analyser.analyse(commit, language)
+            self._metrics.analysis_seconds.labels(analysis.source).observe(time.monotonic() - begun)
+        self._metrics.analyses.labels(analysis.source).inc()
+        return analysis
+
+    def _deliver_channel(self, channel: tuple[str, str], candidates: list[_Candidate], budget: _Budget,
+                         work: _Pass, report: CycleReport) -> None:
+        """Cards to the channel's most important commits (in history order), roll-ups naming every other one.
+
+        A card still recorded as sent keeps its place in the ranking: it is a commit a crash left
+        pending, and the same ranking must come out again so the roll-up parts already posted match.
+        """
+        ranked = sorted((c for c in candidates if c.status != DeliveryState.SKIPPED),
+                        key=lambda c: (-c.analysis.importance.rank, c.order))
+        room = max(0, self._max_cards - budget.cards[channel])
+        for candidate in sorted(ranked[:room], key=lambda c: c.order):
+            if candidate.status != DeliveryState.SENT:
+                self._card(channel, candidate, budget, work, report)
+        # Named in a part already posted (a crash came before the rest): kept, so the parts come out the same.
+        rolled = [c for c in ranked[room:] if c.status != DeliveryState.SENT]
+        rolled += [c for c in candidates if c.status == DeliveryState.SKIPPED]
+        by_sub: dict[int, list[_Candidate]] = defaultdict(list)
+        for candidate in sorted(rolled, key=lambda c: c.order):
+            by_sub[candidate.sub.key].append(candidate)
+        for members in by_sub.values():
+            try:
+                self._roll_up(channel, members, budget, work, report)
+            except Exception as exc:  # the commits it names are held and retried, as a failed card would be
+                for member in members:
+                    self._crashed(_key(member.commit, member.branch), exc, work)
+
+    def _card(self, channel: tuple[str, str], candidate: _Candidate, budget: _Budget, work: _Pass,
+              report: CycleReport) -> None:
+        key = _key(candidate.commit, candidate.branch)
+        if candidate.sub.key in work.paused:
+            return  # paused a moment ago: like a paused subscription, it gets nothing
+        if channel in budget.down:
+            # This channel failed earlier in the cycle: waiting on it again would only delay the others.
+            report.deferred += 1
+            work.waiting[key].append(candidate.sub)
+            return
+        try:
+            outcome = self._deliverer.deliver_card(candidate.sub, candidate.commit, candidate.analysis)
+        except Exception as exc:
+            self._crashed(key, exc, work)
+            return
+        budget.cards[channel] += 1
+        report.cards += outcome == DeliveryOutcome.SENT
+        if outcome == DeliveryOutcome.PAUSED:
+            work.paused.add(candidate.sub.key)
+        if outcome == DeliveryOutcome.DEFERRED:
+            report.deferred += 1
+            budget.down.add(channel)
+            work.waiting[key].append(candidate.sub)
+
+    def _roll_up(self, channel: tuple[str, str], members: list[_Candidate], budget: _Budget, work: _Pass,
+                 report: CycleReport) -> None:
+        """Name one subscription's commits past the cap: a parent message, and thread replies when it is long.
+
+        Each part has its own delivery key and its commits are recorded as named (no card later)
+        only once it went out, so a crash between parts re-sends only the parts still missing.
+        """
+        sub = members[0].sub
+        due = {c.commit.sha: c for c in members if c.status in (None, DeliveryState.PENDING)}
+        if not due or sub.key in work.paused:
+            return  # every one was named by parts posted before a crash, or the subscription was just paused
+        if channel in budget.down:
+            report.deferred += len(due)
+            for candidate in due.values():
+                work.waiting[_key(candidate.commit, candidate.branch)].append(sub)
+            return
+        lines = ordered([RollupLine(c.analysis.importance, c.commit.sha, c.commit.url,
+                                    card_title(c.commit, sub.language)) for c in members])
+        parts = plan(lines, sub.platform)
+        parent: str | None = None
+        for index, chunk in enumerate(parts):
+            shown = tuple(line for line in chunk if line.sha in due)
+            if index and not shown:
+                continue
+            part = RollupPart(language=sub.language, repo=sub.repo.full_name, index=index, total=len(parts),
+                              count=len(due), limit=self._max_cards, lines=shown, lower=work.lower.get(sub.key, 0))
+            outcome, message_id = self._deliverer.deliver_rollup(sub, part_item(chunk, index), part, parent)
+            if outcome == DeliveryOutcome.DEFERRED:
+                budget.down.add(channel)
+                for line in (line for rest in parts[index:] for line in rest if line.sha in due):
+                    work.unrolled.add(_key(due[line.sha].commit, due[line.sha].branch))
+                return
+            if outcome == DeliveryOutcome.PAUSED:
+                work.paused.add(sub.key)
+                return
+            parent = message_id if index == 0 else parent
+            for line in shown:
+                # Named in the roll-up: no card for it in this channel in a later cycle either.
+                self._store.deliveries.record_skipped(sub.key, "card", line.sha, sub.platform, sub.channel)
+            report.rolled_up += len(shown)
 
     def _analyse_ahead(self, batch: list[tuple[Commit, str]], budget: _Budget) -> None:
         """Analyse the batch's commits in every language their subscriptions want, up to
@@ -342,17 +448,10 @@ class Watcher:
         channel crowd out every new commit of every other repository.
         """
         pending = self._store.commits.unprocessed(limit=BATCH + len(self._held), pairs=pairs)
-        fresh = [pair for pair in pending if (pair[0].repo.full_name, pair[0].sha, pair[1]) not in self._held]
-        held = [pair for pair in pending if (pair[0].repo.full_name, pair[0].sha, pair[1]) in self._held]
-        return (fresh + held)[:BATCH]
-
-    def _send_rollup(self, sub: Subscription, commits: list[Commit]) -> DeliveryOutcome:
-        texts = ROLLUP_TEXT_ONE if len(commits) == 1 else ROLLUP_TEXT
-        text = texts[sub.language].format(count=len(commits), limit=self._max_cards)
-        lines = [f"• {commit.short_sha} {commit.title[:120]}" for commit in commits[:ROLLUP_LISTED]]
-        if len(commits) > ROLLUP_LISTED:
-            lines.append(f"… +{len(commits) - ROLLUP_LISTED}")
-        return self._deliverer.deliver_text(sub, "rollup", commits[0].sha, "\n".join([text, *lines]))
+        fresh = [pair for pair in pending if _key(*pair) not in self._held]
+        held = [pair for pair in pending if _key(*pair) in self._held]
+        chosen = {_key(*pair) for pair in (fresh + held)[:BATCH]}
+        return [pair for pair in pending if _key(*pair) in chosen]  # in history order: ties rank by it
 
     def _report_persistent_failures(self, outcomes: list[PollOutcome]) -> None:
         # The failed polls' outcomes carry their cursors: nothing is read for the branches that polled fine.

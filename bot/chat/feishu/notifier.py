@@ -20,6 +20,7 @@ from bot.chat.feishu.errors import APP_PROBLEMS, CARD_REFUSED, CHANNEL_GONE, Ans
 from bot.chat.feishu.policy import FeishuRetry
 from bot.domain import Card, Digest
 from bot.render.feishu import card_json, digest_card, text_message
+from bot.render.rollup import RollupPart, feishu_card, plain_text
 from bot.service.notifier import ChannelUnavailable, DeliveryError, TransientDeliveryError
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,15 @@ class FeishuNotifier:
     def post_text(self, channel: str, text: str, thread_id: str | None = None, key: str | None = None) -> str:
         """Post a notice as a text message (any `<at …>` in it is made inert)."""
         return self._send_or_refuse(channel, "text", text_message(text), thread_id, key, in_thread=True)
+
+    def post_rollup(self, channel: str, part: RollupPart, thread_id: str | None = None,
+                    key: str | None = None) -> str:
+        """Post one part of a burst's roll-up as a card (as text if the card is refused), in `thread_id`'s thread."""
+        try:
+            return self._send(channel, "interactive", feishu_card(part), thread_id, key, in_thread=True)
+        except _CardRefused:
+            return self._send_or_refuse(channel, "text", text_message(plain_text(part)), thread_id,
+                                        f"{key}:text" if key else None, in_thread=True)
 
     def find_delivered(self, channel: str, key: str, since: datetime) -> str | None:
         """Always None: Feishu cannot be searched by key.

@@ -27,6 +27,7 @@ from bot.chat.feishu.errors import RATE_LIMITED, WEBHOOK_BAD_REQUEST, WEBHOOK_GO
 from bot.chat.feishu.policy import FeishuRetry, Sleeper
 from bot.domain import Card, Digest
 from bot.render.feishu import WEBHOOK_LIMIT_BYTES, card_json, digest_card, text_message
+from bot.render.rollup import RollupPart, feishu_card
 from bot.service.notifier import ChannelUnavailable, DeliveryError, TransientDeliveryError
 
 log = logging.getLogger(__name__)
@@ -136,6 +137,11 @@ class FeishuWebhookNotifier:
     def post_text(self, channel: str, text: str, thread_id: str | None = None, key: str | None = None) -> str:
         """Post a notice as a text message."""
         return self._post(channel, {"msg_type": "text", "content": text_message(text)})
+
+    def post_rollup(self, channel: str, part: RollupPart, thread_id: str | None = None,
+                    key: str | None = None) -> str:
+        """Post one part of a roll-up as a card; like cards, its replies follow in the chat, not in a thread."""
+        return self._post(channel, {"msg_type": "interactive", "card": feishu_card(part)})
 
     def find_delivered(self, channel: str, key: str, since: datetime) -> str | None:
         """Always None: a webhook returns no message id and cannot be searched (a crash may re-post once)."""

@@ -10,6 +10,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.chat.slack.client import CHANNEL_GONE, delivery_error, error_code
 from bot.domain import Card, Digest
+from bot.render.rollup import RollupPart, slack_message
 from bot.render.slack import card_message, digest_message, text_message
 from bot.service.notifier import ChannelUnavailable, TransientDeliveryError
 
@@ -42,6 +43,11 @@ class SlackNotifier:
     def post_text(self, channel: str, text: str, thread_id: str | None = None, key: str | None = None) -> str:
         """Post a plain-text notice (escaped by the renderer)."""
         return self._post(channel, text_message(text), thread_id, key)
+
+    def post_rollup(self, channel: str, part: RollupPart, thread_id: str | None = None,
+                    key: str | None = None) -> str:
+        """Post one part of a burst's roll-up (its SHAs linked), as a thread reply when `thread_id` is given."""
+        return self._post(channel, slack_message(part), thread_id, key)
 
     def _post(self, channel: str, payload: dict, thread_id: str | None, key: str | None) -> str:
         extra: dict = {}
