@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import text
 
-from bot.domain import RepoRef, Subscription
+from bot.domain import Importance, RepoRef, Subscription
 from bot.domain.delivery import DeliveryOutcome, DeliveryState
+from bot.render.rollup import RollupLine, RollupPart
 from bot.service.delivery import Deliverer
 from tests.fakes import FakeAnalyser, FakeClock, FakeNotifier, make_commit, rate_limited
 
@@ -155,3 +156,38 @@ def test_states_are_stored_as_the_plain_text_they_always_were(any_store):
         (sent[0].sha, "sent", str), (pending[0].sha, "pending", str)]
     assert store.deliveries.get(sub.id, "card", sent[0].sha).status is DeliveryState.SENT
     assert store.deliveries.count(DeliveryState.PENDING) == 1
+
+
+def rollup_part(index: int = 0, title: str = "fix: a thing") -> RollupPart:
+    commit = make_commit(n=index + 1)
+    line = RollupLine(Importance.HIGH, commit.sha, commit.url, title)
+    return RollupPart(language="en", repo="octo/widgets", index=index, total=2, count=2, limit=10, lines=(line,))
+
+
+class RollupFakeNotifier(FakeNotifier):
+    """A platform that renders roll-up parts itself."""
+
+    def post_rollup(self, channel, part, thread_id=None, key=None):
+        return self._post("rollup", channel, part, thread_id, key)
+
+
+def test_a_roll_up_part_goes_out_once_and_its_message_id_threads_the_next(store):
+    notifier = RollupFakeNotifier()
+    deliverer = Deliverer(store, {"slack": notifier}, FakeClock())
+    sub = subscribe(store)
+    outcome, parent = deliverer.deliver_rollup(sub, "a:0:x", rollup_part(0))
+    assert outcome == DeliveryOutcome.SENT and parent == notifier.sent[0].message_id
+    assert deliverer.deliver_rollup(sub, "a:0:x", rollup_part(0)) == (DeliveryOutcome.ALREADY, parent)
+    deliverer.deliver_rollup(sub, "a:1:y", rollup_part(1), thread_id=parent)
+    assert [(s.kind, s.thread_id, s.key) for s in notifier.sent] == [
+        ("rollup", None, f"rollup:{sub.id}:a:0:x"), ("rollup", parent, f"rollup:{sub.id}:a:1:y")]
+
+
+def test_a_platform_without_roll_up_rendering_gets_the_part_as_plain_text_with_tokens_hidden(store):
+    notifier = FakeNotifier()
+    deliverer = Deliverer(store, {"slack": notifier}, FakeClock())
+    token = "xoxb-" + "1234567890abcdefghij"
+    outcome, _ = deliverer.deliver_rollup(subscribe(store), "a:0:x", rollup_part(0, f"fix: leaked {token}"))
+    [sent] = notifier.sent
+    assert outcome == DeliveryOutcome.SENT and sent.kind == "text"
+    assert "fix: leaked" in sent.payload and token not in sent.payload and make_commit(n=1).sha[:7] in sent.payload
