@@ -51,17 +51,15 @@ class Pacing:
     def claim_due(self, now: datetime, limit: int | None = None) -> list[tuple[RepoRef, str]]:
         """The branches to poll now (oldest due first, at most `limit`, never more than a tick's budget);
         each is next due one effective interval later."""
-        watched = self._store.subscriptions.watched()
-        interval = self.effective_interval(len(watched))
+        interval = self.effective_interval(self._store.cursors.watched_count())
         self._report(interval)
-        keys = {(repo.full_name, branch) for repo, branch in watched}
 
         def next_due() -> datetime:
             # Jitter keeps branches that came due together (a burst of new subscriptions) apart next time.
             return now + timedelta(seconds=interval * (0.9 + 0.2 * self._jitter()))
 
         budget = self._per_tick if limit is None else min(limit, self._per_tick)
-        return self._store.cursors.claim_due(now, keys, budget, next_due)
+        return self._store.cursors.claim_due(now, budget, next_due)
 
     def _report(self, interval: float) -> None:
         if self._on_interval is not None:

@@ -6,11 +6,12 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel
-from sqlalchemy import Connection, Engine, and_, bindparam, delete, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, delete, exists, func, or_, select, update
 
 from bot.domain import RepoRef
 from bot.store.db import insert_ignore, upsert
 from bot.store.schema import repo_cursors as table
+from bot.store.schema import subscriptions
 
 
 class Cursor(BaseModel):
@@ -123,30 +124,36 @@ class CursorStore:
                              .values(poll_requested_at=None))
         return [(RepoRef.parse(row.repo), row.branch) for row in rows]
 
-    def claim_due(self, now: datetime, watched: set[tuple[str, str]], limit: int,
-                  next_due: Callable[[], datetime]) -> list[tuple[RepoRef, str]]:
+    def watched_count(self) -> int:
+        """Distinct branches with at least one active subscription."""
+        watched = (select(subscriptions.c.repo, subscriptions.c.branch).where(subscriptions.c.paused.is_(False))
+                   .distinct().subquery())
+        with self._engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(watched)).scalar() or 0)
+
+    def claim_due(self, now: datetime, limit: int, next_due: Callable[[], datetime]) -> list[tuple[RepoRef, str]]:
         """Up to `limit` watched branches due for a poll (never polled, asked for, or past their time),
         oldest due first; each claimed one is next due at `next_due()` and its request is cleared.
 
-        One tick claims at a time (the tick job's lock), so a plain read-then-write is enough.
+        One tick claims at a time (the tick job's lock), so a plain read-then-write is enough. A few
+        statements whatever the number of branches: a tick runs every few seconds on thousands of them.
         """
         due = or_(table.c.next_poll_at.is_(None), table.c.next_poll_at <= now, table.c.poll_requested_at.is_not(None))
+        watched = exists().where(and_(subscriptions.c.repo == table.c.repo, subscriptions.c.branch == table.c.branch,
+                                      subscriptions.c.paused.is_(False)))
         order = (table.c.poll_requested_at.is_(None), table.c.next_poll_at.is_not(None), table.c.next_poll_at)
-        claimed: list[tuple[RepoRef, str]] = []
         with self._engine.begin() as conn:
-            rows = conn.execute(select(table.c.repo, table.c.branch).where(due).order_by(*order)
-                                .limit(limit + len(watched) // 10 + 10)).all()
-            for row in rows:
-                wanted = (row.repo, row.branch) in watched
-                if wanted and len(claimed) >= limit:
-                    break
-                # A cursor nobody watches any more is moved out of the way for a day.
-                later = next_due() if wanted else now + timedelta(days=1)
-                conn.execute(update(table).where(and_(table.c.repo == row.repo, table.c.branch == row.branch))
-                             .values(next_poll_at=later, poll_requested_at=None))
-                if wanted:
-                    claimed.append((RepoRef.parse(row.repo), row.branch))
-        return claimed
+            # A cursor nobody watches any more is moved out of the way for a day.
+            conn.execute(update(table).where(and_(due, ~watched))
+                         .values(next_poll_at=now + timedelta(days=1), poll_requested_at=None))
+            rows = conn.execute(select(table.c.repo, table.c.branch).where(and_(due, watched))
+                                .order_by(*order).limit(limit)).all()
+            if rows:
+                conn.execute(update(table).where(and_(table.c.repo == bindparam("b_repo"),
+                                                      table.c.branch == bindparam("b_branch")))
+                             .values(next_poll_at=bindparam("b_next"), poll_requested_at=None),
+                             [{"b_repo": row.repo, "b_branch": row.branch, "b_next": next_due()} for row in rows])
+        return [(RepoRef.parse(row.repo), row.branch) for row in rows]
 
     @staticmethod
     def _key(repo: RepoRef, branch: str):
