@@ -175,6 +175,9 @@ def _refined_kind(kind: ChangeType | None, seen: _Seen) -> ChangeType:
         kind = ChangeType.SECURITY
     if seen.upgrade and kind in (None, ChangeType.FEATURE, ChangeType.CHORE, ChangeType.BUILD, ChangeType.DEPENDENCY):
         kind = ChangeType.DEPENDENCY
+    if kind in (None, ChangeType.CHORE, ChangeType.CI, ChangeType.BUILD) and words.BUMP_TITLE.search(seen.title) \
+            and seen.roles <= {ROLE_CI, ROLE_RELEASE_CI, ROLE_DEV_CONFIG}:
+        kind = ChangeType.DEPENDENCY  # an action or tool version in a workflow
     if kind in (ChangeType.FIX, None) and _PERFORMANCE.search(seen.low_title) \
             and not words.CORRECTNESS.search(seen.low_title):
         kind = ChangeType.PERFORMANCE

@@ -124,19 +124,29 @@ def _whole_file(change: FileChange) -> str | None:
     return None
 
 
+_POM_VERSION = re.compile(r"(?m)^(?P<sign>[+-])\s*<version>(?P<version>[^<]{1,60})</version>")
+_POM_DEPENDENCY = re.compile(r"</?(?:dependency|plugin|parent|extension)>")
+_POM_DEV = re.compile(r"<scope>\s*(?:test|provided)\s*</scope>|<plugin>|<artifactId>[\w.-]*plugin</artifactId>")
+
+
 def _pom(change: FileChange) -> ManifestChange:
-    """pom.xml: a changed <version> is a dependency's, dev when its hunk names a test scope or a plugin."""
+    """pom.xml: a changed <version> in a hunk naming no dependency or plugin is the project's own."""
     patch = change.patch or ""
-    hunks = re.split(r"(?m)^@@", patch)
     runtime = dev = False
-    for hunk in hunks:
-        if not re.search(r"(?m)^[+-]\s*<version>", hunk):
+    own: dict[str, str] = {}
+    for hunk in re.split(r"(?m)^@@", patch):
+        versions = list(_POM_VERSION.finditer(hunk))
+        if not versions:
             continue
-        if re.search(r"<scope>\s*(test|provided)\s*</scope>|<plugin>|<artifactId>[\w.-]*plugin</artifactId>", hunk):
+        if not _POM_DEPENDENCY.search(hunk):
+            own.update({match.group("sign"): match.group("version").strip() for match in versions})
+        elif _POM_DEV.search(hunk):
             dev = True
         else:
             runtime = True
-    return ManifestChange(runtime=runtime, dev=dev, toolchain=bool(_TOOLCHAIN.search(patch)))
+    moved = own.get("-") and own.get("+") and own["-"] != own["+"]
+    return ManifestChange(version=(own["-"], own["+"]) if moved else None, runtime=runtime, dev=dev,
+                          toolchain=bool(_TOOLCHAIN.search(patch)))
 
 
 def _names_a_version(patch: str) -> bool:

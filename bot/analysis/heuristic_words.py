@@ -12,10 +12,10 @@ import re
 CONVENTIONAL = re.compile(r"^\s*(?P<type>[a-zA-Z]+)(?:\((?P<scope>[^)]*)\))?(?P<bang>!)?\s*:\s*(?P<rest>.*)$")
 _VERSION = r"v?\d+\.\d+(?:[.\w+-]{0,30})"
 RELEASE_TITLE = re.compile(
-    r"^(?:\[?release\]?:?\s+|releas(?:e|ing)\s+|prepare(?:d)?\s+(?:for\s+)?(?:the\s+)?(?:release\s+|v(?=\d))|"
+    r"^(?:\[[^\]]{1,40}\]\s*)?(?:release:?\s+|releas(?:e|ing)\s+|prepare(?:d)?\s+(?:for\s+)?(?:the\s+)?(?:release\s+|v(?=\d))|"
     r"cut\s+(?:release\s+)?|tag(?:ged)?\s+|bump(?:ed)?\s+(?:the\s+)?(?:package\s+)?version\s+(?:to\s+)?|"
     r"version\s+bump\s+(?:to\s+)?|publish(?:ed)?\s+|set\s+version\s+(?:to\s+)?)(?:version\s+)?(?:of\s+)?"
-    r"(?:[\w.@/-]{1,60}\s+)?" + _VERSION +
+    r"(?:[\w.@/-]{1,60}?[\s@-]+)?" + _VERSION +
     r"|(?:^|[;,:]\s*)release[sd]?\s+(?:version\s+)?" + _VERSION +
     r"|^" + _VERSION + r"(?:\s*\(#\d+\))?$", re.I)
 DEV_VERSION_TITLE = re.compile(r"^(?:start|begin|open|back\s+to)\s+(?:version|development|dev)\b|"
@@ -30,7 +30,7 @@ SECURITY = re.compile(r"\bcve-\d{4}-\d{3,}\b|\bghsa(?:-[0-9a-z]{4}){3}\b|\bsecur
 _SENSITIVE = re.compile(r"\b(?:password|passphrase|secret|credential|private key|api[ _-]?key|access token|"
                         r"auth token|hide_input|hidden\s+(?:prompt\s+)?input|sensitive (?:data|value|information))")
 _EXPOSURE = re.compile(r"\b(?:leak\w*|expos\w*|echo\w*|print\w*|shown?|display\w*|logg\w*|omit\w*|hid(?:e|den|ing)|"
-                       r"mask\w*|redact\w*|disclos\w*|reveal\w*|in (?:the )?(?:error|log|output))")
+                       r"\blog(?:s|ged|ging)?\b|mask\w*|redact\w*|disclos\w*|reveal\w*|in (?:the )?(?:error|log|output))")
 BREAKING = re.compile(r"breaking[ -]change|\bbackwards?[- ]incompatib", re.I)
 _BREAKING_NOTE = re.compile(r"\bbreaking\b|\bbackwards?[- ]incompatib|\bincompatible change")
 _API_REMOVED = re.compile(r"\bremoves?\s+(?:the\s+)?(?:``|`)?[\w.]{1,60}(?:``|`)?\s+(?:parameter|argument|option|flag|"
@@ -58,7 +58,8 @@ TOOLING_TITLE = re.compile(r"\b(?:re)?format(?:ting|ted|ter)?\b(?!\s+(?:option|s
 DEV_DEPENDENCY_TITLE = re.compile(r"\b(?:updat|bump|upgrad|refresh|pin|sync)\w*\s+(?:the\s+|all\s+)?"
                                   r"(?:dev(?:elopment)?|test|tests|testing|docs?|ci|lint|build|tooling|tool)\s+"
                                   r"(?:dependencies|deps|requirements|tools|pins)\b")
-BUMP_TITLE = re.compile(r"^(?:\w+(?:\([^)]*\))?!?:\s*)?(?:bump|upgrade|update|pin)\w*\s", re.I)
+BUMP_TITLE = re.compile(r"^(?:\w+(?:\([^)]*\))?!?:\s*)?(?:(?:bump|upgrade)\w*\s|(?:update|pin)\w*\s.{0,80}?"
+                        r"\b(?:from\s+\S{1,40}\s+)?to\s+v?\d)", re.I)
 
 
 def _any(pattern: re.Pattern[str], lines: tuple[str, ...]) -> bool:

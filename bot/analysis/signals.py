@@ -68,7 +68,7 @@ def unit(commit: Commit) -> Unit:
     if merged:
         rest = [line for line in message.splitlines()[1:] if line.strip()]
         pr_title = rest[0].strip()[:MAX_TITLE] if rest else _branch_words(merged.group("source"))[:MAX_TITLE]
-        return Unit(pr_title, "\n".join([pr_title, *rest[1:]]), "pull")
+        return Unit(pr_title, "\n".join([pr_title, title, *rest[1:]]), "pull")
     if _MERGE_BRANCH.match(title):
         rest = [line for line in message.splitlines()[1:] if line.strip()]
         if _GITLAB_MERGE.search(message) and rest:
