@@ -36,6 +36,7 @@ def test_digest_report_for_two_repos_in_a_timezone(tmp_path, fake_github):
     assert "add \\| pipes" in text and "docs: typo" in text
     assert "too late for the day" not in text
     assert "UTC+08:00" in text
+    assert "Default branch · timezone: Asia/Shanghai (UTC+08:00)" in text and "Branch: ·" not in text  # no --branch
     assert "wrote" in result.stderr and "\r" not in result.stderr  # no progress bar outside a terminal
     # A second run reads the stored commits: only the day's listings hit GitHub again.
     before = len(fake_github.seen)

@@ -109,6 +109,23 @@ def test_commit_table_rows_have_time_with_zone_author_and_title():
     assert second[1][0] == "2026-01-08 03:00:00 UTC"
 
 
+@pytest.mark.parametrize(("language", "shown"), [("en", "Default branch · timezone: UTC"), ("zh", "默认分支 · 时区：UTC")])
+def test_a_report_without_a_branch_names_the_default_branch_instead_of_an_empty_field(language, shown):
+    markdown = report([sample_digest(branch="", timezone="UTC", language=language)], DAY, language)
+    assert shown in parse(markdown)["text"]
+    assert "Branch: ·" not in markdown and "分支： ·" not in markdown and "分支：·" not in markdown
+    named = report([sample_digest(branch="release", timezone="UTC", language="en")], DAY, "en")
+    assert "Branch: release · timezone: UTC" in parse(named)["text"]
+
+
+@pytest.mark.parametrize(("tz", "offset"), [("UTC", "UTC"), ("Europe/London", "UTC"), ("Asia/Kolkata", "UTC+05:30"),
+                                            ("America/New_York", "UTC-05:00")])
+def test_time_cells_show_the_zone_the_way_the_repository_line_does(tz, offset):
+    doc = parse(report([sample_digest(timezone=tz, language="en")], DAY, "en"))
+    assert f"timezone: {tz}" in doc["text"] and (tz == "UTC" or f"({offset})" in doc["text"])
+    assert {row[0].rsplit(" ", 1)[1] for row in doc["tables"][0][1:]} == {offset}
+
+
 def test_every_commit_block_has_the_same_parts_in_the_same_order():
     markdown = report([sample_digest(language="en"), second_digest(language="en")], DAY, "en")
     blocks = re.split(r"^#### .*$", markdown, flags=re.M)[1:]

@@ -163,7 +163,10 @@ def _commit_table(repo: _Repo, language: str) -> list[str]:
 
 def _repo_lines(repo: _Repo, language: str) -> list[str]:
     digest = repo.digest
-    info = L.text(language, "repo_info", branch=digest.branch, tz=L.timezone_label(digest.timezone, digest.day))
+    tz = L.timezone_label(digest.timezone, digest.day)
+    # No branch given: the report is of the repository's default branch, whose name the digest does not carry.
+    info = (L.text(language, "repo_info", branch=digest.branch, tz=tz) if digest.branch.strip()
+            else L.text(language, "repo_info_default", tz=tz))
     lines = [f"## {markdown_inline(digest.repo.full_name)}", "", markdown_inline(info), ""]
     if not digest.entries:
         return lines + [markdown_inline(L.text(language, "repo_empty")), ""]
