@@ -32,7 +32,7 @@ def test_re_adding_keeps_options_not_given_again(tmp_path, fake_github):
                 "--paths", "src/**", env=_gh(fake_github))
     again = cli(tmp_path, "subscriptions", "add", "octo/widgets", "--digest", "18:30", env=_gh(fake_github))
     assert first.returncode == 0 and again.returncode == 0, first.stderr + again.stderr
-    assert "updated #1" in again.stdout and "(min low)" in again.stdout
+    assert "updated #1" in again.stdout and "(min low, commits first-parent)" in again.stdout
     listed = cli(tmp_path, "subscriptions", "list").stdout
     assert "low" in listed and "18:30 Asia/Shanghai" in listed
 
@@ -41,3 +41,18 @@ def test_a_branch_github_does_not_know_is_refused(tmp_path, fake_github):
     fake_github.add_repo("octo/widgets")
     refused = cli(tmp_path, "subscriptions", "add", "octo/widgets", "--branch", "nope", env=_gh(fake_github))
     assert refused.returncode == 1 and "nope" in refused.stderr
+
+
+def test_all_commits_is_chosen_kept_and_undone(tmp_path, fake_github):
+    fake_github.add_repo("octo/widgets")
+    added = cli(tmp_path, "subscriptions", "add", "octo/widgets", "--all-commits", env=_gh(fake_github))
+    assert added.returncode == 0, added.stderr
+    assert "commits all)" in added.stdout
+    kept = cli(tmp_path, "subscriptions", "add", "octo/widgets", "--min", "low", env=_gh(fake_github))
+    assert "(min low, commits all)" in kept.stdout
+    back = cli(tmp_path, "subscriptions", "add", "octo/widgets", "--first-parent", env=_gh(fake_github))
+    assert "commits first-parent)" in back.stdout
+    assert " first-parent " in cli(tmp_path, "subscriptions", "list").stdout
+    clash = cli(tmp_path, "subscriptions", "add", "octo/widgets", "--all-commits", "--first-parent",
+                env=_gh(fake_github))
+    assert clash.returncode == 2 and "not allowed with" in clash.stderr

@@ -138,6 +138,8 @@ def test_help_details_each_command(env):
     ("/subscribe octo/widgets --paths ' , '", "--paths needs at least one"),
     ("/subscribe octo/widgets 'bad branch'", "not a valid branch name"),
     ("/subscribe octo/widgets --merges --no-merges", "contradict"),
+    ("/subscribe octo/widgets --all-commits --first-parent", "--all-commits and --first-parent contradict"),
+    ("/subscribe octo/widgets --all-commits=yes", "takes no value"),
     ("/unsubscribe octo/", "repository must be owner/name"),
     ("/digest octo/widgets 2026-02-30", "not a real date: '2026-02-30'"),
     ("/digest octo/widgets 2026-01-01 2026-01-02", "two dates"),
@@ -349,3 +351,26 @@ def test_digest_dates_outside_the_range_are_usage_replies(env, zone):
     assert env.digests.calls == []
     env.run("/digest octo/widgets 2000-01-01")
     assert [call[1] for call in env.digests.calls] == [date(2000, 1, 1)]
+
+
+def test_subscriptions_follow_the_first_parent_history_unless_all_commits_is_asked_for(env):
+    env.source.add_repo("octo/widgets")
+    created = env.run("/subscribe octo/widgets")
+    [sub] = env.store.subscriptions.list(channel="C1")
+    assert sub.all_commits is False and "every commit" not in created.text
+    every = env.run("/subscribe octo/widgets --all-commits")
+    [sub] = env.store.subscriptions.list(channel="C1")
+    assert sub.all_commits is True and "every commit, not one card per merged pull request" in every.text
+    env.run("/subscribe octo/widgets --min low")
+    [sub] = env.store.subscriptions.list(channel="C1")
+    assert sub.all_commits is True  # options not given again are kept
+    assert "every commit, not one card per merged pull request" in env.run("/subscriptions").text
+    env.run("/subscribe octo/widgets --first-parent")
+    [sub] = env.store.subscriptions.list(channel="C1")
+    assert sub.all_commits is False and "every commit" not in env.run("/subscriptions").text
+
+
+def test_subscribe_help_says_what_a_merged_pull_request_is(env):
+    text = env.run("/subscribe help").text
+    assert "--all-commits" in text and "--first-parent" in text and "merged pull request is one card" in text
+    assert "--no-merges" in text and "as --all-commits" in text

@@ -198,3 +198,19 @@ def test_a_full_transition_table_starts_again_with_the_same_answers(monkeypatch)
     tiny = {pattern: Glob(pattern) for pattern, _ in cases}
     assert [tiny[pattern].match(path) for pattern, path in cases] == expected
     assert all(len(glob._states) <= 3 for glob in tiny.values())
+
+
+def test_first_parent_by_default_every_commit_on_request():
+    sub = subscribed()
+    step = make_commit(n=1)
+    merged_in = make_commit(n=2).model_copy(update={"merged_by": "f" * 40})
+    listed_only = make_commit(n=3).model_copy(update={"detailed": False})
+    merge = make_commit(n=4).model_copy(update={"parents": ("a" * 40, "b" * 40)})
+    assert sub.wants(step, "main") and sub.wants(merge, "main") and not sub.wants(merged_in, "main")
+    every = sub.model_copy(update={"all_commits": True})
+    assert every.every_commit and every.wants(merged_in, "main") and every.wants(merge, "main")
+    # --no-merges: the merged commits one by one instead of their merge, so no pull request goes unnamed.
+    no_merges = sub.model_copy(update={"include_merges": False})
+    assert no_merges.every_commit and no_merges.wants(merged_in, "main") and not no_merges.wants(merge, "main")
+    # Known from a listing only (no files): named on its merge's card, never a card of its own.
+    assert not any(s.wants(listed_only, "main") for s in (sub, every, no_merges))

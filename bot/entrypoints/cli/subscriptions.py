@@ -64,7 +64,8 @@ def _add(args, settings: Settings, store) -> int:
         source.close()
     saved = done.subscription
     print(f"{'added' if done.created else 'updated'} #{saved.id} {saved.repo}@{saved.branch} "
-          f"-> {saved.platform}:{shown_channel(saved.platform, saved.channel)} (min {saved.threshold.value})")
+          f"-> {saved.platform}:{shown_channel(saved.platform, saved.channel)} (min {saved.threshold.value}, "
+          f"commits {_history(saved)})")
     if done.was_paused:
         print(f"resumed; it was paused: {done.resumed_from or 'no reason recorded'}")
     return 0
@@ -83,10 +84,18 @@ def _print_subscriptions(subs: list[Subscription]) -> None:
     if not subs:
         print("no subscriptions")
         return
-    print(f"{'id':>4}  {'repo@branch':<40} {'platform:channel':<30} {'min':<6} {'digest':<18} state")
+    print(f"{'id':>4}  {'repo@branch':<40} {'platform:channel':<30} {'min':<6} {'digest':<18} "
+          f"{'commits':<16} state")
     for sub in subs:
         state = f"paused: {sub.paused_reason}" if sub.paused else "active"
         digest = f"{sub.digest_time:%H:%M} {sub.timezone}"
         where = f"{sub.platform}:{shown_channel(sub.platform, sub.channel)}"
         print(f"{sub.id:>4}  {f'{sub.repo}@{sub.branch}':<40} {where:<30} "
-              f"{sub.threshold.value:<6} {digest:<18} {state}")
+              f"{sub.threshold.value:<6} {digest:<18} {_history(sub):<16} {state}")
+
+
+def _history(sub: Subscription) -> str:
+    """Which commits get cards: first-parent steps (one per merged pull request), or every one."""
+    if not sub.include_merges:
+        return "all but merges"
+    return "all" if sub.all_commits else "first-parent"
