@@ -39,11 +39,17 @@ def test_without_a_known_pull_request_the_merge_message_names_it():
     assert card_of(merge_of(2)).title == "Add the widget cache"
 
 
-def test_a_long_merge_lists_some_commits_and_counts_the_rest():
-    card = card_of(merge_of(MERGED_LISTED + 15))
+def test_a_long_merge_names_every_commit_the_later_ones_by_short_sha():
+    merge = merge_of(MERGED_LISTED + 15)
+    card = card_of(merge)
     [merged] = [section for section in card.sections if section.key == "merged"]
-    assert len(merged.items) == MERGED_LISTED + 1 and merged.items[-1].value == "… and 15 more"
+    rest = ", ".join(named.short_sha for named in merge.merged_commits[MERGED_LISTED:])
+    assert len(merged.items) == MERGED_LISTED + 1 and merged.items[-1].value == f"… and 15 more: {rest}"
     assert ("Commits", f"{MERGED_LISTED + 15} commits") in [(field.label, field.value) for field in card.fields]
+    # Beyond what is kept by name (a huge maintenance merge), the rest are counted.
+    cut = merge.model_copy(update={"merged_count": len(merge.merged_commits) + 200})
+    [merged] = [section for section in card_of(cut).sections if section.key == "merged"]
+    assert merged.items[-1].value == f"… and 215 more: {rest}, +200"
 
 
 def test_plain_commits_have_no_commit_list():

@@ -17,11 +17,11 @@ def _known(value: str) -> bool:
 # The labels of a merge's commits (kept here while the label catalog has none for them).
 _MERGED_TEXT = {
     "en": {"field": "Commits", "section": "Commits in this pull request", "count": "{count} commits",
-           "count_one": "1 commit", "more": "… and {count} more"},
+           "count_one": "1 commit", "more": "… and {count} more", "more_named": "… and {count} more: {shas}"},
     "zh": {"field": "提交", "section": "本次合并的提交", "count": "{count} 个提交", "count_one": "1 个提交",
-           "more": "……另有 {count} 个"},
+           "more": "……另有 {count} 个", "more_named": "……另有 {count} 个：{shas}"},
 }
-# Commits named one by one on a card; the rest are counted.
+# Commits named with their titles on a card; the rest by short SHA only (every kept one is named).
 MERGED_LISTED = 20
 
 
@@ -47,7 +47,11 @@ def _merged_section(commit: Commit, language: str) -> tuple[CardSection, ...]:
     items = [CardField(label=merged.short_sha, value=one_line(merged.title))
              for merged in commit.merged_commits[:MERGED_LISTED]]
     hidden = max(commit.merged_count, len(commit.merged_commits)) - len(items)
-    if hidden > 0:
+    rest = [merged.short_sha for merged in commit.merged_commits[MERGED_LISTED:]]
+    if rest:
+        shas = ", ".join(rest) + (f", +{L.number(hidden - len(rest))}" if hidden > len(rest) else "")
+        items.append(CardField(value=_merged_text(language, "more_named", count=L.number(hidden), shas=shas)))
+    elif hidden > 0:
         items.append(CardField(value=_merged_text(language, "more", count=L.number(hidden))))
     return (CardSection(key="merged", title=_merged_text(language, "section"), items=tuple(items)),)
 
