@@ -170,9 +170,11 @@ def _settle(store: Store, corpus: Corpus, head: str, timeout: float, bot: Role) 
 
 
 def _describe(args: argparse.Namespace, count: int, moves: Moves) -> str:
-    how = f"{moves.pushes} push webhooks" if args.trigger == "push" else "scheduled polls (POLL_INTERVAL=5)"
+    pushes = f"{moves.pushes} push webhook{'s' if moves.pushes != 1 else ''}"
+    how = pushes if args.trigger == "push" else "scheduled polls (POLL_INTERVAL=5)"
     what = "one move per step" if args.mode == "steps" else f"one move from the base to step {count}"
-    llm = "heuristic only (no LLM)" if args.llm == "none" else "the fake OpenAI"
+    llm = ("heuristic only (no LLM)" if args.llm == "none"
+           else "the fake OpenAI (it answers importance high to every commit: the agreement below is the fake's)")
     cards = f"MAX_CARDS_PER_POLL={args.max_cards}" if args.max_cards else "MAX_CARDS_PER_POLL default"
     return f"{args.mode} mode, {what}, {how}; {llm}; {cards}"
 

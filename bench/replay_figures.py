@@ -66,7 +66,9 @@ def report(run: Run) -> None:
           f"{len(run.corpus.steps)} steps, {len(shas)} commits; {run.mode}; measured at {run.measured_at}")
     stored = stored_shas(run.store, run.corpus.repository)
     sources = Counter(decided[sha].source for sha in shas if sha in decided)
-    print(f"commits stored {len(stored & set(shas))} of {len(shas)} (ideal all); analysed "
+    lost = len(set(shas) - stored)
+    print(f"commits stored {len(stored & set(shas))} of {len(shas)} (ideal all"
+          + (f"; {lost} never stored, so neither analysed nor named" if lost else "") + "); analysed "
           f"{sum(sources.values())} ({', '.join(f'{k} {v}' for k, v in sorted(sources.items())) or 'none'})")
     github_figures(run.fakes, len(stored & set(shas)))
     llm_figures(run)
