@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.domain import Importance, RepoRef, Subscription
 from bot.service.delivery import Deliverer
 from bot.service.notifier import TransientDeliveryError
-from bot.service.watcher import GIVE_UP_AFTER, Watcher, WatchLimits
+from bot.service.watcher import GIVE_UP_AFTER, CycleReport, Watcher, WatchLimits, _Budget
 from tests.fakes import FakeAnalyser, FakeClock, FakeNotifier, make_commit
 
 REPO = RepoRef.parse("octo/hello")
@@ -150,7 +150,8 @@ def test_a_deferred_roll_up_is_retried_and_no_commit_is_lost_or_repeated(store):
     notifier.post_text = flaky_text
     first = watcher.deliver_pending()
     assert len(notifier.of_kind("card")) == 2 and notifier.of_kind("text") == []
-    assert len(store.commits.unprocessed()) == 3 and first.rolled_up == 0
+    # The carded commits stay pending with the rolled-up ones, so the retry ranks the same five again.
+    assert len(store.commits.unprocessed()) == 5 and first.rolled_up == 0
     watcher.deliver_pending()
     watcher.deliver_pending()
     carded = [sent.payload.sha for sent in notifier.of_kind("card")]
@@ -190,3 +191,57 @@ def test_sqlite_never_reuses_a_deleted_subscriptions_id(store):
     store.subscriptions.remove("slack", "TEAM-A", REPO)
     second = subscribe(store, "TEAM-B")
     assert second.id != first.id
+
+
+def test_a_deferred_reply_part_goes_out_later_in_the_same_thread_and_no_commit_gets_a_late_card(store):
+    class LimitedAfterTheParent(FakeNotifier):
+        """Slack answers 429 to the roll-up's second part, once."""
+
+        texts = 0
+
+        def post_text(self, channel, text, thread_id=None, key=None):
+            self.texts += 1
+            if self.texts == 2:
+                raise TransientDeliveryError("ratelimited")
+            return super().post_text(channel, text, thread_id, key)
+
+    clock, notifier = FakeClock(), LimitedAfterTheParent()
+    watcher = Watcher(store, None, FakeAnalyser(), Deliverer(store, {"slack": notifier}, clock), clock,
+                      WatchLimits(max_cards_per_poll=3))
+    subscribe(store, repo=RepoRef.parse("octo/widgets"))
+    commits = [make_commit(n=n, message=f"fix: thing {n} " + "in a long title " * 7) for n in range(1, 121)]
+    commits = [c.model_copy(update={"sha": f"{n:07x}" + c.sha[7:]}) for n, c in enumerate(commits, start=1)]
+    for c in commits:
+        store.commits.save(c, branch="main")
+    # Two passes of one cycle (as run_cycle makes them, sharing its budget): the second finds the channel
+    # down and leaves the rest of the roll-up, and the commits it carded, pending for the next cycle.
+    budget = _Budget()
+    first = watcher.deliver_pending(CycleReport(), budget)
+    watcher.deliver_pending(CycleReport(), budget)
+    assert first.cards == 3 and len(notifier.of_kind("text")) == 1 and len(store.commits.unprocessed()) == 120
+    clock.advance(seconds=60)
+    watcher.deliver_pending()
+    parts = notifier.of_kind("text")
+    assert [sent.payload.sha for sent in notifier.of_kind("card")] == [c.sha for c in commits[:3]]
+    assert len(parts) >= 2 and {p.thread_id for p in parts[1:]} == {parts[0].message_id}
+    named = [line.split()[1] for p in parts for line in p.payload.splitlines() if line.startswith("• ")]
+    assert sorted(named) == sorted(c.short_sha for c in commits[3:])
+    assert store.commits.unprocessed() == []
+
+
+def test_subscriptions_of_two_repositories_in_one_channel_share_its_cap_by_importance(store):
+    clock, notifier = FakeClock(), FakeNotifier()
+    widgets, gadgets = make_commit(n=1), make_commit(repo="octo/gadgets", n=2)
+    low = [make_commit(n=n) for n in range(3, 6)]
+    analyser = FakeAnalyser({widgets.sha: Importance.LOW, gadgets.sha: Importance.HIGH})
+    analyser.importance.update({c.sha: Importance.LOW for c in low})
+    watcher = Watcher(store, None, analyser, Deliverer(store, {"slack": notifier}, clock), clock,
+                      WatchLimits(max_cards_per_poll=2))
+    subscribe(store, "TEAM", repo=RepoRef.parse("octo/widgets"))
+    subscribe(store, "TEAM", repo=RepoRef.parse("octo/gadgets"))
+    for c in [widgets, *low, gadgets]:  # the high one lands last
+        store.commits.save(c, branch="main")
+    watcher.deliver_pending()
+    assert [sent.payload.sha for sent in notifier.of_kind("card")] == [widgets.sha, gadgets.sha]
+    [rollup] = notifier.of_kind("text")
+    assert rollup.payload.startswith("octo/widgets") and all(c.short_sha in rollup.payload for c in low)

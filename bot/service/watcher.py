@@ -340,12 +340,18 @@ class Watcher:
         by_sub: dict[int, list[_Candidate]] = defaultdict(list)
         for candidate in sorted(rolled, key=lambda c: c.order):
             by_sub[candidate.sub.key].append(candidate)
-        for members in by_sub.values():
+        for sub_id, members in by_sub.items():
             try:
-                self._roll_up(channel, members, budget, work, report)
+                done = self._roll_up(channel, members, budget, work, report)
             except Exception as exc:  # the commits it names are held and retried, as a failed card would be
                 for member in members:
                     self._crashed(_key(member.commit, member.branch), exc, work)
+                continue
+            if not done:
+                # A part is still to go out: the commits carded here stay pending too, so the next pass ranks
+                # the same commits, finds the parts already posted and sends the rest in the same thread.
+                carded = [c for c in candidates if c.status == DeliveryState.SENT] + ranked[:room]
+                work.unrolled.update(_key(c.commit, c.branch) for c in carded if c.sub.key == sub_id)
 
     def _card(self, channel: tuple[str, str], candidate: _Candidate, budget: _Budget, work: _Pass,
               report: CycleReport) -> None:
@@ -372,21 +378,25 @@ class Watcher:
             work.waiting[key].append(candidate.sub)
 
     def _roll_up(self, channel: tuple[str, str], members: list[_Candidate], budget: _Budget, work: _Pass,
-                 report: CycleReport) -> None:
+                 report: CycleReport) -> bool:
         """Name one subscription's commits past the cap: a parent message, and thread replies when it is long.
 
         Each part has its own delivery key and its commits are recorded as named (no card later)
-        only once it went out, so a crash between parts re-sends only the parts still missing.
+        only once it went out, so a crash between parts re-sends only the parts still missing. False
+        when a part was deferred (it is retried by the next pass).
         """
         sub = members[0].sub
         due = {c.commit.sha: c for c in members if c.status in (None, DeliveryState.PENDING)}
         if not due or sub.key in work.paused:
-            return  # every one was named by parts posted before a crash, or the subscription was just paused
+            return True  # every one was named by parts posted before a crash, or the subscription was just paused
         if channel in budget.down:
             report.deferred += len(due)
+            if len(due) < len(members):  # some parts went out already: the rest follows in their thread
+                work.unrolled.update(_key(c.commit, c.branch) for c in members)
+                return False
             for candidate in due.values():
                 work.waiting[_key(candidate.commit, candidate.branch)].append(sub)
-            return
+            return True
         lines = ordered([RollupLine(c.analysis.importance, c.commit.sha, c.commit.url,
                                     card_title(c.commit, sub.language)) for c in members])
         parts = plan(lines, sub.platform)
@@ -400,17 +410,18 @@ class Watcher:
             outcome, message_id = self._deliverer.deliver_rollup(sub, part_item(chunk, index), part, parent)
             if outcome == DeliveryOutcome.DEFERRED:
                 budget.down.add(channel)
-                for line in (line for rest in parts[index:] for line in rest if line.sha in due):
-                    work.unrolled.add(_key(due[line.sha].commit, due[line.sha].branch))
-                return
+                # All of them stay pending, those named already too: the retry must plan the same parts.
+                work.unrolled.update(_key(c.commit, c.branch) for c in members)
+                return False
             if outcome == DeliveryOutcome.PAUSED:
                 work.paused.add(sub.key)
-                return
+                return True
             parent = message_id if index == 0 else parent
             for line in shown:
                 # Named in the roll-up: no card for it in this channel in a later cycle either.
                 self._store.deliveries.record_skipped(sub.key, "card", line.sha, sub.platform, sub.channel)
             report.rolled_up += len(shown)
+        return True
 
     def _analyse_ahead(self, batch: list[tuple[Commit, str]], budget: _Budget) -> None:
         """Analyse the batch's commits in every language their subscriptions want, up to
