@@ -94,7 +94,8 @@ def set_idle_due(engine: Engine, seconds_from_now: int) -> None:
                           "poll_requested_at = NULL WHERE repo LIKE 'idle/%'"), {"s": seconds_from_now})
         # Polls the previous part left waiting (the set-up's unlimited budget hands out thousands) would
         # be run by the next part's workers and counted there.
-        conn.execute(text("DELETE FROM procrastinate_jobs WHERE status = 'todo' AND task_name = 'poll'"))
+        conn.execute(text("DELETE FROM procrastinate_jobs WHERE status = 'todo' "
+                          "AND task_name IN ('poll', 'poll_batch')"))
 
 
 def start_workers(count: int, folder: Path, env: dict[str, str]) -> list[Role]:

@@ -109,8 +109,10 @@ def main() -> int:
         before = source.stats.snapshot()
         with ThreadPeak() as threads:
             started = time.perf_counter()
+            cpu_started = time.process_time()
             idle = poll_all(source, store, pairs, args.concurrency, clock)
             idle_seconds = time.perf_counter() - started
+            idle_cpu = time.process_time() - cpu_started
         after = source.stats.snapshot()
         parent_end.send("stats")
         server = parent_end.recv()
@@ -127,6 +129,7 @@ def main() -> int:
     print(f"concurrency:                  {args.concurrency}")
     print(f"first cycle (cursors set):    {setup_seconds:.2f} s, {initialized} initialized")
     print(f"idle cycle wall time:         {idle_seconds:.2f} s (target <= {TARGET_SECONDS:.0f} s)")
+    print(f"idle cycle CPU per repository: {1000 * idle_cpu / max(len(pairs), 1):.2f} ms (target <= 1 ms)")
     print(f"idle cycle outcomes:          {statuses}")
     print(f"idle cycle requests (server): {server['requests']}")
     print(f"  counted against rate limit: {server['counted']} (non-304; target 0)")
