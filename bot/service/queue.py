@@ -3,8 +3,9 @@
 A job names a job function (bot/service/jobs.py) and its arguments. `lock`: no two jobs with the
 same lock run at once (anywhere, with PostgreSQL). `queueing_lock`: at most one such job waits to
 run; deferring another while one waits is a no-op. `slot`: at most one job of that name is ever
-deferred for that slot, by any process (the periodic ticks: several processes' clocks, one tick). Queues keep kinds of work apart, so a slow kind
-(digests, the LLM) never holds back another (polls, cards).
+deferred for that slot, by any process (the periodic ticks: several processes' clocks, one tick).
+Queues keep kinds of work apart, so a slow kind (digests, the LLM) never holds back another (polls,
+cards).
 """
 
 from __future__ import annotations
