@@ -17,6 +17,7 @@ from bot.analysis.heuristic import (
     rule_message,
     rule_title,
 )
+from bot.analysis.heuristic_manifests import ManifestChange, read_manifest
 from bot.domain import ChangeType, FileChange, Importance, PullRequest
 from tests.fake_openai import sample_commit
 
@@ -299,3 +300,12 @@ def test_small_cosmetic_edits_of_code_are_low_and_ones_with_a_changelog_entry_ar
 
 def test_the_heuristic_version_is_stated():
     assert HEURISTIC_VERSION == "v2"
+
+
+def test_overlong_manifest_lines_are_skipped_not_matched():
+    # A line of 100,000 spaces once took minutes against the section pattern; no metadata line is that long.
+    hostile = '@@ -1,3 +1,3 @@\n   "dependencies": {\n+ ' + " " * 100_000 + 'x"\n+' + '"a": "' * 20_000
+    started = time.perf_counter()
+    assert read_manifest(FileChange(filename="package.json", additions=2, patch=hostile)) == ManifestChange()
+    assert judge(unit_commit("bump " * 1000, changed("package.json", hostile), changed("CHANGES.md", hostile)))
+    assert time.perf_counter() - started < 2  # a generous guard only

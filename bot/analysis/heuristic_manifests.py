@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from bot.analysis.files import ROLE_DEV_DEPS, ROLE_PACKAGING, is_dev_requirements, path_role
 from bot.domain import FileChange
 
+MAX_LINE = 400  # longer lines are data or minified, never a version or dependency line worth reading
 _HUNK = re.compile(r"^@@[^@]*@@\s?(?P<context>.*)$")
 _TABLE = re.compile(r"^\s*\[\[?(?P<name>[^\]]+)\]\]?\s*$")
-_OPENER = re.compile(r"""^\s*["']?(?P<key>[\w.:@/ -]+?)["']?\s*[:=(]?\s*(?P<bracket>[\[{(])\s*$|"""
+_OPENER = re.compile(r"""^\s*["']?(?P<key>[\w.:@/-]+)["']?\s*[:=(]?\s*(?P<bracket>[\[{(])\s*$|"""
                      r"""^\s*(?P<bare>[\w-]+)\s*=\s*$|^\s*group\s+(?P<group>[^\n]*?)\s+do\s*$""")
 _CLOSER = re.compile(r"^\s*[\]}),]+\s*,?\s*$|^\s*end\s*$")
 _OWN_VERSION = re.compile(r"""^\s*(?:(?:export\s+)?(?:const|var|let|static|final|public|private)\s+(?:\w+\s+)*)?"""
@@ -150,7 +151,8 @@ def _pom(change: FileChange) -> ManifestChange:
 
 
 def _names_a_version(patch: str) -> bool:
-    return any(line[:1] in "+-" and _OWN_VERSION.match(line[1:]) for line in patch.splitlines())
+    return any(line[:1] in "+-" and len(line) <= MAX_LINE and _OWN_VERSION.match(line[1:])
+               for line in patch.splitlines())
 
 
 def read_manifest(change: FileChange) -> ManifestChange:
@@ -162,6 +164,8 @@ def read_manifest(change: FileChange) -> ManifestChange:
         return _pom(change)
     reader = _Reader(whole_file=_whole_file(change))
     for line in (change.patch or "").splitlines():
+        if len(line) > MAX_LINE:
+            continue
         hunk = _HUNK.match(line)
         if hunk:
             reader.key = None

@@ -29,8 +29,8 @@ SECURITY = re.compile(r"\bcve-\d{4}-\d{3,}\b|\bghsa(?:-[0-9a-z]{4}){3}\b|\bsecur
 # A secret shown where it should not be: the security fix that names no security word.
 _SENSITIVE = re.compile(r"\b(?:password|passphrase|secret|credential|private key|api[ _-]?key|access token|"
                         r"auth token|hide_input|hidden\s+(?:prompt\s+)?input|sensitive (?:data|value|information))")
-_EXPOSURE = re.compile(r"\b(?:leak\w*|expos\w*|echo\w*|print\w*|shown?|display\w*|logg\w*|omit\w*|hid(?:e|den|ing)|"
-                       r"\blog(?:s|ged|ging)?\b|mask\w*|redact\w*|disclos\w*|reveal\w*|in (?:the )?(?:error|log|output))")
+_EXPOSURE = re.compile(r"\b(?:leak\w*|expos\w*|echo\w*|print\w*|shown?|display\w*|log(?:s|ged|ging)?\b|omit\w*|"
+                       r"hid(?:e|den|ing)|mask\w*|redact\w*|disclos\w*|reveal\w*|in (?:the )?(?:error|log|output))")
 BREAKING = re.compile(r"breaking[ -]change|\bbackwards?[- ]incompatib", re.I)
 _BREAKING_NOTE = re.compile(r"\bbreaking\b|\bbackwards?[- ]incompatib|\bincompatible change")
 _API_REMOVED = re.compile(r"\bremoves?\s+(?:the\s+)?(?:``|`)?[\w.]{1,60}(?:``|`)?\s+(?:parameter|argument|option|flag|"

@@ -25,6 +25,7 @@ from bot.domain import Commit
 MAX_TITLE = 300
 MAX_MESSAGE_PART = 8000
 MAX_CHANGELOG_LINES = 200  # added changelog lines read per commit
+MAX_ENTRY = 1000  # characters of one changelog entry, its wrapped lines joined
 
 _MERGE_PULL = re.compile(r"^Merge pull request (?:#(?P<number>\d+) )?from (?P<source>\S+)", re.I)
 _MERGE_BRANCH = re.compile(r"^Merge (?:remote-tracking )?branch '(?P<branch>[^']+)'", re.I)
@@ -107,7 +108,7 @@ def _entries(added: list[str]) -> list[str]:
     joined: list[str] = []
     for line in added:
         if joined and line.strip() and not _ENTRY.match(line) and line[:1].isspace() and _ENTRY.match(joined[-1]):
-            joined[-1] = f"{joined[-1]} {line.strip()}"
+            joined[-1] = f"{joined[-1]} {line.strip()}"[:MAX_ENTRY]
         else:
             joined.append(line)
     return joined
