@@ -7,6 +7,7 @@ binary files skipped), each file capped, and a closing line naming what was left
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.analysis.files import FileKind, classify
@@ -20,6 +21,7 @@ CLOSING_RESERVE = 60
 MIN_FILE_SLICE = 120  # below this a diff excerpt says too little to be worth its tokens
 FAIR_SHARE_FILES = 6  # the per-file cap gives this many files room when all are large
 CHARS_PER_TOKEN_CEILING = 8  # text is cut to budget × this many characters before it is measured
+CountTokens = Callable[[str], int]  # tokens in a text: the model's own count, or the estimate
 
 
 @dataclass
@@ -37,15 +39,15 @@ class ContextStats:
 
 @dataclass(frozen=True)
 class CommitContext:
-    """The commit data text, its estimated size, and its statistics."""
+    """The commit data text, its size in tokens, and its statistics."""
 
     text: str
     tokens: int
     stats: ContextStats
 
 
-def take(text: str, max_tokens: int) -> tuple[str, int, bool]:
-    """The longest run of whole lines of `text` within `max_tokens`: (text, tokens, complete)."""
+def take(text: str, max_tokens: int, count: CountTokens = estimate_tokens) -> tuple[str, int, bool]:
+    """The longest run of whole lines of `text` within `max_tokens` by `count`: (text, tokens, complete)."""
     if max_tokens <= 0:
         return "", 0, not text
     clipped = text[: max_tokens * CHARS_PER_TOKEN_CEILING]
@@ -54,7 +56,7 @@ def take(text: str, max_tokens: int) -> tuple[str, int, bool]:
         lines.pop()  # possibly cut mid-line
     kept, used = [], 0
     for line in lines:
-        cost = estimate_tokens(line)
+        cost = count(line)
         if used + cost > max_tokens:
             break
         kept.append(line)
@@ -86,8 +88,8 @@ def _header(commit: Commit) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _capped_block(title: str, text: str, max_tokens: int) -> str:
-    body, _, complete = take(text.strip() + "\n", max_tokens)
+def _capped_block(title: str, text: str, max_tokens: int, count: CountTokens) -> str:
+    body, _, complete = take(text.strip() + "\n", max_tokens, count)
     if not complete:
         body += f"[... {_lines(text.strip().count(chr(10)) + 1 - body.count(chr(10)))} of this text omitted]\n"
     return f"\n## {title}\n{body}"
@@ -103,15 +105,16 @@ def _file_line(change: FileChange, skip: str | None) -> str:
     return f"{change.status} {change.filename}{moved} +{change.additions} -{change.deletions}{note}\n"
 
 
-def build_context(commit: Commit, budget: int) -> CommitContext:
-    """Commit data within `budget` estimated tokens (the caller verifies the whole prompt)."""
+def build_context(commit: Commit, budget: int, count: CountTokens = estimate_tokens) -> CommitContext:
+    """Commit data within `budget` tokens measured by `count` (the caller verifies the whole prompt)."""
     stats = ContextStats(files_total=len(commit.files))
     parts = [_header(commit)]
-    parts.append(_capped_block("Message", commit.message or "(empty)", min(MESSAGE_CAP, int(budget * MESSAGE_SHARE))))
+    parts.append(_capped_block("Message", commit.message or "(empty)", min(MESSAGE_CAP, int(budget * MESSAGE_SHARE)),
+                               count))
     pr = commit.pull_request
     if pr is not None:
         parts.append(_capped_block(f"Pull request #{pr.number}: {pr.title}", pr.body or "(no description)",
-                                   min(PR_CAP, int(budget * PR_SHARE))))
+                                   min(PR_CAP, int(budget * PR_SHARE)), count))
 
     kinds = {change.filename: classify(change) for change in commit.files}
     ordered = sorted(commit.files, key=lambda c: _priority(kinds[c.filename], c))
@@ -119,11 +122,11 @@ def build_context(commit: Commit, budget: int) -> CommitContext:
         reason = kinds[change.filename].skip
         if reason:
             stats.skipped[reason] = stats.skipped.get(reason, 0) + 1
-    parts.append(_file_listing(ordered, kinds, max(40, int(budget * FILE_LIST_SHARE)), stats))
+    parts.append(_file_listing(ordered, kinds, max(40, int(budget * FILE_LIST_SHARE)), stats, count))
 
-    used = sum(estimate_tokens(part) for part in parts)
+    used = sum(count(part) for part in parts)
     candidates = [change for change in ordered if not kinds[change.filename].skip]
-    diffs, shown_changes = _diffs(candidates, kinds, budget - used - CLOSING_RESERVE, stats)
+    diffs, shown_changes = _diffs(candidates, kinds, budget - used - CLOSING_RESERVE, stats, count)
     if stats.files_with_diff:
         parts.append(diffs)
 
@@ -131,7 +134,7 @@ def build_context(commit: Commit, budget: int) -> CommitContext:
     stats.lines_omitted = max(0, sum(change.changes for change in commit.files) - shown_changes)
     parts.append("\n" + closing_line(stats, commit.files_truncated) + "\n")
     text = "".join(parts)
-    return CommitContext(text=text, tokens=estimate_tokens(text), stats=stats)
+    return CommitContext(text=text, tokens=count(text), stats=stats)
 
 
 def _priority(kind: FileKind, change: FileChange) -> tuple[int, bool, int]:
@@ -139,11 +142,11 @@ def _priority(kind: FileKind, change: FileChange) -> tuple[int, bool, int]:
 
 
 def _file_listing(ordered: list[FileChange], kinds: dict[str, FileKind], list_budget: int,
-                  stats: ContextStats) -> str:
+                  stats: ContextStats, count: CountTokens) -> str:
     listing, list_used = ["\n## Files (status path +added -deleted)\n"], 0
     for change in ordered:
         line = _file_line(change, kinds[change.filename].skip)
-        cost = estimate_tokens(line)
+        cost = count(line)
         if list_used + cost > list_budget:
             break
         listing.append(line)
@@ -155,9 +158,9 @@ def _file_listing(ordered: list[FileChange], kinds: dict[str, FileKind], list_bu
 
 
 def _diffs(candidates: list[FileChange], kinds: dict[str, FileKind], diff_budget: int,
-           stats: ContextStats) -> tuple[str, int]:
+           stats: ContextStats, count: CountTokens) -> tuple[str, int]:
     """The diff section within `diff_budget` and how many changed lines it shows."""
-    diffs, remaining = ["\n## Diff\n"], diff_budget - estimate_tokens("\n## Diff\n")
+    diffs, remaining = ["\n## Diff\n"], diff_budget - count("\n## Diff\n")
     shown_changes = 0
     left_in_rank: dict[int, int] = {}
     for change in candidates:
@@ -171,10 +174,10 @@ def _diffs(candidates: list[FileChange], kinds: dict[str, FileKind], diff_budget
         # held back for all lower classes together: source first, but tests and docs not starved.
         cap = max(MIN_FILE_SLICE, remaining // min(peers + (1 if lower else 0), FAIR_SHARE_FILES))
         heading = f"\n### {change.filename}\n"
-        room = min(cap, remaining - estimate_tokens(heading) - 12)
+        room = min(cap, remaining - count(heading) - 12)
         if room < MIN_FILE_SLICE:
             break  # what is left would go to lower-priority files only
-        body, _, complete = take((change.patch or "").rstrip("\n") + "\n", room)
+        body, _, complete = take((change.patch or "").rstrip("\n") + "\n", room, count)
         if not body:
             continue
         shown = _changed_lines(body)
@@ -184,7 +187,7 @@ def _diffs(candidates: list[FileChange], kinds: dict[str, FileKind], diff_budget
             stats.files_truncated += 1
             block += f"[... {_lines(max(0, change.changes - shown))} of this file's changes omitted]\n"
         diffs.append(block)
-        remaining -= estimate_tokens(block)
+        remaining -= count(block)
         stats.files_with_diff += 1
     return "".join(diffs), shown_changes
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from bot.analysis.context import ContextStats, build_context
 from bot.analysis.prompts import PromptTemplates, response_format_schema_json
-from bot.analysis.tokens import estimate_fixed, estimate_messages, usable_budget
+from bot.analysis.tokenizer import ESTIMATE, TokenCounter
 from bot.domain import Commit
 
 MIN_DATA_TOKENS = 150
@@ -20,7 +20,7 @@ class BudgetError(Exception):
 
 @dataclass(frozen=True)
 class Prompt:
-    """Messages ready to send, their estimated size, and what the commit data left out."""
+    """Messages ready to send, their size in tokens (by the model's counter), and what the commit data left out."""
 
     messages: list[dict[str, str]]
     tokens: int
@@ -40,20 +40,20 @@ def _messages(templates: PromptTemplates, language: str, schema_in_prompt: bool,
     return [{"role": "system", "content": system}, {"role": "user", "content": user}], boundary
 
 
-def build_prompt(commit: Commit, language: str, templates: PromptTemplates, budget: int,
-                 schema_in_prompt: bool, shrink: float = 1.0, reserve: int = 0) -> Prompt:
-    """Messages for `commit` whose estimate, schema and `reserve` included, stays within the usable budget."""
-    usable = usable_budget(budget) - reserve
+def build_prompt(commit: Commit, language: str, templates: PromptTemplates, budget: int, schema_in_prompt: bool,
+                 shrink: float = 1.0, reserve: int = 0, counter: TokenCounter = ESTIMATE) -> Prompt:
+    """Messages for `commit` whose count, schema and `reserve` included, stays within the usable budget."""
+    usable = counter.usable(budget) - reserve
     # With response_format=json_schema the server shows the schema to the model too: count it always.
-    schema_cost = 0 if schema_in_prompt else estimate_fixed(response_format_schema_json())
-    fixed = estimate_messages(_messages(templates, language, schema_in_prompt, "")[0]) + schema_cost
+    schema_cost = 0 if schema_in_prompt else counter.count_fixed(response_format_schema_json())
+    fixed = counter.messages(_messages(templates, language, schema_in_prompt, "")[0]) + schema_cost
     data_budget = int((usable - fixed) * shrink)
     for _ in range(FIT_ROUNDS):
         if data_budget < MIN_DATA_TOKENS:
             break
-        context = build_context(commit, data_budget)
+        context = build_context(commit, data_budget, counter.count)
         messages, boundary = _messages(templates, language, schema_in_prompt, context.text)
-        total = estimate_messages(messages) + schema_cost
+        total = counter.messages(messages) + schema_cost
         if total <= usable:
             return Prompt(messages=messages, tokens=total, stats=context.stats, boundary=boundary)
         data_budget -= total - usable + 16

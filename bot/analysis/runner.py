@@ -28,7 +28,7 @@ from bot.analysis.llm import (
 from bot.analysis.prompt import BudgetError, Prompt, build_prompt, repair_turns
 from bot.analysis.prompts import PromptTemplates
 from bot.analysis.retry import LLMRetry, Sleeper
-from bot.analysis.tokens import estimate_messages
+from bot.analysis.tokenizer import counter_for
 from bot.domain import AnalysisContent, Commit
 
 OUTPUT_GROWTH_LIMIT = 4  # truncation may raise the output allowance up to this multiple
@@ -93,6 +93,7 @@ class LLMRunner:
     def __init__(self, chat: ChatModel, templates: PromptTemplates, input_budget: int, output_tokens: int,
                  policy: LLMRetry, sleeper: Sleeper, on_request: Callable[[], None] = lambda: None) -> None:
         self._chat = chat
+        self._counter = counter_for(chat.model)  # exact for OpenAI models; the vocabulary loads at the first prompt
         self._templates = templates
         self._budget = input_budget
         self._output_tokens = output_tokens
@@ -115,10 +116,9 @@ class LLMRunner:
 
     def _prompt(self, commit: Commit, language: str, run: _Run) -> Prompt:
         schema_in_prompt = run.mode is not Mode.JSON_SCHEMA
-        if run.repair:
-            reserve = estimate_messages(run.repair) - estimate_messages([])
-            return build_prompt(commit, language, self._templates, self._budget, schema_in_prompt, run.shrink, reserve)
-        return build_prompt(commit, language, self._templates, self._budget, schema_in_prompt, run.shrink)
+        reserve = self._counter.messages(run.repair) - self._counter.messages([]) if run.repair else 0
+        return build_prompt(commit, language, self._templates, self._budget, schema_in_prompt, run.shrink, reserve,
+                            self._counter)
 
     def run(self, commit: Commit, language: str) -> RunResult:
         """Request until valid or the policy is spent."""

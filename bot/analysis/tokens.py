@@ -1,9 +1,9 @@
-"""Offline prompt-token estimator: a conservative stand-in for a BPE tokenizer.
+"""Offline prompt-token estimator: the stand-in for a BPE tokenizer whose vocabulary is not shipped.
 
-tiktoken downloads its vocabularies on first use, which cannot happen here, so prompts are
-measured with this estimator instead. It mimics the pre-tokenisation of the cl100k/o200k
-family (a word with one leading space or punctuation mark, digits in groups of three,
-punctuation runs, whitespace runs) and prices each piece:
+OpenAI models are counted exactly (bot.analysis.tokenizer); this estimate serves every other model
+(vLLM, Ollama, …). It mimics the pre-tokenisation of the cl100k/o200k family (a word with one
+leading space or punctuation mark, digits in groups of three, punctuation runs, whitespace runs)
+and prices each piece:
 
 - ASCII words: one token per camelCase segment of up to 7 letters, ~5 letters per token
   beyond; segments whose letter pairs are not English-like (random text, base64) at 1.5
@@ -24,12 +24,15 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
 
 UNDERCOUNT_MARGIN = 0.10
-MESSAGE_OVERHEAD = 4  # role and separators each chat message adds
-REPLY_OVERHEAD = 3  # tokens that prime the assistant's reply
+# Chat framing as OpenAI counts it: <|start|>{role}<|message|>{content}<|end|> per message (the role is
+# counted as text), and <|start|>assistant<|message|> priming the reply.
+MESSAGE_FRAMING = 3
+REPLY_OVERHEAD = 3
 
 _PIECE = re.compile(
     r"'(?:[sdmt]|ll|ve|re)(?![^\W\d_])"
@@ -41,6 +44,7 @@ _PIECE = re.compile(
     r"|.",  # anything else (non-ASCII digits, marks) is priced character by character
     re.IGNORECASE | re.DOTALL,
 )
+_CONTRACTIONS = frozenset(("s", "d", "m", "t", "ll", "ve", "re"))
 _SEGMENT = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
 _ASCII_RUN = re.compile(r"[A-Za-z]+|[^A-Za-z]")
 # The letter pairs covering 93% of pairs in English prose and Python code.
@@ -61,6 +65,9 @@ _PLAUSIBLE = 0.6
 # base64 and similar encodings: long runs mixing upper case, lower case and digits.
 _BLOB = re.compile(r"[A-Za-z0-9+/=]{24,}")
 _BLOB_CHARS_PER_TOKEN = 1.5
+_LOWER_START = re.compile(r"[a-z]{2}")  # "#b" and "{a" are two tokens, ".append" and "(self" one
+_SAME_CHARS = re.compile(r"(.)\1*", re.DOTALL)
+_WHITESPACE_RUN = {" ": 64, "\t": 16, "\n": 16, "\r": 16}  # characters one token holds, with room to spare
 
 
 @lru_cache(maxsize=1)
@@ -79,8 +86,10 @@ def _ascii_letters(run: str) -> int:
     count = 0
     for segment in _SEGMENT.findall(run):
         size = len(segment)
-        if size <= 2:
+        if size == 1 or (size == 2 and segment.lower() in _BIGRAMS):
             count += 1
+        elif size == 2:
+            count += 2  # "Qz", "AA": no pair token to rely on
         elif not _plausible(segment):
             count += math.ceil(size / _ODD_LETTERS_PER_TOKEN)
         elif segment.isupper():
@@ -108,17 +117,25 @@ def _word(piece: str) -> float:
         body = piece[1:]
         if not lead.isascii():
             count += _non_ascii(lead)
-        elif lead != " " and not lead.isprintable():
-            count += 1
+        elif lead != " " and not (_LOWER_START.match(body) and lead.isprintable()):
+            count += 1  # a mark merges with a lowercase word, not with "Qz", "AA", "é" or one letter
     for run in _ASCII_RUN.findall(body):
         count += _ascii_letters(run) if run.isascii() else _non_ascii(run)
     return max(count, 1)
 
 
 def _punctuation(piece: str) -> float:
-    core = piece.strip()
-    ascii_count = sum(1 for char in core if char.isascii())
-    return math.ceil(ascii_count / _PUNCT_PER_TOKEN) + sum(_non_ascii(c) for c in core if not c.isascii())
+    core = piece.strip(" \r\n")
+    marks = sum(1 for char in core if char.isascii() and char.isprintable())
+    controls = sum(1 for char in core if char.isascii() and not char.isprintable())  # never merged: one each
+    return math.ceil(marks / _PUNCT_PER_TOKEN) + controls + sum(_non_ascii(c) for c in core if not c.isascii())
+
+
+def _whitespace(piece: str) -> int:
+    # Priced per run of one character: both vocabularies hold up to 128 spaces but only 16 tabs or newlines
+    # in one token, and \x1c-\x1f are whitespace to Python but not to the tokenizers.
+    runs = (run.group() for run in _SAME_CHARS.finditer(piece))
+    return sum(math.ceil(len(run) / _WHITESPACE_RUN.get(run[0], 1)) for run in runs)
 
 
 def _is_encoded_blob(run: str) -> bool:
@@ -142,12 +159,14 @@ def _pieces(text: str) -> int:
     for match in _PIECE.finditer(text):
         piece = match.group()
         last = piece[-1]
-        if piece[0] == "'" and len(piece) <= 3 and piece[1:].isalpha():
+        if piece[0] == "'" and piece[1:] in _CONTRACTIONS:  # o200k splits "'RE" though cl100k does not
             count += 1
         elif last.isalpha() or last == "_":
             count += _word(piece)
-        elif last in "0123456789" or piece.isspace():
+        elif last in "0123456789":
             count += 1
+        elif piece.isspace():
+            count += _whitespace(piece)
         else:
             count += _punctuation(piece)
     return math.ceil(count)
@@ -159,11 +178,17 @@ def estimate_fixed(text: str) -> int:
     return estimate_tokens(text)
 
 
+def chat_tokens(messages: list[dict[str, str]], count: Callable[[str], int],
+                count_fixed: Callable[[str], int]) -> int:
+    """Prompt tokens of a chat request made of `messages`, each text measured by `count`."""
+    # The system message is the same instructions for every commit; only the data varies.
+    return REPLY_OVERHEAD + sum(MESSAGE_FRAMING + count_fixed(m["role"]) + (
+        count_fixed if m["role"] == "system" else count)(m["content"]) for m in messages)
+
+
 def estimate_messages(messages: list[dict[str, str]]) -> int:
     """Estimated prompt tokens of a chat request made of `messages`."""
-    # The system message is the same instructions for every commit; only the data varies.
-    return REPLY_OVERHEAD + sum(MESSAGE_OVERHEAD + (estimate_fixed if m["role"] == "system" else estimate_tokens)(
-        m["content"]) for m in messages)
+    return chat_tokens(messages, estimate_tokens, estimate_fixed)
 
 
 def usable_budget(budget: int) -> int:
