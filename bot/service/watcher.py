@@ -325,8 +325,9 @@ class Watcher:
                          work: _Pass, report: CycleReport) -> None:
         """Cards to the channel's most important commits (in history order), roll-ups naming every other one.
 
-        A card still recorded as sent keeps its place in the ranking: it is a commit a crash left
-        pending, and the same ranking must come out again so the roll-up parts already posted match.
+        A card still recorded as sent keeps its place in the ranking: its commit was left pending by a
+        crash or by a roll-up part still to go out, and the same ranking must come out again so the
+        parts already posted match.
         """
         ranked = sorted((c for c in candidates if c.status != DeliveryState.SKIPPED),
                         key=lambda c: (-c.analysis.importance.rank, c.order))
