@@ -309,3 +309,19 @@ def test_overlong_manifest_lines_are_skipped_not_matched():
     assert read_manifest(FileChange(filename="package.json", additions=2, patch=hostile)) == ManifestChange()
     assert judge(unit_commit("bump " * 1000, changed("package.json", hostile), changed("CHANGES.md", hostile)))
     assert time.perf_counter() - started < 2  # a generous guard only
+
+
+def test_every_reason_the_rules_give_has_a_chinese_text():
+    from bot.analysis.heuristic import _ZH_REASONS
+
+    given = set()
+    for name, value in globals().items():
+        if name.isupper() and isinstance(value, str) and value.startswith("@@"):
+            for path in ("package.json", "go.mod", "Cargo.toml", "pom.xml", "CHANGELOG.md", "src/a.py", "docs/a.md",
+                         ".github/workflows/ci.yml", "tests/test_a.py", "examples/a.py", "Dockerfile"):
+                for title in ("feat: x", "fix: crash", "Bump x from 1.0 to 1.1", "release 1.0.0", "start version 2.0",
+                              "drop support for python 3.8", "remove deprecated x", "deprecate y", "fix typo",
+                              "update dev dependencies", "Revert \"x\"", "security: y", "refactor: z", "chore: w"):
+                    given.update(judge(unit_commit(title, changed(path, value))).reasons)
+    given.update(judge(unit_commit("Merge branch 'x'", parents=2)).reasons)
+    assert len(given) >= 20 and given <= set(_ZH_REASONS), given - set(_ZH_REASONS)

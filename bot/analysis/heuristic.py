@@ -74,6 +74,9 @@ _TOOLCHAIN = re.compile(r"\b(go|golang|python|node(js)?|rust|rustc|java|jdk|cuda
                         r"compiler|base image|kernel)\b")
 _SURFACE_PATH = re.compile(r"(^|/)(api|apis|cli|cmd|schema|schemas|proto|protos|openapi|crd|crds|protocols?|"
                            r"migrations)(/|$)|_types\.go$|(^|/)(args|cli|config|settings|schema)\.[a-z]+$|\.proto$")
+# The contracts others build on (wire and storage schemas), where even a fix changes what users see.
+_CONTRACT_PATH = re.compile(r"(^|/)(schema|schemas|proto|protos|openapi|crd|crds|migrations)(/|$)|_types\.go$|"
+                            r"\.proto$|(^|/)schema\.[a-z]+$")
 LARGE_FEATURE = 300  # changed lines of the project's own code that make a feature significant
 LARGE_REWORK = 450  # ... that make a refactor or a deprecation a change of the core's shape
 LARGE_CHORE = 1000
@@ -132,6 +135,7 @@ class _Seen:
     deprecates: bool
     upgrade: bool
     surface: bool
+    contract: bool
 
     @property
     def roles(self) -> frozenset[str]:
@@ -155,6 +159,7 @@ def _seen(commit: Commit, signals: Signals, bang: bool) -> _Seen:
     release = not dev_version and (words.is_release(title) or not branch and (
         packaging.release or signals.changelog.released))
     paths = [change.filename for change in commit.files]
+    own = [path for path in paths if path_role(path) == ROLE_SOURCE]
     upgrade = bool(_UPGRADE.search(low_title)) and (not paths or bool(signals.roles.keys() & {
         ROLE_PACKAGING, ROLE_DEV_DEPS, ROLE_LOCKFILE}) or any("dockerfile" in p.lower() for p in paths))
     return _Seen(
@@ -166,7 +171,8 @@ def _seen(commit: Commit, signals: Signals, bang: bool) -> _Seen:
         removes_deprecated=words.removes_deprecated(title, notes),
         deprecates=words.deprecates(title, notes),
         upgrade=upgrade,
-        surface=any(_SURFACE_PATH.search(p.lower()) for p in paths if path_role(p) == ROLE_SOURCE),
+        surface=any(_SURFACE_PATH.search(p.lower()) for p in own),
+        contract=any(_CONTRACT_PATH.search(p.lower()) for p in own),
     )
 
 
@@ -267,13 +273,15 @@ def _feature_importance(seen: _Seen) -> tuple[Importance, str]:
 def _fix_importance(seen: _Seen) -> tuple[Importance, str]:
     if words.CORRECTNESS.search(seen.low_title):
         return Importance.HIGH, "fix of a crash, data loss, race or leak"
+    if seen.contract:
+        return Importance.HIGH, "fix of an API or schema contract"
     return Importance.MEDIUM, "bug fix"
 
 
 def _minor(seen: _Seen) -> bool:
     """A small edit of own code that its authors did not think worth a changelog entry, or a cosmetic one."""
     signals = seen.signals
-    if signals.changelog.entries or signals.packaging.runtime or signals.packaging.version:
+    if not signals.files_known or signals.changelog.entries or signals.packaging.runtime or signals.packaging.version:
         return False
     lines = signals.source_lines
     return lines < SMALL_CHANGE or bool(words.COSMETIC.search(seen.low_title)) and lines < 4 * SMALL_CHANGE
@@ -290,7 +298,7 @@ def _by_kind(kind: ChangeType, seen: _Seen) -> tuple[Importance, str | None]:
         return _feature_importance(seen)
     if kind is ChangeType.FIX:
         return _fix_importance(seen)
-    if kind in (ChangeType.REVERT, ChangeType.PERFORMANCE, ChangeType.SECURITY):
+    if kind in (ChangeType.REVERT, ChangeType.PERFORMANCE, ChangeType.SECURITY, ChangeType.CI, ChangeType.BUILD):
         return Importance.MEDIUM, None
     if seen.signals.source_lines >= LARGE_REWORK and kind is not ChangeType.CHORE:
         return Importance.HIGH, "large rework of the project's own code"
@@ -378,13 +386,23 @@ def heuristic_content(commit: Commit, language: str) -> AnalysisContent:
 
 
 _ZH_REASONS = {
-    "security keyword": "涉及安全关键词", "declares a breaking change": "声明破坏性变更",
-    "documentation only": "仅文档", "tests only": "仅测试", "examples, scripts or CI only": "仅示例、脚本或 CI",
-    "build or CI only": "仅构建或 CI", "core dependency or toolchain upgrade": "核心依赖或工具链升级",
-    "dependency update": "依赖更新",
+    "security keyword": "涉及安全关键词", "security fix": "安全修复",
+    "security update of development material only": "仅涉及开发环境的安全更新",
+    "declares a breaking change": "声明破坏性变更", "release of a new version": "发布新版本",
+    "drops support for a platform or language version": "停止支持某平台或语言版本",
+    "removes deprecated public API": "移除已弃用的公开 API", "development version bump": "开发版本号变更",
+    "CI or development dependency bump": "CI 或开发依赖升级",
+    "development tooling or dependencies": "开发工具或开发依赖",
+    "no change against the first parent": "相对第一父提交无变更",
+    "documentation only": "仅文档", "changelog or documentation only": "仅变更日志或文档", "tests only": "仅测试",
+    "development tooling or dependencies only": "仅开发工具或开发依赖", "build or CI only": "仅构建或 CI",
+    "examples or scripts only": "仅示例或脚本", "core dependency or toolchain upgrade": "核心依赖或工具链升级",
+    "development dependency update": "开发依赖更新", "runtime dependency update": "运行时依赖更新",
     "feature touching an API, CLI, config or schema": "涉及 API、CLI、配置或 schema 的功能",
-    "large feature": "大型功能", "feature outside core paths": "非核心路径的功能",
-    "fix outside core paths": "非核心路径的修复", "small feature": "小型功能", "bug fix": "缺陷修复",
-    "fix of a correctness bug or an API/config surface": "正确性缺陷或 API/配置相关修复", "deprecation": "弃用",
-    "revert": "回滚",
+    "large feature": "大型功能", "feature": "功能", "bug fix": "缺陷修复",
+    "fix of a crash, data loss, race or leak": "修复崩溃、数据丢失、竞态或泄漏",
+    "fix of an API or schema contract": "修复 API 或 schema 契约",
+    "typo, docstring or comment": "拼写、文档字符串或注释",
+    "large rework of the project's own code": "大规模重构项目代码", "small internal change": "小型内部改动",
+    "deprecation": "弃用", "revert": "回滚",
 }
