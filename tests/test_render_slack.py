@@ -129,3 +129,11 @@ def test_text_message_and_unfurl_are_valid():
     unfurl = slack.unfurl(build_card(commit, sample_analysis(commit), TZ, "zh"))
     validate({"text": "x", "blocks": unfurl["blocks"]})
     assert f"<{commit.url}|" in unfurl["blocks"][0]["text"]["text"]
+
+
+@pytest.mark.parametrize(("language", "expected"), [("en", "Default branch · timezone"), ("zh", "默认分支 · 时区")])
+def test_a_digest_without_a_named_branch_says_default_branch_not_an_empty_name(language, expected):
+    from bot.render.digest import context
+
+    assert context(sample_digest(branch="", language=language)).startswith(expected)
+    assert context(sample_digest(branch="main", language="en")).startswith("Branch main · timezone")

@@ -75,13 +75,11 @@ def title(digest: Digest) -> str:
 
 
 def context(digest: Digest) -> str:
-    """`Branch main · timezone Asia/Shanghai (UTC+08:00)`."""
-    return L.text(
-        digest.language,
-        "digest_context",
-        branch=digest.branch,
-        tz=L.timezone_label(digest.timezone, digest.day),
-    )
+    """`Branch main · timezone Asia/Shanghai (UTC+08:00)` (the default branch when none is named)."""
+    tz = L.timezone_label(digest.timezone, digest.day)
+    if not digest.branch:
+        return L.text(digest.language, "digest_context_default", tz=tz)
+    return L.text(digest.language, "digest_context", branch=digest.branch, tz=tz)
 
 
 def fallback(digest: Digest) -> str:

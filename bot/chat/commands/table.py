@@ -64,7 +64,8 @@ COMMANDS: tuple[Command[Any], ...] = (
             check_subscribe, run_subscribe, "help.subscribe",
             SlashCommand("/subscribe", "Follow a repository branch in this channel",
                          "owner/repo [branch] [--min high|medium|low] [--digest HH:MM] [--tz Area/City] "
-                         "[--lang zh|en] [--paths 'glob,…'] [--ignore-authors 'name,…'] [--no-merges]")),
+                         "[--lang zh|en] [--paths 'glob,…'] [--ignore-authors 'name,…'] [--no-merges] "
+                         "[--all-commits]")),
     Command("unsubscribe", Spec("/unsubscribe owner/repo [branch]", 1, 2), check_unsubscribe, run_unsubscribe,
             "help.unsubscribe",
             SlashCommand("/unsubscribe", "Stop following a repository in this channel", "owner/repo [branch]")),
