@@ -136,3 +136,14 @@ def test_json_output_round_trips(store):
     analysis = Analyser(store.analyses, None, "m", clock=Clock()).analyse(sample_commit(), "en")
     assert Analysis.model_validate_json(analysis.model_dump_json()) == analysis
 
+
+
+def test_a_heuristic_analysis_of_an_older_rule_set_is_made_again(store):
+    from bot.analysis.heuristic import HEURISTIC_VERSION
+
+    commit = sample_commit()
+    analyser = Analyser(store.analyses, None, "gpt-x")
+    stale = analyser.analyse(commit, "en").model_copy(update={"model": "heuristic", "summary": "made by v1 rules"})
+    store.analyses.replace(stale)  # what an older version stored under its key
+    fresh = analyser.analyse(commit, "en")
+    assert fresh.model == f"heuristic-{HEURISTIC_VERSION}" and fresh.summary != "made by v1 rules"

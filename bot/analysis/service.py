@@ -2,7 +2,7 @@
 
 Cache policy. LLM analyses are stored under (repo, sha, prompt version, LLM model, language)
 and reused forever. When the LLM is not configured or fails, the heuristic analysis is stored
-under the same key with model "heuristic", so a transient outage never freezes into the
+under the same key with model "heuristic-<rules version>", so a transient outage never freezes into the
 LLM's slot: a later `analyse` retries the LLM (at most once per `llm_retry_interval` per
 commit) and serves the stored heuristic analysis in between, with zero LLM calls.
 """
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from bot.analysis.heuristic import heuristic_content
+from bot.analysis.heuristic import HEURISTIC_VERSION, heuristic_content
 from bot.analysis.port import AnalysisCache
 from bot.analysis.prompts import load_templates
 from bot.analysis.retry import LLMRetry, Sleeper, real_sleep
@@ -24,7 +24,8 @@ from bot.analysis.runner import ChatModel, GaveUp, LLMRunner
 from bot.clock import Clock, system_clock
 from bot.domain import Analysis, AnalysisContent, AnalysisSource, Commit, Language, RepoRef, check_language
 
-HEURISTIC_MODEL = "heuristic"
+# The rules' version is part of the key: analyses of an older rule set are made again, not served forever.
+HEURISTIC_MODEL = f"heuristic-{HEURISTIC_VERSION}"
 log = logging.getLogger(__name__)
 
 _NOTES = {
