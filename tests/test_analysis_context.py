@@ -1,18 +1,25 @@
-"""Prompt context: within budget for any commit, priorities, skipped files, omission line."""
+"""Prompt context: within budget for any commit, filled to >= 90% of it when the diff is larger, priorities,
+skipped files, omission line."""
 
 from __future__ import annotations
 
+import json
+
+import bpe_openai
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.analysis.context import build_context
 from bot.analysis.files import classify
+from bot.analysis.llm import OpenAIChat, make_client
 from bot.analysis.prompt import BudgetError, build_prompt
 from bot.analysis.prompts import load_templates, response_format_schema_json
+from bot.analysis.service import Analyser, AnalyserLimits
+from bot.analysis.tokenizer import counter_for
 from bot.analysis.tokens import estimate_messages, estimate_tokens, usable_budget
 from bot.domain import FileChange
-from tests.fake_openai import _threaded_server, fake_openai, sample_commit, threaded_httpserver  # noqa: F401
+from tests.fake_openai import _threaded_server, fake_openai, sample_commit, threaded_httpserver, valid  # noqa: F401
 from tests.test_analysis_llm import make_analyser
 
 TEMPLATES = load_templates("v1")
@@ -136,3 +143,58 @@ def test_any_commit_fits_any_budget(files, message, budget):
     prompt = build_prompt(commit, "zh", TEMPLATES, budget, False)
     assert prompt_size(prompt, False) <= usable_budget(budget)
 
+
+
+def real_tokens(encoding_name: str, messages: list[dict[str, str]], schema: str = "") -> int:
+    """A request's prompt tokens counted straight from the vocabulary, framed as OpenAI frames chat messages."""
+    encoding = bpe_openai.get_encoding(encoding_name)
+    def count(text: str) -> int:
+        return len(encoding.encode(text, disallowed_special=()))
+    return 3 + count(schema) + sum(3 + count(m["role"]) + count(m["content"]) for m in messages)
+
+
+def mixed_commit(files: int, lines: int):
+    """Source, tests and docs, English and Chinese comments: `lines` changed lines over `files` files."""
+    per_file = lines // files
+    changes = []
+    for i in range(files):
+        path = ("src/core{}.py", "tests/test_core{}.py", "docs/guide{}.md")[i % 3].format(i)
+        body = "".join(f"+    total_{j} = merge(total_{j - 1}, batch[{j}])  # 合并第 {j} 批数据，保留原始顺序\n"
+                       if j % 2 else f"-    old_{j} = legacy_merge(rows, {j})\n" for j in range(per_file))
+        changes.append(FileChange(filename=path, additions=per_file // 2, deletions=per_file - per_file // 2,
+                                  patch=f"@@ -1,{per_file} +1,{per_file} @@\n" + body))
+    return sample_commit(message="feat: 合并批处理 (merge batches)", files=tuple(changes))
+
+
+@pytest.mark.parametrize("model, encoding", [("gpt-4.1-mini", "o200k_base"), ("gpt-4", "cl100k_base")])
+@pytest.mark.parametrize("files", [1, 100, 3000])
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_a_huge_diff_fills_at_least_90_percent_of_the_budget_and_never_more(model, encoding, files, language):
+    commit = mixed_commit(files, 50_000)
+    for schema_in_prompt in (False, True):
+        prompt = build_prompt(commit, language, TEMPLATES, 8000, schema_in_prompt, counter=counter_for(model))
+        real = real_tokens(encoding, prompt.messages, "" if schema_in_prompt else response_format_schema_json())
+        assert prompt.tokens == real
+        assert 0.9 * 8000 <= real <= 8000, (schema_in_prompt, real)
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_other_models_stay_within_the_budget_by_the_estimate(language):
+    commit = mixed_commit(100, 50_000)
+    prompt = build_prompt(commit, language, TEMPLATES, 8000, False, counter=counter_for("llama3.1:8b"))
+    assert prompt.tokens == prompt_size(prompt, False) <= usable_budget(8000)
+    for encoding in ("o200k_base", "cl100k_base"):  # the estimate bounds the vocabularies it was measured on
+        assert real_tokens(encoding, prompt.messages, response_format_schema_json()) <= 8000
+
+
+def test_the_request_an_openai_model_receives_is_counted_exactly(store, fake_openai):
+    # Through the real client and runner: the model's name is all that picks the counter.
+    fake_openai.script(valid())
+    chat = OpenAIChat(make_client(fake_openai.base_url, "sk-test", 5.0), "gpt-4o-mini")
+    analyser = Analyser(store.analyses, chat, "gpt-4o-mini", AnalyserLimits(input_budget=6000))
+    analysis = analyser.analyse(mixed_commit(10, 50_000), "zh")
+    request = fake_openai.requests[0]
+    assert analysis.source == "llm" and request["model"] == "gpt-4o-mini"
+    schema = json.dumps(request["response_format"]["json_schema"]["schema"])
+    assert 0.9 * 6000 <= real_tokens("o200k_base", request["messages"], response_format_schema_json()) <= 6000
+    assert real_tokens("o200k_base", request["messages"], schema) <= 6000
