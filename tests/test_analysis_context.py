@@ -198,3 +198,14 @@ def test_the_request_an_openai_model_receives_is_counted_exactly(store, fake_ope
     schema = json.dumps(request["response_format"]["json_schema"]["schema"])
     assert 0.9 * 6000 <= real_tokens("o200k_base", request["messages"], response_format_schema_json()) <= 6000
     assert real_tokens("o200k_base", request["messages"], schema) <= 6000
+
+
+def test_a_merge_names_the_commits_it_brought_in():
+    from bot.domain.model import MergedCommit
+
+    merged = [MergedCommit(sha=f"{n:x}" * 40, title=f"step {n} of the feature") for n in range(1, 4)]
+    commit = sample_commit().model_copy(update={"parents": ("a" * 40, "b" * 40)}).with_merged(merged, count=5)
+    text = build_context(commit, 8000).text
+    assert "## Commits merged (5)" in text and "1111111 step 1 of the feature" in text
+    assert "and 2 more" in text
+    assert "Commits merged" not in build_context(sample_commit(), 8000).text

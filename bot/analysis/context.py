@@ -116,6 +116,15 @@ def build_context(commit: Commit, budget: int, count: CountTokens = estimate_tok
         parts.append(_capped_block(f"Pull request #{pr.number}: {pr.title}", pr.body or "(no description)",
                                    min(PR_CAP, int(budget * PR_SHARE)), count))
 
+    if commit.merged_commits:
+        # A merge is judged as its pull request: name the commits it brought in (its files are their sum).
+        listed = "".join(f"- {merged.short_sha} {merged.title}\n" for merged in commit.merged_commits)
+        more = commit.merged_count - len(commit.merged_commits)
+        if more > 0:
+            listed += f"- ... and {more} more\n"
+        parts.append(_capped_block(f"Commits merged ({commit.merged_count}); the diff below is their combined change",
+                                   listed, min(PR_CAP, int(budget * PR_SHARE)), count))
+
     kinds = {change.filename: classify(change) for change in commit.files}
     ordered = sorted(commit.files, key=lambda c: _priority(kinds[c.filename], c))
     for change in ordered:
