@@ -1,4 +1,4 @@
-"""The filters behind `Subscription.wants`: path globs and ignored authors.
+"""The filters behind `Subscription.wants`: path globs, ignored authors and the skip marker.
 
 Path globs come from chat, so matching them is bounded: each pattern compiles once into a small
 automaton that reads a path one character at a time (no backtracking, whatever the pattern), and
@@ -9,6 +9,7 @@ many is better than one dropped because a commit touched thousands of files.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -331,3 +332,13 @@ def touches_paths(patterns: Sequence[str], commit: Commit, budget: Budget, subsc
         _warn_over_budget(subscription, str(commit.repo), commit.sha, budget.limit)
         return True
     return found
+
+
+# `[skip radar]` or `[radar skip]`, any case, anywhere in the message: the author asks for no card and no
+# digest entry (as `[skip ci]` asks CI); the digest still counts the commit as skipped.
+_SKIP_MARKER = re.compile(r"\[\s*(?:skip\s+radar|radar\s+skip)\s*\]", re.IGNORECASE)
+
+
+def skip_marked(message: str) -> bool:
+    """True when the commit message carries `[skip radar]` or `[radar skip]` (any case)."""
+    return _SKIP_MARKER.search(message or "") is not None

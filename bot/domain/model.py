@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bot.domain.filters import Budget, author_ignored, touches_paths
+from bot.domain.filters import Budget, author_ignored, skip_marked, touches_paths
 
 # REPO_RE, SHA_RE and check_sha are re-exported: callers import them from here and from bot.domain.
 from bot.domain.values import REPO_RE, SHA_RE, Language, check_sha, split_repo_name  # noqa: F401
@@ -337,8 +337,14 @@ class Subscription(BaseModel):
         """
         return self.all_commits or not self.include_merges
 
-    def wants(self, commit: Commit, branch: str | None = None, budget: Budget | None = None) -> bool:
-        """True when `commit`, seen on `branch` (None: any), passes every filter here but the threshold."""
+    def wants(self, commit: Commit, branch: str | None = None, budget: Budget | None = None, *,
+              skipped_too: bool = False) -> bool:
+        """True when `commit`, seen on `branch` (None: any), passes every filter here but the threshold.
+
+        A commit whose message carries the skip marker is not wanted unless `skipped_too` (digests count those).
+        """
+        if not skipped_too and skip_marked(commit.message):
+            return False
         if branch is not None and branch != self.branch:
             return False
         if not commit.detailed:

@@ -65,7 +65,7 @@ class DigestEntry(_Frozen):
 
 
 class Digest(_Frozen):
-    """One repository's commits over one local calendar day."""
+    """One repository's commits over one local calendar day, or one ISO week."""
 
     repo: RepoRef
     branch: str
@@ -73,6 +73,10 @@ class Digest(_Frozen):
     timezone: str
     language: Language
     entries: tuple[DigestEntry, ...] = ()
+    # Commits of the period whose message carried the skip marker: counted here, shown nowhere else.
+    skipped: int = 0
+    # True: `day` is the Monday of an ISO week and the digest covers that week, Monday to Sunday.
+    weekly: bool = False
 
     def counts(self) -> dict[Importance, int]:
         """Number of entries per importance."""

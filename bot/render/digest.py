@@ -58,8 +58,9 @@ def rows(digest: Digest) -> list[DigestRow]:
 def stats_line(digest: Digest, language: str | None = None) -> str:
     """`17 commits today | 🔴 High 7 | 🟡 Medium 10 | 🟢 Low 0` in the digest's (or the given) language."""
     counts = digest.counts()
-    return L.counted(
-        language or digest.language,
+    language = language or digest.language
+    line = L.counted(
+        language,
         "stats_line",
         len(digest.entries),
         total=len(digest.entries),
@@ -67,6 +68,10 @@ def stats_line(digest: Digest, language: str | None = None) -> str:
         medium=counts[Importance.MEDIUM],
         low=counts[Importance.LOW],
     )
+    # Commits skipped by their marker are counted only when there are some: most days have none.
+    if digest.skipped:
+        line += " | " + L.counted(language, "skipped_count", digest.skipped, count=digest.skipped)
+    return line
 
 
 def title(digest: Digest) -> str:

@@ -12,6 +12,7 @@ from bot.analysis.port import Analyses
 from bot.clock import Clock
 from bot.domain import Commit, Digest, DigestEntry, Language, RepoRef, Subscription
 from bot.domain.delivery import DeliveryOutcome, DeliveryState
+from bot.domain.filters import skip_marked
 from bot.service.delivery import Deliverer
 from bot.store import Store
 
@@ -80,13 +81,17 @@ def build_digest(wanted: DigestDay, commits: DayCommits, analyser: Analyses,
     """
     start, end = day_window(wanted.day, wanted.timezone)
     entries = []
+    skipped = 0
     for commit in commits(start, end):
+        if skip_marked(commit.message):
+            skipped += 1  # its author asked for no entry: counted, never analysed
+            continue
         entries.append(DigestEntry(commit=commit, analysis=analyser.analyse(commit, wanted.language)))
         if on_step is not None:
             on_step(1)
     entries.sort(key=lambda entry: entry.commit.committed_at, reverse=True)
     return Digest(repo=wanted.repo, branch=wanted.branch or "", day=wanted.day, timezone=wanted.timezone,
-                  language=wanted.language, entries=tuple(entries))
+                  language=wanted.language, entries=tuple(entries), skipped=skipped)
 
 
 def digest_settled(store: Store, subscription_id: int, day: date) -> bool:
@@ -113,7 +118,7 @@ class DigestService:
         """The digest of the commits stored for one local day on `branch`, those `sub` wants when given."""
         def stored(start: datetime, end: datetime) -> list[Commit]:
             commits = self._store.commits.between(repo, start, end, branch=branch)
-            return [commit for commit in commits if sub is None or sub.wants(commit, branch)]
+            return [commit for commit in commits if sub is None or sub.wants(commit, branch, skipped_too=True)]
 
         return build_digest(DigestDay(repo, branch, day, timezone, language), stored, self._analyser)
 
