@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from bot.domain.filters import Budget, author_ignored, skip_marked, touches_paths
 
 # REPO_RE, SHA_RE and check_sha are re-exported: callers import them from here and from bot.domain.
-from bot.domain.values import REPO_RE, SHA_RE, Language, check_sha, split_repo_name  # noqa: F401
+from bot.domain.values import REPO_RE, SHA_RE, Every, Language, Weekday, check_sha, split_repo_name  # noqa: F401
 
 
 class _Frozen(BaseModel):
@@ -272,6 +272,7 @@ class Analysis(AnalysisContent):
 # --- subscriptions ---
 
 PlatformName = Literal["slack", "feishu", "feishu_webhook", "console"]
+PatternKind = Literal["owner", "branches"]
 
 
 class Subscription(BaseModel):
@@ -295,10 +296,19 @@ class Subscription(BaseModel):
     # direct push; True: every commit, the merged ones too.
     all_commits: bool = False
     empty_digest: Literal["note", "skip"] = "note"
+    # "week": one digest a week, on `digest_on` at `digest_time`, of the last full ISO week (Monday to Sunday).
+    digest_every: Every = "day"
+    digest_on: Weekday = "mon"
     webhook_secret: str | None = None
     paused: bool = False
     paused_reason: str | None = None
     created_at: datetime | None = None
+    # A pattern's template (never polled): 'owner' follows every repository of `repo.owner` (repo `owner/*`,
+    # branch `*`: each one's default branch); 'branches' every branch of `repo` matching the glob `branch`.
+    template: PatternKind | None = None
+    # A concrete subscription a template expanded into: the template's id (options follow the template).
+    pattern_id: int | None = None
+    include_forks: bool = False  # an owner template: forks too (archived repositories never)
 
     @field_validator("timezone")
     @classmethod
@@ -315,6 +325,11 @@ class Subscription(BaseModel):
         if any(ch.isspace() for ch in value) or ".." in value or value.startswith(("-", "/")):
             raise ValueError(f"not a valid branch name: {value!r}")
         return value
+
+    @property
+    def pattern(self) -> str:
+        """What a template follows, as typed: `owner/*` or `owner/repo@glob`; else `owner/repo@branch`."""
+        return str(self.repo) if self.template == "owner" else f"{self.repo}@{self.branch}"
 
     @property
     def tz(self) -> ZoneInfo:

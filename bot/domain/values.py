@@ -7,7 +7,7 @@ so this module imports only the standard library.
 from __future__ import annotations
 
 import re
-from datetime import time
+from datetime import date, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -16,6 +16,13 @@ SHA_RE = re.compile(r"^[0-9a-fA-F]{4,40}$")
 
 Language = Literal["zh", "en"]
 LANGUAGES: tuple[Language, ...] = ("zh", "en")
+
+# How often a digest is posted, and on which day a weekly one is (`date.weekday()` order: mon is 0).
+Every = Literal["day", "week"]
+EVERY: tuple[Every, ...] = ("day", "week")
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_WEEK_RE = re.compile(r"(\d{4})-W(\d{2})")
 
 
 def split_repo_name(text: str) -> tuple[str, str]:
@@ -62,3 +69,38 @@ def check_language(value: str) -> Language:
         if value == language:
             return language
     raise ValueError(f"language must be zh or en, got {value!r}")
+
+
+def parse_week(text: str) -> date:
+    """The Monday of the ISO week `YYYY-Www` (`2026-W48`), or ValueError saying what is wrong."""
+    match = _WEEK_RE.fullmatch((text or "").strip().upper())
+    if match is None:
+        raise ValueError(f"expected an ISO week YYYY-Www such as 2026-W48, got {text!r}")
+    try:
+        return date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
+    except ValueError:
+        raise ValueError(f"{match.group(1)} has no ISO week {match.group(2)}: {text!r}") from None
+
+
+def week_label(day: date) -> str:
+    """`2026-W48`: the ISO week `day` falls in (its ISO year may differ from the calendar year near January)."""
+    year, week, _ = day.isocalendar()
+    return f"{year:04d}-W{week:02d}"
+
+
+def week_monday(day: date) -> date:
+    """The Monday of the ISO week `day` falls in."""
+    return day - timedelta(days=day.weekday())
+
+
+def check_weekday(value: str) -> Weekday:
+    """`mon` … `sun` (any case; full names such as `monday` too), else ValueError."""
+    word = (value or "").strip().lower()
+    for weekday in WEEKDAYS:
+        if word == weekday or len(word) > 3 and _FULL_DAYS[weekday] == word:
+            return weekday
+    raise ValueError(f"expected a weekday mon, tue, wed, thu, fri, sat or sun, got {value!r}")
+
+
+_FULL_DAYS = {"mon": "monday", "tue": "tuesday", "wed": "wednesday", "thu": "thursday", "fri": "friday",
+              "sat": "saturday", "sun": "sunday"}

@@ -14,15 +14,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from bot.clock import Clock
 from bot.domain import RepoRef, Subscription
+from bot.domain.values import parse_week, week_label
 from bot.service.digest import DigestService, digest_settled
 from bot.service.failures import log_failure
 from bot.service.pacing import Pacing
 from bot.service.queue import DIGEST, POLL, TICK, Job, JobArgs, JobQueue
-from bot.service.schedule import CATCH_UP, last_digest_time
+from bot.service.schedule import CATCH_UP, due_period, last_digest_time
 from bot.service.watcher import Watcher
 from bot.store import Store
 
@@ -63,10 +64,13 @@ def deliver_job(repo: RepoRef, branch: str) -> Job:
                queueing_lock=f"deliver:{key}")
 
 
-def digest_job(subscription_id: int, day: date) -> Job:
-    """Post one subscription's digest of `day` (its delivery keys make a second run post nothing)."""
-    return Job("digest", {"subscription": subscription_id, "day": day.isoformat()}, queue=DIGEST,
-               lock=f"digest:{subscription_id}", queueing_lock=f"digest:{subscription_id}:{day.isoformat()}")
+def digest_job(subscription_id: int, day: date, weekly: bool = False) -> Job:
+    """Post one subscription's digest of `day`, or of its ISO week (its delivery keys make a second run post
+    nothing)."""
+    # A daily job keeps its "day" argument and lock, so jobs queued before weekly digests existed still run.
+    name, period = ("week", week_label(day)) if weekly else ("day", day.isoformat())
+    return Job("digest", {"subscription": subscription_id, name: period}, queue=DIGEST,
+               lock=f"digest:{subscription_id}", queueing_lock=f"digest:{subscription_id}:{period}")
 
 
 TICK_JOB = Job("tick", queue=TICK, lock="tick", queueing_lock="tick")
@@ -83,8 +87,8 @@ class Jobs:
     queue: JobQueue
     pacing: Pacing
     clock: Clock
-    # Which (subscription, day) digests this process saw settled: not asked about again.
-    _settled: set[tuple[int, date]] | None = None
+    # Which (subscription, day, weekly) digests this process saw settled: not asked about again.
+    _settled: set[tuple[int, date, bool]] | None = None
 
     names = NAMES
 
@@ -145,12 +149,13 @@ class Jobs:
         queued = 0
         for sub in self.store.subscriptions.list():
             day = self._due_day(sub, now)
-            if sub.paused or sub.id is None or day is None or (sub.id, day) in settled:
+            weekly = sub.digest_every == "week"
+            if sub.paused or sub.id is None or day is None or (sub.id, day, weekly) in settled:
                 continue
-            if digest_settled(self.store, sub.id, day):
-                settled.add((sub.id, day))
+            if digest_settled(self.store, sub.id, day, weekly):
+                settled.add((sub.id, day, weekly))
                 continue
-            queued += self.queue.defer(digest_job(sub.id, day))
+            queued += self.queue.defer(digest_job(sub.id, day, weekly))
         return queued
 
     @staticmethod
@@ -159,7 +164,7 @@ class Jobs:
         created = sub.created_at
         if now - due > CATCH_UP or (created is not None and _aware(created) > due):
             return None  # too late to catch up, or the subscription did not exist when it was due
-        return due.date() - timedelta(days=1)
+        return due_period(sub, due)
 
     def _tick(self, args: JobArgs) -> None:
         self.tick()
@@ -192,7 +197,10 @@ class Jobs:
         sub = self.store.subscriptions.get(int(str(args["subscription"])))
         if sub is None or sub.paused:
             return  # unsubscribed or paused since it was queued
-        self.digests.deliver(sub, date.fromisoformat(str(args["day"])))
+        if "week" in args:
+            self.digests.deliver(sub, parse_week(str(args["week"])), weekly=True)
+        else:
+            self.digests.deliver(sub, date.fromisoformat(str(args["day"])))
 
 
 def _aware(moment: datetime) -> datetime:

@@ -1,11 +1,12 @@
-"""When each subscription's digest is due, in its own timezone."""
+"""When each subscription's digest is due, in its own timezone: daily, or weekly on one weekday."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.domain import Subscription
+from bot.domain.values import WEEKDAYS, week_monday
 
 # A digest missed while no worker ran (or left unfinished) is still posted if at most this late.
 CATCH_UP = timedelta(hours=6)
@@ -17,4 +18,15 @@ def last_digest_time(sub: Subscription, now: datetime) -> datetime:
     due = datetime.combine(local.date(), sub.digest_time, tzinfo=local.tzinfo)
     if due > local:
         due = datetime.combine(local.date() - timedelta(days=1), sub.digest_time, tzinfo=local.tzinfo)
+    if sub.digest_every == "week":
+        back = (due.weekday() - WEEKDAYS.index(sub.digest_on)) % 7
+        due = datetime.combine(due.date() - timedelta(days=back), sub.digest_time, tzinfo=local.tzinfo)
     return due
+
+
+def due_period(sub: Subscription, due: datetime) -> date:
+    """What the digest due at `due` covers: the day before it, or (weekly) the last ISO week finished by then."""
+    if sub.digest_every == "week":
+        # The due day's own week is unfinished whatever the weekday: the week before it is the last full one.
+        return week_monday(due.date()) - timedelta(days=7)
+    return due.date() - timedelta(days=1)

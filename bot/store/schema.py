@@ -7,6 +7,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Index,
     Integer,
     MetaData,
     String,
@@ -35,10 +36,18 @@ subscriptions = Table(
     # Every commit, not only the branch's first-parent history (one card per merged pull request).
     Column("all_commits", Boolean, nullable=False, default=False),
     Column("empty_digest", String(8), nullable=False),
+    # 'week': a weekly digest on `digest_on` (mon … sun) at `digest_time`, of the last full ISO week.
+    Column("digest_every", String(8), nullable=False, default="day"),
+    Column("digest_on", String(3), nullable=False, default="mon"),
     Column("webhook_secret", Text),
     Column("paused", Boolean, nullable=False, default=False),
     Column("paused_reason", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # A pattern's template ('owner': repo is `owner/*`; 'branches': branch is a glob), never polled itself;
+    # the concrete subscriptions it expands into name it in `pattern_id`.
+    Column("template", String(16)),
+    Column("pattern_id", Integer, index=True),
+    Column("include_forks", Boolean, nullable=False, default=False),
     UniqueConstraint("platform", "channel", "repo", "branch", name="uq_subscription"),
     # Ids are never reused on SQLite: a new subscription must not inherit a deleted one's deliveries.
     sqlite_autoincrement=True,
@@ -134,3 +143,54 @@ inbound_events = Table(
     Column("event_id", String(255), primary_key=True),
     Column("received_at", DateTime(timezone=True), nullable=False),
 )
+
+# What a pattern's list last held: an owner's repositories (kind 'owner', target `owner/*`) or a
+# repository's branches (kind 'branches', target `owner/repo`), with each page's ETag for the next check.
+listings = Table(
+    "listings",
+    metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("target", String(200), primary_key=True),
+    Column("owner_kind", String(8)),  # 'orgs' or 'users': which repository list answers for the owner
+    Column("etags", JSON, nullable=False),
+    Column("entries", JSON, nullable=False),
+    Column("checked_at", DateTime(timezone=True)),
+    Column("next_check_at", DateTime(timezone=True)),
+    Column("failure_kind", String(64)),
+    Column("failure_message", Text),
+    Column("failure_count", Integer, nullable=False, default=0),
+)
+
+# A post of the bot that the deliveries table does not hold (a /commit answer, an answer to a question),
+# mapped to the commit it is about, so a question in its thread finds that commit.
+bot_posts = Table(
+    "bot_posts",
+    metadata,
+    Column("platform", String(32), primary_key=True),
+    Column("channel", String(512), primary_key=True),
+    Column("message_id", String(255), primary_key=True),
+    Column("repo", String(200), nullable=False),
+    Column("sha", String(40), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# Questions asked about a commit and their answers: a thread's last turns, and each person's hourly count.
+thread_questions = Table(
+    "thread_questions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("platform", String(32), nullable=False),
+    Column("channel", String(512), nullable=False),
+    Column("thread_id", String(255), nullable=False),
+    Column("user_id", String(255), nullable=False),
+    Column("repo", String(200), nullable=False),
+    Column("sha", String(40), nullable=False),
+    Column("question", Text, nullable=False),
+    Column("answer", Text, nullable=False),
+    Column("asked_at", DateTime(timezone=True), nullable=False),
+    Index("ix_thread_questions_thread", "platform", "channel", "thread_id"),
+    Index("ix_thread_questions_user", "platform", "user_id", "asked_at"),
+)
+
+# Questions look a thread's parent up among delivered messages by where it was posted.
+Index("ix_deliveries_message", deliveries.c.platform, deliveries.c.channel, deliveries.c.message_id)

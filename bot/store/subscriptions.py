@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, and_, delete, select, update
+from sqlalchemy import Engine, and_, delete, func, select, update
 
 from bot.domain import RepoRef, Subscription
 from bot.domain.values import parse_hhmm
@@ -14,12 +14,19 @@ from bot.store.db import insert_ignore
 from bot.store.schema import subscriptions as table
 
 
+def _repo_of(row) -> RepoRef:
+    if row.template == "owner":  # `owner/*` is no repository name: built from its parts
+        owner, _, name = row.repo.partition("/")
+        return RepoRef(owner=owner, name=name)
+    return RepoRef.parse(row.repo)
+
+
 def _row_to_subscription(row) -> Subscription:
     return Subscription(
         id=row.id,
         platform=row.platform,
         channel=row.channel,
-        repo=RepoRef.parse(row.repo),
+        repo=_repo_of(row),
         branch=row.branch,
         threshold=row.threshold,
         digest_time=parse_hhmm(row.digest_time),
@@ -30,10 +37,15 @@ def _row_to_subscription(row) -> Subscription:
         include_merges=row.include_merges,
         all_commits=row.all_commits,
         empty_digest=row.empty_digest,
+        digest_every=row.digest_every,
+        digest_on=row.digest_on,
         webhook_secret=row.webhook_secret,
         paused=row.paused,
         paused_reason=row.paused_reason,
         created_at=row.created_at,
+        template=row.template,
+        pattern_id=row.pattern_id,
+        include_forks=row.include_forks,
     )
 
 
@@ -52,10 +64,20 @@ def _values(sub: Subscription) -> dict:
         "include_merges": sub.include_merges,
         "all_commits": sub.all_commits,
         "empty_digest": sub.empty_digest,
+        "digest_every": sub.digest_every,
+        "digest_on": sub.digest_on,
         "webhook_secret": sub.webhook_secret,
         "paused": sub.paused,
         "paused_reason": sub.paused_reason,
+        "template": sub.template,
+        "pattern_id": sub.pattern_id,
+        "include_forks": sub.include_forks,
     }
+
+
+# What a concrete subscription does not take from its template: who and what it is, and its own pause.
+_NOT_COPIED = frozenset({"platform", "channel", "repo", "branch", "template", "pattern_id", "include_forks",
+                         "paused", "paused_reason"})
 
 
 class SubscriptionStore:
@@ -85,7 +107,7 @@ class SubscriptionStore:
     def is_watched(self, repo: RepoRef, branch: str) -> bool:
         """True when at least one active subscription follows (repo, branch)."""
         query = select(table.c.id).where(table.c.repo == repo.full_name, table.c.branch == branch,
-                                         table.c.paused.is_(False)).limit(1)
+                                         table.c.paused.is_(False), table.c.template.is_(None)).limit(1)
         with self._engine.connect() as conn:
             return conn.execute(query).first() is not None
 
@@ -96,9 +118,11 @@ class SubscriptionStore:
         return _row_to_subscription(row) if row else None
 
     def list(self, platform: str | None = None, channel: str | None = None, repo: RepoRef | None = None,
-             branch: str | None = None) -> list[Subscription]:
-        """Subscriptions matching every given filter, oldest first."""
+             branch: str | None = None, templates: bool = False) -> list[Subscription]:
+        """Subscriptions matching every given filter, oldest first; pattern templates only when `templates`."""
         query = select(table).order_by(table.c.id)
+        if not templates:
+            query = query.where(table.c.template.is_(None))
         if platform is not None:
             query = query.where(table.c.platform == platform)
         if channel is not None:
@@ -120,7 +144,8 @@ class SubscriptionStore:
 
     def watched(self) -> builtins.list[tuple[RepoRef, str]]:  # `list` here is the method above
         """Distinct (repo, branch) pairs with at least one active subscription."""
-        query = select(table.c.repo, table.c.branch).where(table.c.paused.is_(False)).distinct()
+        query = (select(table.c.repo, table.c.branch).where(table.c.paused.is_(False), table.c.template.is_(None))
+                 .distinct())
         with self._engine.connect() as conn:
             pairs = [(RepoRef.parse(row.repo), row.branch) for row in conn.execute(query)]
         return sorted(pairs, key=lambda pair: (pair[0].full_name, pair[1]))
@@ -146,6 +171,69 @@ class SubscriptionStore:
                 else:
                     conn.execute(update(table).where(table.c.id == row.id).values(repo=new.full_name))
         return len(rows)
+
+    # --- pattern subscriptions ---
+
+    def templates(self, kind: str | None = None, target: str | None = None, platform: str | None = None,
+                  channel: str | None = None) -> builtins.list[Subscription]:
+        """Pattern templates, oldest first: of one kind, on one target (`owner/*` or `owner/repo`), in one channel."""
+        query = select(table).where(table.c.template.is_not(None)).order_by(table.c.id)
+        for column, value in ((table.c.template, kind), (table.c.repo, target), (table.c.platform, platform),
+                              (table.c.channel, channel)):
+            if value is not None:
+                query = query.where(column == value)
+        with self._engine.connect() as conn:
+            return [_row_to_subscription(row) for row in conn.execute(query)]
+
+    def expanded_counts(self) -> dict[int, int]:
+        """How many concrete subscriptions each template has now, by template id."""
+        query = (select(table.c.pattern_id, func.count()).where(table.c.pattern_id.is_not(None))
+                 .group_by(table.c.pattern_id))
+        with self._engine.connect() as conn:
+            return {int(row[0]): int(row[1]) for row in conn.execute(query)}
+
+    def expand(self, template: Subscription, wanted: builtins.list[tuple[RepoRef, str]],
+               restart_at: datetime) -> tuple[int, int]:
+        """Make the template's concrete subscriptions exactly `wanted`, with its options; (added, removed).
+
+        A (repo, branch) the channel already follows on its own keeps that subscription. A branch that
+        becomes watched starts at its head: its cursor is restarted in the same transaction, as `save` does.
+        """
+        template_id = template.key
+        options = {name: value for name, value in _values(template).items() if name not in _NOT_COPIED}
+        wanted_keys = {(repo.full_name, branch): repo for repo, branch in wanted}
+        with self._engine.begin() as conn:
+            rows = conn.execute(select(table.c.id, table.c.repo, table.c.branch)
+                                .where(table.c.pattern_id == template_id)).all()
+            have = {(row.repo, row.branch): row.id for row in rows}
+            gone = [row_id for key, row_id in have.items() if key not in wanted_keys]
+            if gone:
+                conn.execute(delete(table).where(table.c.id.in_(gone)))
+            if have:
+                # Options follow the template (a repeated /subscribe of the pattern changes them all).
+                conn.execute(update(table).where(table.c.pattern_id == template_id).values(**options))
+            added = 0
+            for (full_name, branch), repo in wanted_keys.items():
+                if (full_name, branch) in have:
+                    continue
+                watched = conn.execute(select(table.c.id).where(
+                    table.c.repo == full_name, table.c.branch == branch, table.c.paused.is_(False),
+                    table.c.template.is_(None)).limit(1)).first() is not None
+                row = {**options, "platform": template.platform, "channel": template.channel, "repo": full_name,
+                       "branch": branch, "template": None, "pattern_id": template_id, "include_forks": False,
+                       "paused": False, "paused_reason": None, "created_at": datetime.now(UTC)}
+                if insert_ignore(conn, table, row):
+                    added += 1
+                    if not watched:
+                        cursors.restart(conn, repo, branch, restart_at)
+        return added, len(gone)
+
+    def remove_pattern(self, template_id: int) -> int:
+        """Delete a template and its concrete subscriptions; how many concrete ones went with it."""
+        with self._engine.begin() as conn:
+            removed = conn.execute(delete(table).where(table.c.pattern_id == template_id)).rowcount
+            conn.execute(delete(table).where(table.c.id == template_id))
+        return removed
 
     @staticmethod
     def _key(platform: str, channel: str, repo: RepoRef, branch: str):
