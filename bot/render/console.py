@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.domain import Card, Digest
 from bot.render import digest as D
 from bot.render import labels as L
+from bot.render import week as W
 from bot.render.escape import console_text, one_line
 
 RULE = "─" * 60
@@ -44,10 +45,26 @@ def card_text(card: Card) -> str:
 
 
 def digest_text(digest: Digest) -> str:
-    """The digest's parent message as plain text: title, context, counts and one line per commit."""
+    """The digest's parent message as plain text: title, context, counts and one line per commit (a week's:
+    counts by change type, most changed areas and top commits)."""
     out = [one_line(D.title(digest)), one_line(D.context(digest)), one_line(D.stats_line(digest)), RULE]
     if not digest.entries:
-        out.append(L.text(digest.language, "digest_empty"))
-    for row in D.rows(digest):
-        out.append(f"{row.importance.emoji} {row.clock} {row.short_sha} {one_line(row.title)} — {one_line(row.author)}")
+        out.append(D.empty_note(digest))
+    if digest.weekly and digest.entries:
+        return "\n".join(out + _week_lines(digest)) + "\n"
+    out += [_row_text(row) for row in D.rows(digest)]
     return "\n".join(out) + "\n"
+
+
+def _row_text(row: D.DigestRow) -> str:
+    return f"{row.importance.emoji} {row.clock} {row.short_sha} {one_line(row.title)} — {one_line(row.author)}"
+
+
+def _week_lines(digest: Digest) -> list[str]:
+    language, week = digest.language, W.summary(digest)
+    out = [L.text(language, "by_change_type"), f"  {one_line(W.change_type_line(week))}"]
+    if week.areas:
+        out.append(L.text(language, "top_areas"))
+        out += [f"  • {W.area_line(area, language, one_line(area.name))}" for area in week.areas]
+    out.append(L.text(language, "top_commits"))
+    return out + [f"  {_row_text(row)}" for row in week.top]

@@ -14,7 +14,8 @@ import re
 from bot.domain import Card, Digest, Importance
 from bot.render import digest as D
 from bot.render import labels as L
-from bot.render.escape import WORD_JOINER, clean, feishu_link, feishu_markdown, feishu_plain, safe_url
+from bot.render import week as W
+from bot.render.escape import WORD_JOINER, clean, feishu_link, feishu_markdown, feishu_plain, one_line, safe_url
 from bot.render.fit import shorten, shrink
 from bot.render.sections import Dialect, section_lines
 
@@ -124,7 +125,8 @@ def _row_line(row: D.DigestRow) -> str:
 
 
 def digest_card(digest: Digest, budget: int = CARD_BUDGET_BYTES) -> dict:
-    """The digest's parent card: date, repo, counts by importance and a compact list of commits."""
+    """The digest's parent card: date, repo, counts by importance and a compact list of commits (a week's:
+    counts by change type, most changed areas and top commits instead of the list)."""
     language = digest.language
     header = {
         "title": _plain(shorten(feishu_plain(D.title(digest)), TITLE_LIMIT)),
@@ -133,8 +135,11 @@ def digest_card(digest: Digest, budget: int = CARD_BUDGET_BYTES) -> dict:
     }
     head = [_markdown(f"**{feishu_markdown(D.stats_line(digest))}**")]
     if not digest.entries:
-        return _card(header, head + [_markdown(feishu_markdown(L.text(language, "digest_empty")))], D.fallback(digest))
-    tail = [_markdown(_grey(feishu_markdown(L.text(language, "digest_thread"))), text_size="notation")]
+        return _card(header, head + [_markdown(feishu_markdown(D.empty_note(digest)))], D.fallback(digest))
+    note = D.thread_note(digest)
+    tail = [_markdown(_grey(feishu_markdown(note)), text_size="notation")] if note else []
+    if digest.weekly:
+        return _card(header, head + _week_elements(digest) + tail, D.fallback(digest))
     lines = [_row_line(row) for row in D.rows(digest)]
     shown = len(lines)
     while True:
@@ -150,6 +155,25 @@ def digest_card(digest: Digest, budget: int = CARD_BUDGET_BYTES) -> dict:
         while drop < shown and sum(len(line.encode()) for line in lines[shown - drop : shown]) < over:
             drop += 1
         shown -= drop
+
+
+def _week_elements(digest: Digest) -> list[dict]:
+    # Bounded by construction (at most 14 change types, TOP_AREAS areas, TOP_COMMITS capped rows): a few KB.
+    language, week = digest.language, W.summary(digest)
+
+    def heading(key: str) -> str:
+        return f"**{feishu_markdown(L.text(language, key))}**"
+
+    elements = [_markdown(f"{heading('by_change_type')}\n{feishu_markdown(W.change_type_line(week))}")]
+    if week.areas:
+        lines = [f"- {W.area_line(area, language, _path(area.name))}" for area in week.areas]
+        elements.append(_markdown("\n".join([heading("top_areas"), *lines])))
+    elements.append(_markdown("\n".join([heading("top_commits"), *map(_row_line, week.top)])))
+    return elements
+
+
+def _path(text: str) -> str:
+    return shorten(feishu_markdown(one_line(text)), DIGEST_TITLE_LIMIT)
 
 
 # `](` (even with spaces between) is where a Markdown link's label meets its target.

@@ -1,19 +1,22 @@
-"""The Markdown daily report (several repositories, one day) and the Markdown view of one analysis.
+"""The Markdown report (several repositories, one day or one ISO week) and the Markdown view of one analysis.
 
 Structure: `#` title → `##` contents → per repository `##` heading, commit table, `###` statistics,
-`###` one section per importance (all three, always) → `####` one block per commit. Every block
+`###` one section per importance (all three, always) → `####` one block per commit. A weekly report's
+statistics add the counts by change type and the most changed areas. Every block
 has the same parts in the same order; nothing is truncated. Table-of-contents links point at the
 anchors GitHub derives from the headings (see `anchors`), so each of them resolves.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
 from bot.domain import Analysis, Card, Commit, Digest, DigestEntry, Importance
 from bot.render import digest as D
 from bot.render import labels as L
+from bot.render import week as W
 from bot.render.anchors import Slugger, slug
 from bot.render.card import build_card
 from bot.render.escape import (
@@ -169,25 +172,51 @@ def _repo_lines(repo: _Repo, language: str) -> list[str]:
             else L.text(language, "repo_info_default", tz=tz))
     lines = [f"## {markdown_inline(digest.repo.full_name)}", "", markdown_inline(info), ""]
     if not digest.entries:
-        return lines + [markdown_inline(L.text(language, "repo_empty")), ""]
+        empty_key = "repo_empty_week" if digest.weekly else "repo_empty"
+        return lines + [markdown_inline(L.text(language, empty_key)), ""]
     lines += _commit_table(repo, language) + [""]
     lines += [f"### {markdown_inline(L.text(language, 'statistics'))}", ""]
     lines += [f"> {markdown_inline(D.stats_line(digest, language))}", ""]
+    if digest.weekly:
+        lines += _week_statistics(digest.model_copy(update={"language": language}))
     for section in repo.sections:
         lines += [f"### {markdown_inline(section.text)}", ""]
         if not section.commits:
             word = L.importance_name(section.importance, language)
-            empty = L.text(language, "importance_section_empty", word=word, lower=word.lower())
+            key = "importance_section_empty_week" if digest.weekly else "importance_section_empty"
+            empty = L.text(language, key, word=word, lower=word.lower())
             lines += [markdown_inline(empty), ""]
         for card, heading, _ in section.commits:
             lines += [f"#### {markdown_inline(heading)}", ""] + commit_body(card) + ["---", ""]
     return lines
 
 
-def report(digests: list[Digest], day: date, language: str) -> str:
-    """The daily report for several repositories: title, contents, and per repository table, statistics and blocks."""
+def _week_statistics(digest: Digest) -> list[str]:
+    # Bold labels, not headings: the contents and their anchors stay those of the daily report.
+    week = W.summary(digest)
+    colon = L.text(digest.language, "colon")
+    lines = [f"{_bold(L.text(digest.language, 'by_change_type'))}{colon}{markdown_inline(W.change_type_line(week))}",
+             ""]
+    if week.areas:
+        lines += [_bold(L.text(digest.language, "top_areas")), ""]
+        lines += [f"- {W.area_line(area, digest.language, _code(area.name))}" for area in week.areas] + [""]
+    return lines
+
+
+def _code(text: str) -> str:
+    # A code span as long as needed to hold any backticks in the path (CommonMark's rule).
+    text = one_line(text)
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def report(digests: list[Digest], day: date, language: str, weekly: bool = False) -> str:
+    """The report for several repositories, of one day (or, `weekly`, the ISO week starting on Monday `day`):
+    title, contents, and per repository table, statistics and blocks."""
     slugger = Slugger()
-    title = L.text(language, "report_title", day=L.format_day(day))
+    title = (L.text(language, "report_title_week", **D.week_values(day)) if weekly
+             else L.text(language, "report_title", day=L.format_day(day)))
     contents = L.text(language, "contents")
     slugger.slug(title)
     slugger.slug(contents)

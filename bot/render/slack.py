@@ -14,7 +14,8 @@ from __future__ import annotations
 from bot.domain import Card, Digest
 from bot.render import digest as D
 from bot.render import labels as L
-from bot.render.escape import safe_url, slack_link, slack_mrkdwn, slack_plain
+from bot.render import week as W
+from bot.render.escape import one_line, safe_url, slack_link, slack_mrkdwn, slack_plain
 from bot.render.fit import shorten, shrink, split
 from bot.render.sections import Dialect, section_lines
 
@@ -173,17 +174,21 @@ def _row_line(row: D.DigestRow) -> str:
 
 
 def digest_message(digest: Digest) -> dict:
-    """The digest's parent message: date, repo, counts by importance, and a compact list of its commits."""
+    """The digest's parent message: date, repo, counts by importance, and a compact list of its commits
+    (a week's: counts by change type, most changed areas and top commits instead of the list)."""
     language = digest.language
     blocks = [
         _header(D.title(digest)),
         _context(slack_mrkdwn(D.context(digest))),
         _section(f"*{slack_mrkdwn(D.stats_line(digest))}*"),
     ]
-    tail = [_context(slack_mrkdwn(L.text(language, "digest_thread")))] if digest.entries else []
+    note = D.thread_note(digest)
+    tail = [_context(slack_mrkdwn(note))] if note else []
     if not digest.entries:
-        blocks.append(_section(slack_mrkdwn(L.text(language, "digest_empty"))))
+        blocks.append(_section(slack_mrkdwn(D.empty_note(digest))))
         return _payload(slack_mrkdwn(D.fallback(digest)), blocks)
+    if digest.weekly:
+        return _payload(slack_mrkdwn(D.fallback(digest)), blocks + _week_blocks(digest) + tail)
 
     lines = [_row_line(row) for row in D.rows(digest)]
     more_reserve = len(L.text(language, "more_commits", count=len(lines))) + 10
@@ -204,6 +209,27 @@ def digest_message(digest: Digest) -> dict:
     if hidden:
         blocks.append(_section(f"_{slack_mrkdwn(L.counted(language, 'more_commits', hidden, count=hidden))}_"))
     return _payload(slack_mrkdwn(D.fallback(digest)), blocks + tail)
+
+
+def _code(text: str) -> str:
+    # A path in a code span; a backtick in it would end the span early.
+    return "`" + shorten(slack_mrkdwn(one_line(text)).replace("`", "'"), DIGEST_TITLE_LIMIT) + "`"
+
+
+def _week_blocks(digest: Digest) -> list[dict]:
+    # Bounded by construction (at most 14 change types, TOP_AREAS areas, TOP_COMMITS rows, each line capped),
+    # so the message stays far below Slack's limits without the daily list's trimming.
+    language, week = digest.language, W.summary(digest)
+    def heading(key: str) -> str:
+        return f"*{slack_mrkdwn(L.text(language, key))}*"
+
+    blocks = [_section(f"{heading('by_change_type')}\n{slack_mrkdwn(W.change_type_line(week))}")]
+    if week.areas:
+        lines = [f"• {W.area_line(area, language, _code(area.name))}" for area in week.areas]
+        blocks.append(_section("\n".join([heading("top_areas"), *lines])))
+    rows = "\n".join([heading("top_commits"), *map(_row_line, week.top)])
+    blocks.extend(_section(piece) for piece in split(rows, SECTION_LIMIT))
+    return blocks
 
 
 def text_message(text: str) -> dict:
