@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from bot.service.jobs import Jobs
     from bot.service.metrics import Metrics
     from bot.service.pushes import PushRequests
+    from bot.service.questions import QuestionService
     from bot.service.queue import JobQueue
     from bot.service.scheduler import Scheduler
     from bot.service.watcher import Watcher
@@ -103,6 +104,7 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock = system_clo
     from bot.service.jobs import Jobs
     from bot.service.metrics import Metrics
     from bot.service.pacing import Pacing
+    from bot.service.patterns import Patterns
     from bot.service.pushes import PushRequests
     from bot.service.scheduler import TICK_SECONDS, Scheduler
     from bot.service.watcher import Watcher, WatchLimits
@@ -113,6 +115,7 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock = system_clo
     # The queue is built below; the budget first asks it at the first GitHub request.
     source = source or build_source(settings, lambda: queue.live_workers(), lambda: queue.current_job() is not None)
     metrics.add_stats(lambda: _github_stats(source))
+    llm = build_llm(settings, llm)
     analyser = build_analyser(settings, store, clock, llm)
     metrics.add_stats(lambda: _analysis_stats(analyser))
     queue = build_queue(settings, store, migrate)
@@ -124,11 +127,14 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock = system_clo
     watcher = Watcher(store, source, analyser, deliverer, clock, limits, metrics=metrics)
     pacing = Pacing(store, settings.poll_interval, settings.github_requests_per_minute, TICK_SECONDS,
                     on_interval=metrics.poll_interval.set)
-    jobs = Jobs(store=store, watcher=watcher, digests=digests, queue=queue, pacing=pacing, clock=clock)
+    patterns = Patterns(store, source, clock, limit=settings.max_repos_per_pattern)
+    jobs = Jobs(store=store, watcher=watcher, digests=digests, queue=queue, pacing=pacing, clock=clock,
+                patterns=patterns)
     scheduler = Scheduler(jobs, queue, clock)
     services = CommandServices(store=store, source=source, analyser=analyser, digests=digests,
                                defaults=Defaults.from_settings(settings), clock=clock,
-                               on_subscriptions_changed=scheduler.resync)
+                               questions=build_questions(settings, store, source, analyser, clock, llm),
+                               on_subscriptions_changed=scheduler.resync, patterns=patterns)
     handler = CommandHandler(services)
     inbound = Inbound(handler, store, console_out)
     factories = platforms if platforms is not None else [
@@ -165,6 +171,32 @@ def build_queue(settings: Settings, store: Store, migrate: bool = True) -> JobQu
 def build_store(settings: Settings, migrate: bool = True) -> Store:
     """Just the store, for terminal commands that need nothing else."""
     return open_store(settings.database_url, run_migrations=migrate)
+
+
+def build_llm(settings: Settings, llm: ChatModel | None = None) -> ChatModel | None:
+    """`llm`, else an OpenAI-compatible LLM when a key or base URL is set, else None (no LLM)."""
+    if llm is not None or not (settings.openai_api_key or settings.openai_base_url):
+        return llm
+    from bot.analysis.llm import OpenAIChat, make_client
+
+    # Local servers (vLLM, Ollama) take any key; the library insists on one.
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "unused"
+    return OpenAIChat(make_client(settings.openai_base_url, key, settings.llm_timeout), settings.llm_model)
+
+
+def build_questions(settings: Settings, store: Store, source: CommitSource, analyser: Analyser, clock: Clock,
+                    llm: ChatModel | None) -> QuestionService:
+    """Answers to questions about commits, through `llm` when it can answer in prose (else a reply saying so)."""
+    from bot.analysis.ask import AnswerModel, AskRunner, load_ask_templates
+    from bot.analysis.retry import LLMRetry, real_sleep
+    from bot.service.questions import AskLimits, QuestionService
+
+    runner = None
+    if isinstance(llm, AnswerModel):
+        runner = AskRunner(llm, load_ask_templates("v1", settings.prompts_dir), settings.llm_input_token_budget,
+                           settings.llm_output_token_budget, LLMRetry(), real_sleep)
+    return QuestionService(store, source, analyser, runner, clock, AskLimits(settings.ask_per_user_per_hour),
+                           settings.language)
 
 
 def build_analyser(settings: Settings, store: Store, clock: Clock, llm: ChatModel | None = None) -> Analyser:

@@ -99,6 +99,8 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(60.0, gt=0, le=600)
     # A custom prompt set: a folder holding `<version>/` subfolders; unset = the set shipped in the package.
     prompts_dir: Path | None = None
+    # Questions one person may ask the bot about commits per hour (a thread mention or /ask).
+    ask_per_user_per_hour: int = Field(20, ge=1, le=10_000)
 
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
@@ -120,6 +122,8 @@ class Settings(BaseSettings):
     # GitHub requests per minute across every worker, 304s included (GitHub's secondary limit is 900 points).
     github_requests_per_minute: int = Field(500, ge=1, le=100_000)
     max_cards_per_poll: int = Field(10, ge=1, le=1000)
+    # Repositories (or branches) one pattern subscription (`acme/*`, `owner/repo 'release/*'`) may follow.
+    max_repos_per_pattern: int = Field(200, ge=1, le=1000)
     digest_time: str = "09:00"
     timezone: str = "UTC"
     language: Language = "zh"

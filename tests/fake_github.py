@@ -89,6 +89,8 @@ class FakeRepo:
     default_branch: str = "main"
     private: bool = False
     empty: bool = False
+    fork: bool = False
+    archived: bool = False
     objects: dict[str, FakeCommit] = field(default_factory=dict)
     branches: dict[str, str] = field(default_factory=dict)
     pulls: dict[str, list[dict]] = field(default_factory=dict)
@@ -125,6 +127,15 @@ class FakeRepo:
         into = into or self.default_branch
         parents = [self.branches[into], self.branches[source]]
         return self.commit(message or f"Merge branch '{source}'", branch=into, parents=parents, pull=pull, files=[])
+
+    def branch(self, name: str, at: str | None = None) -> str:
+        """Create branch `name` at `at` (default: the default branch's head); its head SHA."""
+        self.branches[name] = at or self.branches[self.default_branch]
+        return self.branches[name]
+
+    def delete_branch(self, name: str) -> None:
+        """Delete a branch (its commits stay)."""
+        del self.branches[name]
 
     def reset(self, branch: str, sha: str) -> None:
         """Point `branch` at `sha` (a force-push)."""
@@ -196,6 +207,8 @@ class FakeGitHub(GitHubRoutes):
         self.latency = latency
         self.now = now
         self.repos: dict[str, FakeRepo] = {}
+        # Owners that are organisations (GET /orgs/{org}/repos answers); any other owner of a repo is a user.
+        self.orgs: set[str] = set()
         self.moved: dict[str, FakeRepo] = {}
         self.failures: list[Failure] = []
         self.seen: list[Seen] = []
@@ -250,15 +263,23 @@ class FakeGitHub(GitHubRoutes):
 
     # --- building ---
 
+    def add_org(self, name: str) -> None:
+        """An organisation (it may have no repositories yet)."""
+        self.orgs.add(name.lower())
+
     def add_repo(self, full_name: str, default_branch: str = "main", private: bool = False,
-                 empty: bool = False) -> FakeRepo:
+                 empty: bool = False, fork: bool = False, archived: bool = False) -> FakeRepo:
         """A new repository; unless `empty`, it starts with one commit on the default branch."""
         repo = FakeRepo(self, full_name, id=len(self.repos) + len(self.moved) + 1, default_branch=default_branch,
-                        private=private, empty=empty)
+                        private=private, empty=empty, fork=fork, archived=archived)
         self.repos[full_name.lower()] = repo
         if not empty:
             repo.commit("Initial commit", files=[file_entry("README.md", status="added", deletions=0)])
         return repo
+
+    def delete_repo(self, full_name: str) -> None:
+        """Delete a repository: it answers 404 and leaves its owner's list."""
+        del self.repos[full_name.lower()]
 
     def rename(self, old: str, new: str) -> FakeRepo:
         """Rename or transfer a repository; the old name answers 301 from then on."""

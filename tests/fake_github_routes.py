@@ -40,6 +40,9 @@ class GitHubRoutes:
         if match:
             repo = next((r for r in self.repos.values() if r.id == int(match.group(1))), None)
             return self._repo_route(request, repo, match.group(2) or "", query) if repo else self._not_found()
+        match = re.match(r"^/(orgs|users)/([^/]+)/repos$", rest)
+        if match:
+            return self._owner_repos(request, match.group(1), match.group(2).lower(), query)
         match = re.match(r"^/repos/([^/]+/[^/]+)(/.*)?$", rest)
         if not match:
             return self._not_found()
@@ -57,6 +60,13 @@ class GitHubRoutes:
     def _repo_route(self, request: Request, repo: FakeRepo, tail: str, query: dict[str, str]) -> Response:
         if tail in ("", "/"):
             return self._json(self._repo_json(repo), request=request)
+        if tail == "/branches":
+            names = sorted(repo.branches)
+            items, link = self._page(request, names, query, default_per_page=30, max_per_page=100)
+            return self._json([{"name": name, "protected": False,
+                                "commit": {"sha": repo.branches[name],
+                                           "url": f"{self.api_url}/repos/{repo.full_name}/commits/{repo.branches[name]}"}}
+                               for name in items], request=request, link=link)
         match = re.match(r"^/branches/(.+)$", tail)
         if match:
             branch = urllib.parse.unquote(match.group(1))
@@ -80,6 +90,17 @@ class GitHubRoutes:
         if match:
             return self._compare(request, repo, match.group(1), match.group(2), query)
         return self._not_found()
+
+    def _owner_repos(self, request: Request, kind: str, owner: str, query: dict[str, str]) -> Response:
+        # An organisation answers both lists (the user list with its public repositories only); a user the second.
+        repos = sorted((repo for repo in self.repos.values() if repo.owner.lower() == owner),
+                       key=lambda repo: repo.full_name.lower())
+        if kind == "orgs" and owner not in self.orgs or kind == "users" and owner not in self.orgs and not repos:
+            return self._not_found()
+        if kind == "users":
+            repos = [repo for repo in repos if not repo.private]
+        items, link = self._page(request, repos, query, default_per_page=30, max_per_page=100)
+        return self._json([self._repo_json(repo) for repo in items], request=request, link=link)
 
     def _listing(self, request: Request, repo: FakeRepo, query: dict[str, str]) -> Response:
         ref = query.get("sha", repo.default_branch)
@@ -150,9 +171,9 @@ class GitHubRoutes:
         owner, name = repo.full_name.split("/")
         return {"id": repo.id, "node_id": f"R_{repo.id}", "name": name, "full_name": repo.full_name,
                 "private": repo.private, "owner": user_json(self, owner), "html_url": f"{web}/{repo.full_name}",
-                "description": None, "fork": False, "url": f"{api}/repos/{repo.full_name}",
+                "description": None, "fork": repo.fork, "url": f"{api}/repos/{repo.full_name}",
                 "commits_url": f"{api}/repos/{repo.full_name}/commits{{/sha}}", "default_branch": repo.default_branch,
-                "visibility": "private" if repo.private else "public", "archived": False, "disabled": False,
+                "visibility": "private" if repo.private else "public", "archived": repo.archived, "disabled": False,
                 "pushed_at": "2024-05-01T09:00:00Z", "created_at": "2020-01-01T00:00:00Z"}
 
     def _entry(self, repo: FakeRepo, commit: FakeCommit) -> dict:

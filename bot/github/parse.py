@@ -144,9 +144,17 @@ class RepoEntry(_Answer):
 
 
 class BranchEntry(_Answer):
-    """`GET /repos/{repo}/branches/{branch}`."""
+    """`GET /repos/{repo}/branches/{branch}` (also each entry of the branch list)."""
 
     name: str
+
+
+class ListedRepoEntry(RepoEntry):
+    """One entry of `GET /orgs/{org}/repos` or `GET /users/{user}/repos`."""
+
+    fork: bool | None = None
+    archived: bool | None = None
+    disabled: bool | None = None
 
 
 class Comparison(_Answer):
@@ -193,6 +201,8 @@ FILES: Shape[FilesPage] = Shape("a commit's files", False, TypeAdapter(FilesPage
 PULLS: Shape[list[PullEntry]] = Shape("a list of pull requests", True, TypeAdapter(list[PullEntry]))
 REPO: Shape[RepoEntry] = Shape("a repository", False, TypeAdapter(RepoEntry))
 BRANCH: Shape[BranchEntry] = Shape("a branch", False, TypeAdapter(BranchEntry))
+REPO_LIST: Shape[list[ListedRepoEntry]] = Shape("a list of repositories", True, TypeAdapter(list[ListedRepoEntry]))
+BRANCH_LIST: Shape[list[BranchEntry]] = Shape("a list of branches", True, TypeAdapter(list[BranchEntry]))
 COMPARISON: Shape[Comparison] = Shape("a comparison of two commits", False, TypeAdapter(Comparison))
 RATE_LIMIT: Shape[RateLimit] = Shape("the rate limit", False, TypeAdapter(RateLimit))
 USER: Shape[User] = Shape("a user", False, TypeAdapter(User))

@@ -35,6 +35,38 @@ class CommitListing(BaseModel):
     commits: list[Commit] = []
 
 
+# Entries read of an owner's repositories or a repository's branches before the list counts as too long.
+LISTED_MAX = 1000
+
+
+class ListedRepo(BaseModel):
+    """One repository as its owner's list shows it."""
+
+    repo: RepoRef
+    default_branch: str
+    fork: bool = False
+    archived: bool = False  # archived or disabled: it takes no pushes
+
+
+class OwnerRepos(BaseModel):
+    """An owner's repository list, read conditionally (one ETag per page)."""
+
+    not_modified: bool
+    owner_kind: str  # 'orgs' or 'users': which list answers for the owner
+    etags: list[str] = []
+    repos: list[ListedRepo] = []
+    truncated: bool = False  # more were listed than were read
+
+
+class BranchNames(BaseModel):
+    """A repository's branch list, read conditionally (one ETag per page)."""
+
+    not_modified: bool
+    etags: list[str] = []
+    branches: list[str] = []
+    truncated: bool = False
+
+
 class CommitSource(Protocol):
     """Reads commits from GitHub; raises the typed errors of bot.github.errors, never returns empty on failure."""
 
@@ -66,6 +98,15 @@ class CommitSource(Protocol):
 
     def fetch_repo_info(self, repo: RepoRef, branch: str | None = None) -> RepoInfo:
         """Check the repository (and branch, default branch when None) exists and is readable."""
+        ...
+
+    def fetch_owner_repos(self, owner: str, etags: list[str] | None = None, owner_kind: str | None = None,
+                          max_items: int = LISTED_MAX) -> OwnerRepos:
+        """The repositories of an organisation or user (NotFound when neither); `not_modified` when unchanged."""
+        ...
+
+    def fetch_branches(self, repo: RepoRef, etags: list[str] | None = None, max_items: int = LISTED_MAX) -> BranchNames:
+        """The repository's branch names; `not_modified` when every page's ETag still matches."""
         ...
 
     def close(self) -> None:

@@ -6,7 +6,7 @@ import logging
 import re
 import urllib.parse
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.config import Settings
@@ -14,9 +14,9 @@ from bot.domain import Commit, RepoRef, check_sha
 from bot.domain.history import first_parent
 from bot.github import parse
 from bot.github.client import GitHubClient
-from bot.github.errors import EmptyRepository, GitHubError, Moved, error_for
+from bot.github.errors import EmptyRepository, GitHubError, Moved, NotFound, error_for
 from bot.github.parse import CommitEntry, Shape
-from bot.github.port import CommitListing, RepoInfo
+from bot.github.port import LISTED_MAX, BranchNames, CommitListing, ListedRepo, OwnerRepos, RepoInfo
 from bot.github.ratelimit import RequestBudget
 from bot.github.retry import GitHubLimits, GitHubResponse, GitHubRetry, GitHubStats
 
@@ -31,6 +31,14 @@ class _Comparison:
     status: str
     entries: list[CommitEntry]
     truncated: bool
+
+
+@dataclass
+class _ListRead:
+    not_modified: bool
+    etags: list[str]
+    items: list = field(default_factory=list)
+    truncated: bool = False
 
 
 class GitHubSource:
@@ -196,7 +204,67 @@ class GitHubSource:
             self._read(self._get(branch_url, what), branch_url, what, parse.BRANCH)
         return RepoInfo(repo=canonical, default_branch=default, branch=chosen, private=bool(data.private))
 
+    def fetch_owner_repos(self, owner: str, etags: list[str] | None = None, owner_kind: str | None = None,
+                          max_items: int = LISTED_MAX) -> OwnerRepos:
+        """The repositories of an organisation or user, by name (NotFound when GitHub knows neither).
+
+        An unknown `owner_kind` asks the organisation's list first (it includes private repositories the
+        token may read), then the user's. With `etags` (and a known kind) each page is asked conditionally:
+        all 304, nothing changed. Reading stops once more than `max_items` are listed (`truncated`).
+        """
+        kinds = [owner_kind] if owner_kind else ["orgs", "users"]
+        for kind in kinds:
+            url, what = f"/{kind}/{urllib.parse.quote(owner, safe='')}/repos", f"{owner}/*"
+            try:
+                read = self._read_list(url, what, {"per_page": self.per_page, "sort": "full_name"},
+                                       etags if owner_kind else None, parse.REPO_LIST, max_items)
+            except NotFound:
+                if kind == kinds[-1]:
+                    raise
+                continue
+            repos = [ListedRepo(repo=RepoRef.parse(entry.full_name), default_branch=entry.default_branch or "main",
+                                fork=bool(entry.fork), archived=bool(entry.archived or entry.disabled))
+                     for entry in read.items]
+            return OwnerRepos(not_modified=read.not_modified, owner_kind=kind, etags=read.etags, repos=repos,
+                              truncated=read.truncated)
+        raise NotFound(f"no organisation or user {owner!r}", 404, target=f"{owner}/*")  # pragma: no cover
+
+    def fetch_branches(self, repo: RepoRef, etags: list[str] | None = None, max_items: int = LISTED_MAX) -> BranchNames:
+        """The repository's branch names; with `etags`, each page asked conditionally (all 304: unchanged)."""
+        read = self._read_list(f"/repos/{repo}/branches", f"{repo} branches", {"per_page": self.per_page},
+                               etags, parse.BRANCH_LIST, max_items)
+        return BranchNames(not_modified=read.not_modified, etags=read.etags,
+                           branches=[entry.name for entry in read.items], truncated=read.truncated)
+
     # --- helpers ---
+
+    def _read_list(self, url: str, what: str, params: dict, etags: list[str] | None, shape: Shape,
+                   max_items: int) -> _ListRead:
+        """A paged list: each page asked on its stored ETag (all 304: not modified); when one changed, the
+        list is read from page one (the first page's answer reused), following Link, until past `max_items`."""
+        first = None
+        for index, etag in enumerate(etags or ()):
+            page_params = {**params, "page": index + 1} if index else params
+            reply = self._get(url, what, page_params, {"If-None-Match": etag})
+            if reply.status != 304:
+                first = reply if index == 0 else None
+                break
+        else:
+            if etags:
+                return _ListRead(not_modified=True, etags=list(etags))
+        reply = first or self._get(url, what, params)
+        items = list(self._read(reply, url, what, shape))
+        found_etags = [reply.headers.get("etag") or ""]
+        next_url = parse.link_next(reply.headers.get("link"))
+        while next_url and len(items) <= max_items:
+            reply = self._get(next_url, what)
+            items.extend(self._read(reply, next_url, what, shape))
+            found_etags.append(reply.headers.get("etag") or "")
+            next_url = parse.link_next(reply.headers.get("link"))
+        truncated = next_url is not None or len(items) > max_items
+        # A page without an ETag cannot be asked conditionally: then the whole list is read each time.
+        return _ListRead(not_modified=False, etags=found_etags if all(found_etags) else [], items=items[:max_items],
+                         truncated=truncated)
 
     def _listing(self, repo: RepoRef, entries: list[CommitEntry], **fields) -> CommitListing:
         """A listing of `entries` (oldest first), with the commits they describe."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from bot.clock import Clock
 from bot.domain import RepoRef, Subscription
@@ -22,13 +22,14 @@ from bot.domain.values import parse_week, week_label
 from bot.service.digest import DigestService, digest_settled
 from bot.service.failures import log_failure
 from bot.service.pacing import Pacing
+from bot.service.patterns import Patterns
 from bot.service.queue import DIGEST, POLL, TICK, Job, JobArgs, JobQueue
 from bot.service.schedule import CATCH_UP, due_period, last_digest_time
 from bot.service.watcher import Watcher
 from bot.store import Store
 
 log = logging.getLogger(__name__)
-NAMES: tuple[str, ...] = ("tick", "digest_tick", "poll", "poll_batch", "deliver", "digest")
+NAMES: tuple[str, ...] = ("tick", "digest_tick", "poll", "poll_batch", "deliver", "digest", "expand")
 # Scheduled polls handed out per job: a job's own cost (fetch, status writes, a thread pool) is paid once
 # per batch rather than once per branch, while a tick's polls still spread over several workers.
 POLL_BATCH = 25
@@ -73,6 +74,13 @@ def digest_job(subscription_id: int, day: date, weekly: bool = False) -> Job:
                lock=f"digest:{subscription_id}", queueing_lock=f"digest:{subscription_id}:{period}")
 
 
+def expand_job(kind: str, target: str) -> Job:
+    """Read one pattern's list again (conditionally) and bring its concrete subscriptions up to date."""
+    key = f"{kind}:{target.lower()}"
+    return Job("expand", {"kind": kind, "target": target}, queue=POLL, lock=f"listing:{key}",
+               queueing_lock=f"expand:{key}")
+
+
 TICK_JOB = Job("tick", queue=TICK, lock="tick", queueing_lock="tick")
 DIGEST_TICK_JOB = Job("digest_tick", queue=TICK, lock="digest-tick", queueing_lock="digest-tick")
 
@@ -89,6 +97,7 @@ class Jobs:
     clock: Clock
     # Which (subscription, day, weekly) digests this process saw settled: not asked about again.
     _settled: set[tuple[int, date, bool]] | None = None
+    patterns: Patterns | None = None  # None: pattern lists are not checked (no `expand` jobs)
 
     names = NAMES
 
@@ -104,7 +113,8 @@ class Jobs:
 
     def _handlers(self) -> dict[str, Callable[[JobArgs], None]]:
         return {"tick": self._tick, "digest_tick": self._digest_tick, "poll": self._poll,
-                "poll_batch": self._poll_batch, "deliver": self._deliver, "digest": self._digest}
+                "poll_batch": self._poll_batch, "deliver": self._deliver, "digest": self._digest,
+                "expand": self._expand}
 
     def schedule_tick(self) -> None:
         """APScheduler's poll tick: queue the tick job, once per TICK_SECONDS slot however many processes fire
@@ -139,7 +149,23 @@ class Jobs:
         for repo, branch in self.store.commits.pending_branches():
             if (repo.full_name, branch) not in polled:
                 self.queue.defer(deliver_job(repo, branch))
+        self._hand_out_expands(max(0, room - len(due)))
         return queued
+
+    def _hand_out_expands(self, room: int) -> None:
+        """Pattern lists due for a check, within what is left of the tick's request budget."""
+        if self.patterns is None:
+            return
+        now = self.clock()
+        interval: list[float] = []
+
+        def next_due() -> datetime:
+            if not interval:  # asked only when a list is due: the count is a query
+                interval.append(self.pacing.effective_interval(self.store.cursors.watched_count()))
+            return now + timedelta(seconds=interval[0])
+
+        for kind, target in self.patterns.claim_due(now, room, next_due):
+            self.queue.defer(expand_job(kind, target))
 
     def digest_tick(self) -> int:
         """Queue each digest that is due and not yet posted (missed runs up to CATCH_UP late included)."""
@@ -192,6 +218,10 @@ class Jobs:
     def _deliver(self, args: JobArgs) -> None:
         repo = RepoRef.parse(str(args["repo"]))
         self.watcher.deliver_pending(pairs=[(repo, str(args["branch"]))])
+
+    def _expand(self, args: JobArgs) -> None:
+        if self.patterns is not None:
+            self.patterns.expand(str(args["kind"]), str(args["target"]))
 
     def _digest(self, args: JobArgs) -> None:
         sub = self.store.subscriptions.get(int(str(args["subscription"])))

@@ -40,6 +40,8 @@ class SubscriptionOptions:
     all_commits: bool | None = None
     empty_digest: str | None = None
     webhook_secret: str | None = None
+    digest_every: str | None = None
+    digest_on: str | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,16 @@ def subscriptions_of(store: SubscriptionStore, platform: str, channel: str, repo
     return subs
 
 
+def with_options(base: Subscription, options: SubscriptionOptions, **fields: object) -> Subscription:
+    """`base` with the options asked for (None keeps the value) and `fields`, resumed; InvalidOptions if invalid."""
+    changes = {key: value for key, value in asdict(options).items() if value is not None}
+    try:
+        return Subscription.model_validate({**base.model_dump(), **changes, **fields,
+                                            "paused": False, "paused_reason": None})
+    except ValidationError as exc:
+        raise InvalidOptions(" ".join(exc.errors()[0]["msg"].removeprefix("Value error, ").split())) from None
+
+
 def subscribe(request: SubscribeRequest, source: CommitSource, store: SubscriptionStore,
               defaults: NewSubscriptionDefaults, clock: Clock = system_clock) -> Subscribed:
     """Confirm the repository and branch on GitHub, then create the subscription or update its given options."""
@@ -103,12 +115,8 @@ def subscribe(request: SubscribeRequest, source: CommitSource, store: Subscripti
     base = existing[0] if existing else Subscription(
         platform=request.platform, channel=request.channel, repo=info.repo, branch=info.branch,
         digest_time=defaults.digest_time, timezone=defaults.timezone, language=defaults.language)
-    changes = {key: value for key, value in asdict(request.options).items() if value is not None}
-    try:
-        wanted = Subscription.model_validate({**base.model_dump(), **changes,
-                                              "paused": False, "paused_reason": None})
-    except ValidationError as exc:
-        raise InvalidOptions(" ".join(exc.errors()[0]["msg"].removeprefix("Value error, ").split())) from None
+    # Subscribed to on its own, a branch a pattern brought in becomes the channel's own (the pattern leaves it be).
+    wanted = with_options(base, request.options, pattern_id=None)
     # A branch that becomes watched starts at its head: nothing pushed while nobody watched is
     # replayed, and the worker is asked to record the head within seconds.
     restart = None if store.is_watched(info.repo, info.branch) else clock()

@@ -13,6 +13,7 @@ from bot.store.db import make_engine, migrate, ping
 from bot.store.deliveries import Delivery, DeliveryStore
 from bot.store.errors import SqliteFile, StoreUnavailable, explain
 from bot.store.events import EventStore
+from bot.store.listings import ListingStore
 from bot.store.questions import QuestionStore
 from bot.store.subscriptions import SubscriptionStore
 
@@ -34,6 +35,7 @@ class Store:
         self.analyses = AnalysisStore(engine)
         self.deliveries = DeliveryStore(engine)
         self.events = EventStore(engine)
+        self.listings = ListingStore(engine)
         self.questions = QuestionStore(engine)
 
     def ping(self) -> None:

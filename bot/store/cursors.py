@@ -126,7 +126,8 @@ class CursorStore:
 
     def watched_count(self) -> int:
         """Distinct branches with at least one active subscription."""
-        watched = (select(subscriptions.c.repo, subscriptions.c.branch).where(subscriptions.c.paused.is_(False))
+        watched = (select(subscriptions.c.repo, subscriptions.c.branch)
+                   .where(subscriptions.c.paused.is_(False), subscriptions.c.template.is_(None))
                    .distinct().subquery())
         with self._engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(watched)).scalar() or 0)
@@ -140,7 +141,7 @@ class CursorStore:
         """
         due = or_(table.c.next_poll_at.is_(None), table.c.next_poll_at <= now, table.c.poll_requested_at.is_not(None))
         watched = exists().where(and_(subscriptions.c.repo == table.c.repo, subscriptions.c.branch == table.c.branch,
-                                      subscriptions.c.paused.is_(False)))
+                                      subscriptions.c.paused.is_(False), subscriptions.c.template.is_(None)))
         order = (table.c.poll_requested_at.is_(None), table.c.next_poll_at.is_not(None), table.c.next_poll_at)
         with self._engine.begin() as conn:
             # A cursor nobody watches any more is moved out of the way for a day.

@@ -154,6 +154,7 @@ listings = Table(
     Column("owner_kind", String(8)),  # 'orgs' or 'users': which repository list answers for the owner
     Column("etags", JSON, nullable=False),
     Column("entries", JSON, nullable=False),
+    Column("truncated", Boolean, nullable=False, default=False),  # longer than the bot reads
     Column("checked_at", DateTime(timezone=True)),
     Column("next_check_at", DateTime(timezone=True)),
     Column("failure_kind", String(64)),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, time
+from datetime import date, time, timedelta
 
 from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
@@ -14,10 +14,13 @@ from bot.chat.commands.syntax import UsageError
 from bot.config import check_timezone, parse_hhmm
 from bot.domain import Importance, RepoRef, check_sha
 from bot.domain.filters import MAX_PATTERNS, PatternError, check_patterns
+from bot.domain.values import EVERY, check_weekday, parse_week, week_label
 from bot.service.digest import FIRST_DAY
 
 MAX_LIST_ITEMS = 50
 _BRANCH_BAD = re.compile(r"[\s~^:?*\[\\]|\.\.|@\{|//|\.lock$|^[-/.]|[/.]$")
+_OWNER_WILDCARD = re.compile(r"([A-Za-z0-9][A-Za-z0-9-]{0,38})/\*")
+_GLOB_BAD = re.compile(r"[\s~^:\\]|\.\.|@\{|//|\.lock$|^[-/.]|[/.]$")
 WEBHOOK_HOSTS = ("open.feishu.cn", "open.larksuite.com")
 _WEBHOOK_URL = re.compile(r"https://([A-Za-z0-9.-]+(?::[0-9]{1,5})?)/open-apis/bot/v2/hook/[A-Za-z0-9_-]{1,128}")
 
@@ -53,6 +56,19 @@ def branch(command: str, text: str) -> str:
     """A git branch name (no spaces, `..`, control or glob characters)."""
     if len(text) > 255 or _BRANCH_BAD.search(text) or any(ord(ch) < 32 for ch in text):
         raise UsageError(command, Message("arg.branch", value=text))
+    return text
+
+
+def owner_wildcard(text: str) -> str | None:
+    """The owner of `owner/*` (every repository of an organisation or user), else None."""
+    match = _OWNER_WILDCARD.fullmatch(text.strip())
+    return match.group(1) if match else None
+
+
+def branch_glob(command: str, text: str) -> str:
+    """A branch pattern such as `release/*`: a branch name in which *, ? and [...] may stand for characters."""
+    if len(text) > 255 or _GLOB_BAD.search(text) or any(ord(ch) < 32 for ch in text):
+        raise UsageError(command, Message("arg.branch_glob", value=text))
     return text
 
 
@@ -150,6 +166,40 @@ def day(command: str, text: str) -> date:
     if value < FIRST_DAY:
         raise UsageError(command, Message("arg.day_early", value=text, first=FIRST_DAY.isoformat()))
     return value
+
+
+def every(command: str, text: str) -> str:
+    """`day` or `week`: how often a digest is posted."""
+    value = text.strip().lower()
+    if value not in EVERY:
+        raise UsageError(command, Message("arg.every", value=text))
+    return value
+
+
+def weekday(command: str, text: str) -> str:
+    """`mon` … `sun` (or the full English name): the day a weekly digest is posted."""
+    try:
+        return check_weekday(text)
+    except ValueError:
+        raise UsageError(command, Message("arg.weekday", value=text)) from None
+
+
+def week(command: str, text: str) -> date:
+    """The Monday of an ISO week `YYYY-Www`, from FIRST_DAY's week on."""
+    if not re.fullmatch(r"\d{4}-[Ww]\d{2}", text):
+        raise UsageError(command, Message("arg.week", value=text))
+    try:
+        monday = parse_week(text)
+    except ValueError:
+        raise UsageError(command, Message("arg.not_a_week", value=text)) from None
+    if monday + timedelta(days=6) < FIRST_DAY:
+        raise UsageError(command, Message("digest.week_early", value=text, first=week_label(FIRST_DAY)))
+    return monday
+
+
+def looks_like_week(text: str) -> bool:
+    """True for words shaped like `YYYY-Www` (valid or not)."""
+    return re.fullmatch(r"\d{4}-[Ww]\d{1,2}", text) is not None
 
 
 def looks_like_day(text: str) -> bool:

@@ -30,6 +30,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "arg.repo": ("repository must be owner/name, got {value!r}", "仓库须写成 owner/name，收到的是 {value!r}"),
     "arg.sha": ("SHA must be 4-40 hex digits, got {value!r}", "SHA 须为 4–40 位十六进制数字，收到的是 {value!r}"),
     "arg.branch": ("not a valid branch name: {value!r}", "不是有效的分支名：{value!r}"),
+    "arg.branch_glob": ("not a valid branch pattern: {value!r}", "不是有效的分支模式：{value!r}"),
     "arg.hhmm": ("--digest: expected HH:MM between 00:00 and 23:59, got {value!r}",
                  "--digest 须为 00:00–23:59 之间的 HH:MM，收到的是 {value!r}"),
     "arg.timezone": ("--tz: not a known IANA timezone: {value!r} (use Area/City such as Asia/Shanghai, or UTC)",
@@ -54,6 +55,41 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "arg.day": ("date must be YYYY-MM-DD, got {value!r}", "日期须写成 YYYY-MM-DD，收到的是 {value!r}"),
     "arg.not_a_day": ("not a real date: {value!r}", "不存在的日期：{value!r}"),
     "arg.day_early": ("dates start at {first}, got {value!r}", "日期最早为 {first}，收到的是 {value!r}"),
+    # --- weekly digests ---
+    "arg.every": ("--every must be day or week, got {value!r}", "--every 只能是 day 或 week，收到的是 {value!r}"),
+    "arg.weekday": ("--on must be a weekday (mon, tue, wed, thu, fri, sat or sun), got {value!r}",
+                    "--on 须为星期几（mon、tue、wed、thu、fri、sat 或 sun），收到的是 {value!r}"),
+    "arg.week": ("week must be YYYY-Www such as 2026-W48, got {value!r}",
+                 "周须写成 YYYY-Www（如 2026-W48），收到的是 {value!r}"),
+    "arg.not_a_week": ("not a real ISO week: {value!r}", "不存在的 ISO 周：{value!r}"),
+    "sub.on_needs_week": ("--on goes with --every week (a daily digest is posted every day)",
+                          "--on 须与 --every week 一起使用（日报每天都发）"),
+    "sub.digest_weekly": ("weekly digest {weekday} {time} {timezone} ({language})",
+                          "周报 {weekday} {time} {timezone}（{language}）"),
+    "weekday.mon": ("Mon", "周一"),
+    "weekday.tue": ("Tue", "周二"),
+    "weekday.wed": ("Wed", "周三"),
+    "weekday.thu": ("Thu", "周四"),
+    "weekday.fri": ("Fri", "周五"),
+    "weekday.sat": ("Sat", "周六"),
+    "weekday.sun": ("Sun", "周日"),
+    "digest.future_week": ("{week} has not started yet in {timezone} (the current week is {current})",
+                           "按 {timezone} 时区，{week} 还没有开始（本周为 {current}）"),
+    "digest.week_early": ("weeks start at {first}, got {value!r}", "周最早为 {first}，收到的是 {value!r}"),
+    "digest.posted_week": ("Posted the weekly digest of {name} for {day} ({count} commits).",
+                           "已发布 {name} {day} 的周报（{count} 个提交）。"),
+    "digest.posted_week.one": ("Posted the weekly digest of {name} for {day} (1 commit).",
+                               "已发布 {name} {day} 的周报（1 个提交）。"),
+    "digest.posted_deferred_week": ("Posted the weekly digest of {name} for {day} ({count} commits; {deferred} "
+                                    "replies deferred).",
+                                    "已发布 {name} {day} 的周报（{count} 个提交；{deferred} 条回复稍后补发）。"),
+    "digest.posted_deferred_week.one": ("Posted the weekly digest of {name} for {day} (1 commit; {deferred} replies "
+                                        "deferred).",
+                                        "已发布 {name} {day} 的周报（1 个提交；{deferred} 条回复稍后补发）。"),
+    "digest.not_posted_week": ("The weekly digest of {name} for {day} was not posted: {reason}.",
+                               "{name} {day} 的周报未发布：{reason}。"),
+    "digest.reason.empty_week": ("no commits this week; empty digests are skipped for this subscription",
+                                 "本周没有提交，此订阅设置为无提交时不发摘要"),
     # --- failures ---
     "failed.command": ("/{command} failed: {error}. The bot's log has the details.",
                        "/{command} 执行失败：{error}。详情见机器人日志。"),
@@ -74,6 +110,31 @@ _TEXTS: dict[str, tuple[str, str]] = {
                            "另有 1 个仓库未查找：可用 /commit {prefix} owner/repo 指定仓库"),
     "commit.short_prefix": ("A short prefix may match several commits on GitHub; try 7 or more digits.",
                             "前缀太短，在 GitHub 上可能匹配到多个提交；请至少输入 7 位。"),
+    # --- questions about a commit (/ask, a mention in a thread of the bot's post) ---
+    "arg.question_long": ("the question has {count} characters; at most {limit} are allowed",
+                          "问题有 {count} 个字符，最多允许 {limit} 个"),
+    "ask.header": ("About {repo} {sha}:", "关于 {repo} {sha}："),
+    "ask.no_llm": ("Questions about commits need an LLM, and none is configured for this bot "
+                   "(OPENAI_API_KEY or OPENAI_BASE_URL).",
+                   "回答关于提交的问题需要 LLM，但机器人没有配置（OPENAI_API_KEY 或 OPENAI_BASE_URL）。"),
+    "ask.limited": ("You have asked {limit} questions in the last hour, the most allowed; please ask again later.",
+                    "你在过去一小时内已提问 {limit} 次，达到上限；请稍后再问。"),
+    "ask.too_long": ("That question has {count} characters; questions may have at most {limit}.",
+                     "这个问题有 {count} 个字符，问题最多 {limit} 个字符。"),
+    "ask.empty": ("Write your question after the mention, e.g. @commit-radar what could this break for clients?",
+                  "请在提及机器人之后写下问题，例如：@commit-radar 这会影响哪些客户端？"),
+    "ask.unknown_commit": ("I cannot tell which commit this thread is about, so I cannot answer here; "
+                           "try /commit <sha> owner/repo and ask in the thread of its answer.",
+                           "无法确定这个话题对应哪个提交，因此无法在这里回答；"
+                           "可先用 /commit <sha> owner/repo，再在其回复的话题中提问。"),
+    "ask.which_commit": ("This thread covers several commits; name the one you mean by its short SHA ({shas}).",
+                         "这个话题包含多个提交；请在问题中写出所指提交的短 SHA（{shas}）。"),
+    "ask.failed": ("Could not answer now ({reason}); please try again later.",
+                   "暂时无法回答（{reason}）；请稍后再试。"),
+    "ask.not_answered": ("This commit does not answer that question.", "这个提交本身回答不了这个问题。"),
+    "ask.files": ("Based on: {files}", "依据的文件：{files}"),
+    "ask.no_files": ("Based on: the commit's message, pull request and analysis (no file of its diff).",
+                     "依据：提交说明、PR 与分析（未引用具体文件）。"),
     # --- /digest ---
     "digest.two_dates": ("two dates given: {value!r}", "给出了两个日期：{value!r}"),
     "digest.not_subscribed": ("this channel does not subscribe to {what}; /subscribe to it first",
@@ -125,6 +186,45 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "unsub.not_subscribed": ("this channel does not subscribe to {repo}", "当前会话没有订阅 {repo}"),
     "unsub.other_branches": ("this channel follows {repo} on {branches}, not {branch}",
                              "当前会话关注的是 {repo} 的 {branches} 分支，没有 {branch}"),
+    "sub.forks_alone": ("--include-forks goes with owner/* (every repository of an owner)",
+                        "--include-forks 须与 owner/*（某个所有者的全部仓库）一起使用"),
+    "sub.owner_branch": ("{pattern} follows each repository's default branch; name no branch with it",
+                         "{pattern} 关注每个仓库的默认分支，不能再指定分支"),
+    "sub.what_owner": ("the organisation or user {owner}", "组织或用户 {owner}"),
+    "sub.pattern_too_many": ("{what} has {count} to follow, more than the limit of {limit} "
+                             "(MAX_REPOS_PER_PATTERN, set by whoever runs the bot)",
+                             "{what} 需要关注 {count} 个，超过上限 {limit}"
+                             "（MAX_REPOS_PER_PATTERN，由机器人的管理员设置）"),
+    "sub.pattern_too_long": ("{what} lists more than {listed} entries, more than the bot reads for one pattern",
+                             "{what} 列出的条目超过 {listed} 个，超出机器人为一个模式读取的上限"),
+    "sub.owner_following": ("Following {count} repositories of {owner} now; new ones are added as they appear.",
+                            "目前关注 {owner} 的 {count} 个仓库；新建的仓库会自动加入。"),
+    "sub.owner_following.one": ("Following 1 repository of {owner} now; new ones are added as they appear.",
+                                "目前关注 {owner} 的 1 个仓库；新建的仓库会自动加入。"),
+    "sub.owner_none": ("{owner} has no repository to follow yet; new ones are added as they appear.",
+                       "{owner} 目前没有可关注的仓库；新建的仓库会自动加入。"),
+    "sub.owner_skipped": ("Skipped: {forks} forks (--include-forks follows them), {archived} archived.",
+                          "已跳过：{forks} 个 fork（加 --include-forks 可关注），{archived} 个已归档仓库。"),
+    "sub.branches_following": ("{glob} matches {count} branches of {repo} now: {names}. New ones are added as "
+                               "they appear.",
+                               "{glob} 目前匹配 {repo} 的 {count} 个分支：{names}。新建的匹配分支会自动加入。"),
+    "sub.branches_following.one": ("{glob} matches 1 branch of {repo} now: {names}. New ones are added as they "
+                                   "appear.",
+                                   "{glob} 目前匹配 {repo} 的 1 个分支：{names}。新建的匹配分支会自动加入。"),
+    "sub.branches_none": ("{glob} matches no branch of {repo} yet; subscribed anyway: matching branches are "
+                          "added as they appear.",
+                          "{glob} 目前没有匹配 {repo} 的任何分支；仍已订阅：匹配的分支出现后会自动加入。"),
+    "sub.kept_own": ("{count} of them this channel already follows on its own, with their own options.",
+                     "其中 {count} 个当前会话已单独订阅，保留其原有选项。"),
+    "sub.pattern_owner_count": ("{count} repositories", "{count} 个仓库"),
+    "sub.pattern_owner_count.one": ("1 repository", "1 个仓库"),
+    "sub.pattern_branch_count": ("{count} branches", "{count} 个分支"),
+    "sub.pattern_branch_count.one": ("1 branch", "1 个分支"),
+    "sub.forks": ("forks included", "包括 fork"),
+    "unsub.from_pattern": ("{name} comes with {pattern}; /unsubscribe {command} to stop following it",
+                           "{name} 来自模式订阅 {pattern}；要取消请用 /unsubscribe {command}"),
+    "unsub.pattern_done": ("Unsubscribed this channel from {pattern} ({following}).",
+                           "已为当前会话取消订阅 {pattern}（{following}）。"),
     "unsub.done": ("Unsubscribed this channel from {names}.", "已为当前会话取消订阅 {names}。"),
     "list.empty": ("This channel has no subscriptions. Add one with /subscribe owner/repo",
                    "当前会话还没有订阅。可用 /subscribe owner/repo 添加"),
@@ -178,6 +278,11 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "--all-commits           a card for every commit, the merged ones too; --first-parent: back to one per PR\n"
         "--no-merges             skip merge commits, each merged commit on its own instead (as --all-commits)\n"
         "--skip-empty            no digest on days without commits\n"
+        "--every day|week        a daily digest (default) or a weekly one, of the last full ISO week (Monday to "
+        "Sunday); --on mon|tue|…|sun its day (default mon)\n"
+        "/subscribe acme/*       every repository of an organisation or user (each one's default branch), new "
+        "ones included; archived ones and forks skipped (--include-forks: forks too)\n"
+        "/subscribe owner/repo 'release/*'   every branch matching the pattern, new ones included\n"
         "--feishu-webhook URL    post to a Feishu custom-bot webhook instead (outbound only); "
         "--secret S its signing secret\n"
         "Example: /subscribe golang/go master --min medium --digest 09:30 --tz Asia/Shanghai",
@@ -190,25 +295,50 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "--all-commits           每个提交都推送，包括 PR 中的各个提交；--first-parent：恢复为每个 PR 一张\n"
         "--no-merges             跳过合并提交，改为逐个推送被合并的提交（同 --all-commits）\n"
         "--skip-empty            无提交的日子不发日报\n"
+        "--every day|week        每天发日报（默认），或每周发周报，汇总上一个完整的 ISO 周（周一至周日）；"
+        "--on mon|tue|…|sun 周报在星期几发布（默认 mon）\n"
+        "/subscribe acme/*       关注某个组织或用户的全部仓库（各自的默认分支），包括以后新建的；"
+        "跳过已归档仓库和 fork（--include-forks：也关注 fork）\n"
+        "/subscribe owner/repo 'release/*'   关注所有匹配该模式的分支，包括以后新建的\n"
         "--feishu-webhook URL    改为发到飞书自定义机器人 webhook（只发不收）；"
         "--secret S 为其签名密钥\n"
         "示例：/subscribe golang/go master --min medium --digest 09:30 --tz Asia/Shanghai",
     ),
     "help.unsubscribe": (
-        "Stop following a repository in this channel (one branch, or every branch when none is given).\n"
+        "Stop following a repository in this channel (one branch, or every branch when none is given). "
+        "A pattern ends as it was typed: /unsubscribe acme/*, /unsubscribe owner/repo 'release/*'.\n"
         "Example: /unsubscribe golang/go",
-        "在当前会话取消关注某个仓库（指定分支则只取消该分支，否则取消全部分支）。\n"
+        "在当前会话取消关注某个仓库（指定分支则只取消该分支，否则取消全部分支）。"
+        "模式订阅按原样取消：/unsubscribe acme/*、/unsubscribe owner/repo 'release/*'。\n"
         "示例：/unsubscribe golang/go",
     ),
     "help.subscriptions": ("List this channel's subscriptions with their options; paused ones say why.",
                            "列出当前会话的订阅及其选项；已暂停的会注明原因。"),
     "help.digest": (
         "Post the daily digest of a subscribed repository now: one message plus the analyses in its thread.\n"
-        "The date defaults to yesterday in the subscription's timezone.\n"
-        "Example: /digest golang/go 2024-05-01",
+        "The date defaults to yesterday in the subscription's timezone. A week YYYY-Www (ISO, e.g. 2026-W48) "
+        "posts that week's weekly digest instead, its thread holding the high-importance analyses; a weekly "
+        "subscription's default is the last full week.\n"
+        "Example: /digest golang/go 2024-05-01   /digest golang/go 2026-W48",
         "立即发布已订阅仓库的每日日报：一条汇总消息，各提交的分析在其话题回复中。\n"
-        "日期默认为订阅时区的昨天。\n"
-        "示例：/digest golang/go 2024-05-01",
+        "日期默认为订阅时区的昨天。给出周 YYYY-Www（ISO 周，如 2026-W48）则发布该周的周报，"
+        "其话题回复为高重要度提交的分析；按周订阅的默认为上一个完整的周。\n"
+        "示例：/digest golang/go 2024-05-01   /digest golang/go 2026-W48",
+    ),
+    "help.ask": (
+        "Ask a question about one commit. The answer rests on the commit's message, pull request, diff and "
+        "stored analysis (and the earlier questions about it here), names the files it relied on and says so "
+        "when the commit does not answer. Needs an LLM; each person may ask ASK_PER_USER_PER_HOUR "
+        "(default 20) an hour.\n"
+        "In Slack and Feishu, mention the bot in the thread of a card, a digest or a /commit answer instead: "
+        "@commit-radar what could this break for clients on v1?\n"
+        "Example: /ask 3f2a9c1 golang/go does this change the default timeout?",
+        "就某个提交提问。回答依据该提交的说明、PR、diff 和已保存的分析（以及此前在这里对它的提问），"
+        "会注明所依据的文件；提交本身无法回答时会直说。需要 LLM；"
+        "每人每小时最多 ASK_PER_USER_PER_HOUR 个问题（默认 20）。\n"
+        "在 Slack 和飞书中，也可以在卡片、日报或 /commit 回复的话题里提及机器人提问："
+        "@commit-radar 这会影响 v1 的客户端吗？\n"
+        "示例：/ask 3f2a9c1 golang/go 这会改变默认超时吗？",
     ),
     # --- the console ---
     "console.welcome": (

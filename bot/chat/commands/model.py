@@ -14,10 +14,12 @@ from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.domain import Card, RepoRef, Subscription
 from bot.service.lookup import CommitLookup
+from bot.service.patterns import Patterns
 
 if TYPE_CHECKING:
     from bot.analysis.port import Analyses
     from bot.github.port import CommitSource
+    from bot.service.questions import QuestionService
     from bot.store import Store
 
 
@@ -91,12 +93,20 @@ class CommandServices:
     clock: Clock = system_clock
     on_subscriptions_changed: Callable[[], None] = _nothing
     lookup: CommitLookup | None = None  # None: one over `store`, `source` and `analyser`, built on first use
+    questions: QuestionService | None = None  # None: questions about commits are not answered (no LLM, tests)
+    patterns: Patterns | None = None  # None: one over `store` and `source` (default limit), built on first use
 
     def commit_lookup(self) -> CommitLookup:
         """The lookup `/commit` and link unfurls find commits with."""
         if self.lookup is None:
             self.lookup = CommitLookup(self.store, self.source, self.analyser)
         return self.lookup
+
+    def pattern_subscriptions(self) -> Patterns:
+        """What `/subscribe acme/*` and branch patterns subscribe with."""
+        if self.patterns is None:
+            self.patterns = Patterns(self.store, self.source, self.clock)
+        return self.patterns
 
     def subscriptions_of(self, ctx: CommandContext, repo: RepoRef | None = None,
                          branch: str | None = None) -> list[Subscription]:

@@ -9,9 +9,19 @@ from bot.chat.commands import arguments
 from bot.chat.commands.describe import subscription_line
 from bot.chat.commands.messages import Message, say
 from bot.chat.commands.model import CommandContext, CommandServices, Defaults, Reply
+from bot.chat.commands.patterns import (
+    end_branch_patterns,
+    pattern_lines,
+    pattern_templates,
+    refuse_pattern_members,
+    run_subscribe_pattern,
+    run_unsubscribe_pattern,
+    subscribe_target,
+)
 from bot.chat.commands.syntax import Parsed, UsageError
 from bot.domain import RepoRef
 from bot.github.errors import BadCredentials, EmptyRepository, Forbidden, GitHubError, NotFound, RateLimited
+from bot.service.patterns import is_branch_glob
 from bot.service.subscribe import (
     InvalidOptions,
     NewSubscriptionDefaults,
@@ -32,6 +42,8 @@ class SubscribeArgs:
     branch: str | None
     options: SubscriptionOptions
     feishu_webhook: str | None = None  # outbound-only: post to this custom-bot webhook instead of the channel
+    glob: str | None = None  # a branch pattern (`release/*`); `repo` named `owner/*` is a whole owner
+    include_forks: bool | None = None
 
 
 def check_subscribe(parsed: Parsed, defaults: Defaults) -> SubscribeArgs:
@@ -45,6 +57,7 @@ def check_subscribe(parsed: Parsed, defaults: Defaults) -> SubscribeArgs:
         raise UsageError(name, Message("sub.history_clash"))
     if "--secret" in typed and "--feishu-webhook" not in typed:
         raise UsageError(name, Message("sub.secret_alone"))
+    every, on = _digest_schedule(name, typed)
     options = SubscriptionOptions(
         threshold=arguments.threshold(name, typed["--min"]) if "--min" in typed else None,
         digest_time=arguments.hhmm(name, typed["--digest"]) if "--digest" in typed else None,
@@ -57,14 +70,30 @@ def check_subscribe(parsed: Parsed, defaults: Defaults) -> SubscribeArgs:
         all_commits=True if opts.get("--all-commits") else False if opts.get("--first-parent") else None,
         empty_digest="skip" if opts.get("--skip-empty") else None,
         webhook_secret=typed.get("--secret"),
+        digest_every=every,
+        digest_on=on,
     )
+    repo, branch, glob = subscribe_target(name, parsed.args)
+    if opts.get("--include-forks") and repo.name != "*":
+        raise UsageError(name, Message("sub.forks_alone"))
     return SubscribeArgs(
-        repo=arguments.repo(name, parsed.args[0]),
-        branch=arguments.branch(name, parsed.args[1]) if len(parsed.args) > 1 else None,
+        repo=repo,
+        branch=branch,
         options=options,
         feishu_webhook=(arguments.feishu_webhook(name, typed["--feishu-webhook"], defaults.webhook_hosts)
                         if "--feishu-webhook" in typed else None),
+        glob=glob,
+        include_forks=True if opts.get("--include-forks") else None,
     )
+
+
+def _digest_schedule(name: str, typed: dict[str, str]) -> tuple[str | None, str | None]:
+    """`--every` and `--on`: `--on` alone means weekly on that day; beside `--every day` it is a mistake."""
+    every = arguments.every(name, typed["--every"]) if "--every" in typed else None
+    on = arguments.weekday(name, typed["--on"]) if "--on" in typed else None
+    if on is not None and every == "day":
+        raise UsageError(name, Message("sub.on_needs_week"))
+    return every or ("week" if on else None), on
 
 
 def github_problem(exc: GitHubError, what: str, lang: str = "en") -> str:
@@ -87,6 +116,8 @@ def run_subscribe(args: SubscribeArgs, ctx: CommandContext, services: CommandSer
     if args.feishu_webhook:
         # The subscription belongs to the webhook, not to the chat the command was typed in.
         ctx = ctx.model_copy(update={"platform": "feishu_webhook", "channel": args.feishu_webhook})
+    if args.glob or args.repo.name == "*":
+        return run_subscribe_pattern(args, ctx, services, lang)
     request = SubscribeRequest(platform=ctx.platform, channel=ctx.channel, repo=args.repo, branch=args.branch,
                                options=args.options)
     defaults = services.defaults
@@ -127,17 +158,28 @@ class UnsubscribeArgs:
 
 
 def check_unsubscribe(parsed: Parsed, defaults: Defaults) -> UnsubscribeArgs:
-    """Validate the repo and optional branch."""
-    return UnsubscribeArgs(arguments.repo("unsubscribe", parsed.args[0]),
-                           arguments.branch("unsubscribe", parsed.args[1]) if len(parsed.args) > 1 else None)
+    """Validate the repo (or `owner/*`) and optional branch (or branch pattern)."""
+    repo, branch, glob = subscribe_target("unsubscribe", parsed.args)
+    return UnsubscribeArgs(repo, glob or branch)
 
 
 def run_unsubscribe(args: UnsubscribeArgs, ctx: CommandContext, services: CommandServices, lang: str) -> Reply:
-    """Remove the channel's subscriptions to the repo (one branch or all)."""
+    """Remove the channel's subscriptions to the repo (one branch or all), or one pattern."""
+    if args.repo.name == "*" or (args.branch and is_branch_glob(args.branch)):
+        return run_unsubscribe_pattern(args.repo, args.branch, ctx, services, lang)
     matching = services.subscriptions_of(ctx, args.repo)
-    if not matching:
+    patterns = pattern_templates(ctx, services)
+    if not matching and not any(sub.repo.full_name.lower() == args.repo.full_name.lower() for sub in patterns):
         raise UsageError("unsubscribe", Message("unsub.not_subscribed", repo=args.repo))
     chosen = [sub for sub in matching if args.branch is None or sub.branch == args.branch]
+    chosen = refuse_pattern_members(chosen, args.branch, patterns)
+    if args.branch is None:
+        # Every branch of the repository: its branch patterns go too, or they would bring branches back.
+        ended = end_branch_patterns(args.repo, patterns, services)
+        chosen = [sub for sub in chosen if sub.pattern_id not in ended]
+        if ended and not chosen:
+            services.on_subscriptions_changed()
+            return Reply(text=say(lang, "unsub.done", names=args.repo), public=True)
     if not chosen:
         branches = say(lang, "list.separator").join(sub.branch for sub in matching)
         raise UsageError("unsubscribe", Message("unsub.other_branches", repo=matching[0].repo, branches=branches,
@@ -157,14 +199,18 @@ def check_list(parsed: Parsed, defaults: Defaults) -> None:
 
 
 def run_list(args: None, ctx: CommandContext, services: CommandServices, lang: str) -> Reply:
-    """This channel's subscriptions, paused ones with their reason."""
+    """This channel's subscriptions, paused ones with their reason; a pattern as one line with its count."""
     subs = services.store.subscriptions.list(platform=ctx.platform, channel=ctx.channel)
-    if not subs:
+    templates = pattern_templates(ctx, services)
+    if not subs and not templates:
         return Reply(text=say(lang, "list.empty"))
     paused = sum(sub.paused for sub in subs)
     key = "list.head_" + ("one" if len(subs) == 1 else "many") + ("_paused" if paused else "")
     lines = [say(lang, key, count=len(subs), paused=paused)]
+    lines.extend(f"• {line}" for line in pattern_lines(templates, subs, lang))
     for sub in subs:
+        if sub.pattern_id is not None:
+            continue  # shown as its pattern's line
         lines.append(f"• {subscription_line(sub, lang)}")
         failed, reason = services.store.deliveries.failures(sub.key)
         if failed:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from bot.chat.commands.ask import check_ask, run_ask
 from bot.chat.commands.commit import check_commit, run_commit
 from bot.chat.commands.digest import check_digest, run_digest
 from bot.chat.commands.model import CommandContext, CommandServices, Defaults, Reply
@@ -28,8 +29,9 @@ Args = TypeVar("Args")
 SUBSCRIBE_OPTIONS: dict[str, bool] = {
     "--min": True, "--digest": True, "--tz": True, "--lang": True, "--paths": True,
     "--ignore-authors": True, "--no-merges": False, "--merges": False, "--skip-empty": False,
-    "--all-commits": False, "--first-parent": False,
+    "--all-commits": False, "--first-parent": False, "--include-forks": False,
     "--feishu-webhook": True, "--secret": True,
+    "--every": True, "--on": True,
 }
 
 
@@ -57,23 +59,29 @@ class Command(Generic[Args]):
 COMMANDS: tuple[Command[Any], ...] = (
     Command("commit", Spec("/commit <sha> [owner/repo]", 1, 2), check_commit, run_commit, "help.commit",
             SlashCommand("/commit", "Show the analysis card of one commit", "<sha> [owner/repo]")),
+    # No Slack slash command: in Slack (and Feishu) a question is a mention in the thread of the bot's post.
+    Command("ask", Spec("/ask <sha> [owner/repo] <question>", 2, 3, free_text=True), check_ask, run_ask, "help.ask"),
     Command("subscribe",
-            Spec("/subscribe owner/repo [branch] [--min high|medium|low] [--digest HH:MM] [--tz Area/City] "
-                 "[--lang zh|en] [--paths 'glob,…'] [--ignore-authors 'name,…'] [--no-merges] "
-                 "[--all-commits] [--feishu-webhook URL [--secret S]]", 1, 2, SUBSCRIBE_OPTIONS),
+            Spec("/subscribe owner/repo|owner/* [branch|'pattern'] [--min high|medium|low] [--digest HH:MM] "
+                 "[--every day|week [--on mon]] [--tz Area/City] [--lang zh|en] [--paths 'glob,…'] "
+                 "[--ignore-authors 'name,…'] [--no-merges] "
+                 "[--all-commits] [--include-forks] [--feishu-webhook URL [--secret S]]", 1, 2, SUBSCRIBE_OPTIONS),
             check_subscribe, run_subscribe, "help.subscribe",
             SlashCommand("/subscribe", "Follow a repository branch in this channel",
-                         "owner/repo [branch] [--min high|medium|low] [--digest HH:MM] [--tz Area/City] "
-                         "[--lang zh|en] [--paths 'glob,…'] [--ignore-authors 'name,…'] [--no-merges] "
-                         "[--all-commits]")),
-    Command("unsubscribe", Spec("/unsubscribe owner/repo [branch]", 1, 2), check_unsubscribe, run_unsubscribe,
-            "help.unsubscribe",
-            SlashCommand("/unsubscribe", "Stop following a repository in this channel", "owner/repo [branch]")),
+                         "owner/repo|owner/* [branch|'pattern'] [--min high|medium|low] [--digest HH:MM] "
+                         "[--every day|week [--on mon]] [--tz Area/City] [--lang zh|en] [--paths 'glob,…'] "
+                         "[--ignore-authors 'name,…'] "
+                         "[--no-merges] [--all-commits] [--include-forks]")),
+    Command("unsubscribe", Spec("/unsubscribe owner/repo|owner/* [branch|'pattern']", 1, 2), check_unsubscribe,
+            run_unsubscribe, "help.unsubscribe",
+            SlashCommand("/unsubscribe", "Stop following a repository in this channel",
+                         "owner/repo|owner/* [branch|'pattern']")),
     Command("subscriptions", Spec("/subscriptions", 0, 0), check_list, run_list, "help.subscriptions",
             SlashCommand("/subscriptions", "List this channel's subscriptions (paused ones say why)")),
-    Command("digest", Spec("/digest owner/repo [branch] [YYYY-MM-DD]", 1, 3), check_digest, run_digest,
+    Command("digest", Spec("/digest owner/repo [branch] [YYYY-MM-DD|YYYY-Www]", 1, 3), check_digest, run_digest,
             "help.digest",
-            SlashCommand("/digest", "Post a repository's daily digest now", "owner/repo [branch] [YYYY-MM-DD]")),
+            SlashCommand("/digest", "Post a repository's daily (or weekly) digest now",
+                         "owner/repo [branch] [YYYY-MM-DD|YYYY-Www]")),
 )
 BY_NAME: dict[str, Command[Any]] = {command.name: command for command in COMMANDS}
 SLASH_COMMANDS: tuple[SlashCommand, ...] = tuple(command.slash for command in COMMANDS if command.slash)
