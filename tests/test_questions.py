@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot.domain import RepoRef, Subscription
 from bot.store.questions import Turn
+from tests.fake_github import file_entry
+from tests.testbot import make_testbot
 
 REPO = RepoRef.parse("octo/widgets")
 SHA = "a" * 40
@@ -75,3 +78,119 @@ def test_turns_come_back_oldest_first_per_commit_and_the_hourly_count_per_user(q
     assert qstore.questions.asked_since("slack", "U1", T0) == 7
     assert qstore.questions.asked_since("slack", "U2", T0 - timedelta(hours=1)) == 0
     assert qstore.questions.asked_since("feishu", "U1", T0 - timedelta(hours=1)) == 0
+
+
+# --- /ask through the real application (testbot: fake GitHub over HTTP, in-process fake LLM) ---
+
+PATCH = "@@ -10,3 +10,4 @@ def connect(url):\n-    timeout = 30\n+    timeout = 5\n+    retries = 0\n"
+
+
+def _repo_with_commit(testbot, files=None, message="fix: shorter connect timeout"):
+    repo = testbot.repo("octo/widgets")
+    files = files or [file_entry("src/client.py", patch=PATCH), file_entry("docs/notes.md")]
+    return repo, repo.commit(message, files=files)
+
+
+def test_ask_answers_from_the_commit_and_names_the_files_it_relied_on(testbot):
+    _, sha = _repo_with_commit(testbot)
+    reply = testbot.send(f"/ask {sha[:7]} octo/widgets what's the new timeout for clients on v1?")
+    assert reply.public
+    assert reply.text.splitlines()[0] == f"About octo/widgets {sha[:7]}:"
+    assert "It changes src/client.py." in reply.text
+    assert reply.text.rstrip().endswith("Based on: src/client.py")
+    prompt = "\n".join(message["content"] for message in testbot.llm.questions[-1])
+    # Grounded in the commit: its diff, message and stored analysis, and the question as typed.
+    assert "+    timeout = 5" in prompt and "fix: shorter connect timeout" in prompt
+    assert "Stored analysis" in prompt and '"importance":"high"' in prompt
+    assert "what's the new timeout for clients on v1?" in prompt
+    assert len(testbot.llm.questions) == 1
+
+
+def test_a_follow_up_question_sees_the_earlier_turns_about_that_commit(testbot):
+    _, sha = _repo_with_commit(testbot)
+    testbot.send(f"/ask {sha[:7]} octo/widgets which file changed?")
+    testbot.llm.next_answer = json.dumps({"answer": "Retries are now 0.", "files": ["src/client.py"]})
+    testbot.send(f"/ask {sha[:7]} octo/widgets and the retries?")
+    prompt = "\n".join(message["content"] for message in testbot.llm.questions[-1])
+    assert "Q: which file changed?\nA: It changes src/client.py." in prompt
+    assert testbot.send(f"/ask {sha[:7]} octo/widgets and then?").text is not None
+    third = "\n".join(message["content"] for message in testbot.llm.questions[-1])
+    assert "Q: and the retries?\nA: Retries are now 0." in third
+
+
+def test_an_answer_the_commit_does_not_hold_says_so_and_invented_files_are_dropped(testbot):
+    _, sha = _repo_with_commit(testbot)
+    testbot.llm.next_answer = json.dumps({"answer": "The diff does not show the server side.",
+                                          "files": ["src/server.py"], "answered": False})
+    text = testbot.send(f"/ask {sha[:7]} octo/widgets does the server accept it?").text
+    lines = text.split("\n\n")
+    assert lines[0].endswith("This commit does not answer that question.")
+    assert "The diff does not show the server side." in text and "src/server.py" not in text
+    assert lines[-1] == "Based on: the commit's message, pull request and analysis (no file of its diff)."
+
+
+def test_a_question_over_2000_characters_is_a_usage_reply_and_nothing_is_asked_or_stored(testbot):
+    _, sha = _repo_with_commit(testbot)
+    text = testbot.send(f"/ask {sha[:7]} octo/widgets " + "why " * 501).text
+    assert "2003 characters; at most 2000" in text and "Usage: /ask <sha> [owner/repo] <question>" in text
+    assert testbot.llm.questions == []
+    assert testbot.app.store.questions.asked_since("slack", "U1", T0 - timedelta(days=3650)) == 0
+
+
+def test_ask_without_a_question_or_about_an_unknown_commit(testbot):
+    _, sha = _repo_with_commit(testbot)
+    assert "Missing argument: <question>." in testbot.send(f"/ask {sha[:7]}").text
+    assert "No commit abcdef1 in octo/widgets." in testbot.send("/ask abcdef1 octo/widgets why?").text
+    assert testbot.llm.questions == []
+
+
+def test_with_no_llm_configured_a_question_gets_a_reply_saying_questions_need_one(testbot):
+    from bot.bootstrap import build_questions
+
+    app = testbot.app
+    app.handler.services.questions = build_questions(app.settings, app.store, app.source, app.analyser, app.clock,
+                                                     None)
+    _, sha = _repo_with_commit(testbot)
+    text = testbot.send(f"/ask {sha[:7]} octo/widgets why?").text
+    assert text == "Questions about commits need an LLM, and none is configured for this bot " \
+                   "(OPENAI_API_KEY or OPENAI_BASE_URL)."
+    assert testbot.llm.questions == []
+
+
+def test_the_hourly_limit_per_person_answers_politely_then_lets_them_ask_again(fake_github, tmp_path):
+    bot = make_testbot(fake_github, f"sqlite:///{tmp_path}/limit.db", ask_per_user_per_hour=2)
+    try:
+        _, sha = _repo_with_commit(bot)
+        for _ in range(2):
+            assert "Based on" in bot.send(f"/ask {sha[:7]} octo/widgets why?").text
+        limited = bot.send(f"/ask {sha[:7]} octo/widgets why again?")
+        assert "You have asked 2 questions in the last hour, the most allowed" in limited.text
+        assert not limited.public and len(bot.llm.questions) == 2
+        assert "Based on" in bot.send(f"/ask {sha[:7]} octo/widgets why?", user="U2").text  # per person
+        bot.clock.advance(hours=1, seconds=1)
+        assert "Based on" in bot.send(f"/ask {sha[:7]} octo/widgets why now?").text
+    finally:
+        bot.app.close()
+
+
+def test_a_huge_diff_is_cut_to_the_input_budget_and_the_prompt_still_carries_the_question(fake_github, tmp_path):
+    from bot.analysis.tokenizer import counter_for
+
+    bot = make_testbot(fake_github, f"sqlite:///{tmp_path}/budget.db", llm_input_token_budget=3000)
+    try:
+        big = "@@ -1,5000 +1,5000 @@\n" + "".join(f"+line {n} = compute({n})\n" for n in range(5000))
+        _, sha = _repo_with_commit(bot, files=[file_entry("src/big.py", additions=5000, patch=big)])
+        bot.send(f"/ask {sha[:7]} octo/widgets what is line 3 about?")
+        messages = bot.llm.questions[-1]
+        tokens = counter_for(bot.llm.model).messages(messages)
+        assert 0.75 * 3000 <= tokens <= 3000
+        prompt = "\n".join(message["content"] for message in messages)
+        assert "+line 3 = compute(3)" in prompt and "what is line 3 about?" in prompt and "Omitted:" in prompt
+    finally:
+        bot.app.close()
+
+
+def test_help_names_ask_in_both_languages(testbot):
+    assert "/ask <sha> [owner/repo] <question>" in testbot.send("/help").text
+    assert "mention the bot in the thread of a card" in testbot.send("/ask help").text
+    assert "在卡片、日报或 /commit 回复的话题里提及机器人" in testbot.send("/ask help --lang zh").text

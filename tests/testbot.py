@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ from typing import Any
 import pytest
 from werkzeug.test import Client
 
-from bot.analysis.llm import Completion, Mode, Usage
+from bot.analysis.llm import Completion, Mode, TextCompletion, Usage
 from bot.bootstrap import Application, build
 from bot.chat.commands import CommandContext, Reply
 from bot.chat.platform import Inbound
@@ -63,6 +64,8 @@ class FakeLLM:
 
     model: str = "fake-llm"
     calls: list[list[dict[str, str]]] = field(default_factory=list)
+    questions: list[list[dict[str, str]]] = field(default_factory=list)  # prompts of questions about commits
+    next_answer: str | None = None  # the reply text the next question gets
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def complete(self, messages: list[dict[str, str]], mode: Mode, max_output_tokens: int) -> Completion:
@@ -76,6 +79,19 @@ class FakeLLM:
                 content["importance"] = importance
         return Completion(AnalysisContent.model_validate(content), Usage(prompt_tokens=len(prompt) // 4,
                                                                           completion_tokens=100))
+
+    def answer(self, messages: list[dict[str, str]], mode: Mode, max_output_tokens: int) -> TextCompletion:
+        """A question's answer: `next_answer` when set (then cleared), else one naming the diff's first file."""
+        with self._lock:
+            self.questions.append(messages)
+            reply, self.next_answer = self.next_answer, None
+        prompt = "\n".join(message["content"] for message in messages)
+        if reply is None:
+            first = re.search(r"^### (\S+)$", prompt, re.MULTILINE)
+            files = [first.group(1)] if first else []
+            reply = json.dumps({"answer": f"It changes {files[0] if files else 'nothing listed'}.", "files": files,
+                                "answered": True})
+        return TextCompletion(reply, Usage(prompt_tokens=len(prompt) // 4, completion_tokens=50))
 
 
 @dataclass

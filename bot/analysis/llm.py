@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -48,6 +50,14 @@ class Completion:
     """A validated analysis and the request's usage."""
 
     content: AnalysisContent
+    usage: Usage
+
+
+@dataclass(frozen=True)
+class TextCompletion:
+    """A reply's text (not checked against any schema) and the request's usage."""
+
+    text: str
     usage: Usage
 
 
@@ -110,26 +120,32 @@ class OpenAIChat:
 
     def complete(self, messages: list[dict[str, str]], mode: Mode, max_output_tokens: int) -> Completion:
         """One request; a validated analysis or an LLMError subclass saying what went wrong."""
-        import openai
-
         # No temperature: reasoning models reject any but the default, and a 400 would read as a format rejection.
         params: dict[str, Any] = {"model": self.model, "messages": messages, self._limit_param: max_output_tokens}
-        try:
+        with _typed_errors(mode):
             if mode is Mode.JSON_SCHEMA:
                 return self._structured(params)
             if mode is Mode.JSON_OBJECT:
                 params["response_format"] = {"type": "json_object"}
             return self._freeform(params)
-        except openai.APITimeoutError:
-            raise Transient("timeout") from None
-        except openai.APIConnectionError as exc:
-            raise Transient(f"cannot reach the LLM server: {describe(exc)}") from None
-        except openai.APIStatusError as exc:
-            raise _status_error(exc, mode) from None
-        except openai.APIResponseValidationError:
-            raise Transient("malformed response body") from None
-        except openai.OpenAIError as exc:
-            raise Fatal(f"{type(exc).__name__}: {clip_middle(one_line(str(exc)), 300)}") from None
+
+    def answer(self, messages: list[dict[str, str]], mode: Mode, max_output_tokens: int) -> TextCompletion:
+        """One request for a reply in prose or JSON mode (a question about a commit): its text, or an LLMError."""
+        params: dict[str, Any] = {"model": self.model, "messages": messages, self._limit_param: max_output_tokens}
+        if mode is Mode.JSON_OBJECT:
+            params["response_format"] = {"type": "json_object"}
+        with _typed_errors(mode):
+            raw = self._client.chat.completions.with_raw_response.create(**params)
+            usage = _usage(raw.http_response)
+            completion = raw.parse()
+            if not completion.choices:
+                raise InvalidOutput("the reply had no choices", "", usage)
+            choice = completion.choices[0]
+            if choice.finish_reason == "length":
+                raise Truncated("finish_reason=length", usage)
+            if choice.finish_reason == "content_filter" or choice.message.refusal:
+                raise Refused(f"refusal: {(choice.message.refusal or 'content filter')[:200]}", usage)
+            return TextCompletion(choice.message.content or "", usage)
 
     def _structured(self, params: dict[str, Any]) -> Completion:
         import openai
@@ -171,6 +187,25 @@ class OpenAIChat:
             return Completion(AnalysisContent.model_validate_json(extract_json(text)), usage)
         except pydantic.ValidationError as exc:
             raise InvalidOutput(_validation_summary(exc), text, usage) from None
+
+
+@contextmanager
+def _typed_errors(mode: Mode) -> Iterator[None]:
+    """The openai library's exceptions as the runner's typed outcomes."""
+    import openai
+
+    try:
+        yield
+    except openai.APITimeoutError:
+        raise Transient("timeout") from None
+    except openai.APIConnectionError as exc:
+        raise Transient(f"cannot reach the LLM server: {describe(exc)}") from None
+    except openai.APIStatusError as exc:
+        raise _status_error(exc, mode) from None
+    except openai.APIResponseValidationError:
+        raise Transient("malformed response body") from None
+    except openai.OpenAIError as exc:
+        raise Fatal(f"{type(exc).__name__}: {clip_middle(one_line(str(exc)), 300)}") from None
 
 
 _FENCE = re.compile(r"```(?:json)?\s*\n(.*?)\n\s*```", re.S)

@@ -76,9 +76,9 @@ class QuestionStore:
             return ThreadPost(self._repo(conn, row.subscription_id, sha), (sha,), row.kind)
         if row.kind != DIGEST_KIND:
             return ThreadPost(None, (), row.kind)
-        entries = conn.execute(select(deliveries.c.item).where(
+        entries: list[str] = list(conn.execute(select(deliveries.c.item).where(
             deliveries.c.subscription_id == row.subscription_id, deliveries.c.kind == "digest-entry",
-            deliveries.c.item.startswith(row.item + ":", autoescape=True)).order_by(deliveries.c.id)).scalars().all()
+            deliveries.c.item.startswith(row.item + ":", autoescape=True)).order_by(deliveries.c.id)).scalars())
         shas = tuple(item.rsplit(":", 1)[-1] for item in entries)
         return ThreadPost(self._repo(conn, row.subscription_id, shas[0] if shas else None), shas, row.kind)
 
@@ -88,7 +88,8 @@ class QuestionStore:
         if repo is not None or sha is None:
             return repo
         # The subscription is gone (unsubscribed): the stored commit still says which repository it is in.
-        found = conn.execute(select(commits.c.repo).where(commits.c.sha == sha.lower()).limit(2)).scalars().all()
+        query = select(commits.c.repo).where(commits.c.sha == sha.lower()).limit(2)
+        found: list[str] = list(conn.execute(query).scalars())
         return found[0] if len(found) == 1 else None
 
     def add_turn(self, turn: Turn) -> None:
@@ -105,8 +106,8 @@ class QuestionStore:
                  .order_by(table.c.id.desc()).limit(limit))
         with self._engine.connect() as conn:
             rows = conn.execute(query).all()
-        return [Turn(**{name: _aware(value) if name == "asked_at" else value
-                        for name, value in row._asdict().items() if name != "id"}) for row in reversed(rows)]
+        return [Turn(row.platform, row.channel, row.thread_id, row.user_id, row.repo, row.sha, row.question,
+                     row.answer, _aware(row.asked_at)) for row in reversed(rows)]
 
     def asked_since(self, platform: str, user_id: str, since: datetime) -> int:
         """How many questions `user_id` asked on `platform` from `since` on."""

@@ -51,6 +51,9 @@ def tokenise(text: str) -> list[str]:
 
 def parse(text: str) -> Parsed:
     """Parse a whole command line such as `/subscribe owner/repo main --min medium`."""
+    free = _free_text(text)
+    if free is not None:
+        return free
     tokens = tokenise(text)
     if not tokens:
         raise UsageError(HELP, Message("grammar.empty"))
@@ -69,6 +72,23 @@ def parse(text: str) -> Parsed:
     if len(args) > spec.max_args:
         raise UsageError(head, Message("grammar.unexpected", value=args[spec.max_args]))
     return Parsed(head, tuple(args), options)
+
+
+def _free_text(text: str) -> Parsed | None:
+    """A command whose Spec takes free text: its first word, then the rest of the line untouched; else None."""
+    words = (text or "").translate(_TRANSLATE).split(maxsplit=2)
+    head = words[0].lower().lstrip("/") if words else ""
+    command = BY_NAME.get(head)
+    if command is None or not command.spec.free_text:
+        return None
+    rest = words[1:]
+    if rest and rest[0].lower() in HELP_WORDS:
+        return Parsed(head, wants_help=True)
+    if len(rest) < 2:
+        words = command.spec.usage.split()  # the first positional, or the free text (the usage's last word)
+        raise UsageError(head, Message("grammar.missing", name=words[-1] if rest else words[1]))
+    first = _SLACK_LINK.match(rest[0])
+    return Parsed(head, (first.group(1) if first else rest[0], rest[1].strip()))
 
 
 def _split(head: str, spec: Spec, words: list[str]) -> tuple[list[str], dict[str, str | bool]]:

@@ -15,6 +15,8 @@ class Spec:
     min_args: int
     max_args: int
     options: dict[str, bool] = field(default_factory=dict)
+    # The first positional, then the rest of the line as typed (a question: apostrophes and all, no options).
+    free_text: bool = False
 
 
 @dataclass(frozen=True)
