@@ -10,7 +10,16 @@ import argparse
 from datetime import date, datetime, timedelta, timezone
 
 from bot import __version__
-from bot.domain.values import check_sha, check_timezone, parse_hhmm, split_repo_name
+from bot.domain.values import (
+    EVERY,
+    check_sha,
+    check_timezone,
+    check_weekday,
+    parse_hhmm,
+    parse_week,
+    split_repo_name,
+    week_label,
+)
 
 EXIT_USAGE = 2
 PLATFORMS = ["slack", "feishu", "feishu_webhook", "console"]
@@ -51,6 +60,17 @@ def _repo(text: str):
     return RepoRef(owner=owner, name=name)
 
 
+def _repo_or_owner(text: str):
+    """`owner/name`, or `owner/*` (every repository of an organisation or user)."""
+    owner, slash, rest = text.strip().partition("/")
+    if slash and rest == "*":
+        split_repo_name(f"{owner}/x")  # the owner must be a valid GitHub login
+        from bot.domain.model import RepoRef
+
+        return RepoRef(owner=owner.lower(), name="*")
+    return _repo(text)
+
+
 def _repo_at_sha(text: str):
     repo, at, sha = text.partition("@")
     if not at:
@@ -73,6 +93,15 @@ def _day(text: str) -> date:
     if not _FIRST_DAY <= day <= last:
         raise ValueError(f"expected a date from {_FIRST_DAY} to {last}, got {text!r}")
     return day
+
+
+def _week(text: str) -> date:
+    # The Monday of the week; as for --date, the week must have begun somewhere on Earth.
+    monday = parse_week(text)
+    last = datetime.now(_FURTHEST_AHEAD).date() + timedelta(days=1)
+    if monday + timedelta(days=6) < _FIRST_DAY or monday > last:
+        raise ValueError(f"expected a week from {week_label(_FIRST_DAY)} to {week_label(last)}, got {text!r}")
+    return monday
 
 
 def _globs(text: str) -> list[str]:
@@ -123,13 +152,18 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--format", choices=["md", "json"], default="md",
                          help="md: the card as Markdown; json: the stored analysis (default: md)")
 
-    digest = _command(commands, "digest", "write the daily report of one or more repositories as Markdown",
-                      "Write one local day's report of one or more repositories as Markdown: a commit table and "
-                      "statistics per repository, then each commit's analysis, by importance.")
+    digest = _command(commands, "digest", "write the daily (or weekly) report of one or more repositories as Markdown",
+                      "Write one local day's (or ISO week's) report of one or more repositories as Markdown: a "
+                      "commit table and statistics per repository, then each commit's analysis, by importance. "
+                      "A weekly report's statistics add the counts by change type and the most changed areas.")
     digest.add_argument("repos", nargs="+", type=_argtype(_repo), metavar="owner/repo",
                         help="the repositories to report on")
-    digest.add_argument("--date", required=True, type=_argtype(_day), metavar="YYYY-MM-DD",
-                        help="the local day in --tz to report (required)")
+    period = digest.add_mutually_exclusive_group(required=True)
+    period.add_argument("--date", type=_argtype(_day), metavar="YYYY-MM-DD",
+                        help="the local day in --tz to report (this or --week is required)")
+    period.add_argument("--week", type=_argtype(_week), metavar="YYYY-Www",
+                        help="the ISO week (Monday to Sunday, local days in --tz) to report, e.g. 2026-W48 "
+                             "(this or --date is required)")
     digest.add_argument("--tz", type=_argtype(check_timezone), metavar="AREA/CITY",
                         help="IANA timezone of the day (default: TIMEZONE)")
     digest.add_argument("--lang", choices=["zh", "en"], help="language of the report (default: LANGUAGE)")
@@ -148,8 +182,13 @@ def build_parser() -> argparse.ArgumentParser:
     add = _command(actions, "add", "add or update a subscription",
                    "Subscribe a channel to a branch of a repository, or update that subscription. Options not given "
                    "keep their current values when the subscription exists; a new one takes the defaults below.")
-    add.add_argument("repo", type=_argtype(_repo), help="owner/name")
-    add.add_argument("--branch", default=None, help="branch to watch (default: the repository's default branch)")
+    add.add_argument("repo", type=_argtype(_repo_or_owner),
+                     help="owner/name, or owner/* for every repository of an organisation or user")
+    add.add_argument("--branch", default=None,
+                     help="branch to watch, or a pattern such as 'release/*' for every matching branch "
+                          "(default: the repository's default branch)")
+    add.add_argument("--include-forks", action="store_true", default=None,
+                     help="with owner/*: follow forks too (default: forks and archived repositories skipped)")
     add.add_argument("--platform", default="console", choices=PLATFORMS, help="where cards go (default: console)")
     add.add_argument("--channel", default="console",
                      help="Slack channel id, Feishu chat id, or webhook URL (default: console)")
@@ -181,10 +220,16 @@ def build_parser() -> argparse.ArgumentParser:
                           "(default: merges included)")
     add.add_argument("--skip-empty-digest", action="store_true",
                      help="post nothing on days without commits (default: a one-line note on such days)")
+    add.add_argument("--every", choices=EVERY, default=None,
+                     help="a daily digest, or a weekly one of the last full ISO week (default: keep the current "
+                          "choice; day for a new subscription)")
+    add.add_argument("--on", type=_argtype(check_weekday), metavar="mon|…|sun",
+                     help="the weekly digest's day; alone it means --every week (default: keep the current day; "
+                          "mon for a new subscription)")
     remove = _command(actions, "remove", "remove a subscription",
                       "Remove a channel's subscription to a repository (every branch unless --branch is given).")
-    remove.add_argument("repo", type=_argtype(_repo), help="owner/name")
-    remove.add_argument("--branch", help="only this branch (default: every branch)")
+    remove.add_argument("repo", type=_argtype(_repo_or_owner), help="owner/name, or owner/* (the whole pattern)")
+    remove.add_argument("--branch", help="only this branch or branch pattern (default: every branch)")
     remove.add_argument("--platform", default="console", choices=PLATFORMS,
                         help="the channel's platform (default: console)")
     remove.add_argument("--channel", default="console", help="the channel (default: console)")
