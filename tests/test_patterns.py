@@ -255,7 +255,8 @@ def test_replies_in_chinese(fake_github, tmp_path):
 # --- the store ---
 
 
-def test_templates_are_never_polled_and_their_cursors_never_claimed(store):
+def test_templates_are_never_polled_and_their_cursors_never_claimed(any_store):
+    store = any_store
     now = datetime(2024, 5, 1, tzinfo=UTC)
     template, _ = store.subscriptions.save(Subscription(platform="slack", channel="C1", repo=owner_pattern("acme"),
                                                         branch="*", template="owner"))
@@ -272,7 +273,8 @@ def test_templates_are_never_polled_and_their_cursors_never_claimed(store):
     assert store.subscriptions.list(templates=True) == []
 
 
-def test_listings_are_claimed_once_per_interval_and_only_while_a_template_follows_them(store):
+def test_listings_are_claimed_once_per_interval_and_only_while_a_template_follows_them(any_store):
+    store = any_store
     from bot.store.listings import Listing
 
     now = datetime(2024, 5, 1, tzinfo=UTC)

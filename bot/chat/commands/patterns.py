@@ -92,7 +92,7 @@ def pattern_templates(ctx: CommandContext, services: CommandServices) -> list[Su
 def pattern_lines(templates: list[Subscription], subs: list[Subscription], lang: str) -> list[str]:
     """One line per pattern, with how many repositories or branches it follows now."""
     counts = Counter(sub.pattern_id for sub in subs if sub.pattern_id is not None)
-    return [subscription_line(template, lang, following=_count_text(template, counts[template.id], lang))
+    return [subscription_line(template, lang, following=_count_text(template, counts[template.key], lang))
             for template in templates]
 
 
@@ -139,7 +139,7 @@ def _following(done: PatternSubscribed, lang: str) -> str:
         return say(lang, "sub.branches_none", glob=template.branch, repo=template.repo)
     names = say(lang, "list.separator").join(branch for _, branch in done.following[:10])
     if count > 10:
-        names += " …"
+        names += f" (+{count - 10})"
     return say(lang, "sub.branches_following", glob=template.branch, repo=template.repo, count=count, names=names)
 
 

@@ -71,7 +71,7 @@ def _add(args, settings: Settings, store) -> int:
     saved = done.subscription
     print(f"{'added' if done.created else 'updated'} #{saved.id} {saved.repo}@{saved.branch} "
           f"-> {saved.platform}:{shown_channel(saved.platform, saved.channel)} (min {saved.threshold.value}, "
-          f"commits {_history(saved)}, digest {_schedule(saved)})")
+          f"commits {_history(saved)}); digest {_schedule(saved)}")
     if done.was_paused:
         print(f"resumed; it was paused: {done.resumed_from or 'no reason recorded'}")
     return 0
@@ -171,7 +171,7 @@ def _print_subscriptions(subs: list[Subscription]) -> None:
         if sub.digest_every == "week":
             digest = f"weekly {sub.digest_on} {digest}"
         where = f"{sub.platform}:{shown_channel(sub.platform, sub.channel)}"
-        name = f"{sub.pattern} ({_following(sub, counts[sub.id])})" if sub.template else f"{sub.repo}@{sub.branch}"
+        name = f"{sub.pattern} ({_following(sub, counts[sub.key])})" if sub.template else f"{sub.repo}@{sub.branch}"
         print(f"{sub.id:>4}  {name:<40} {where:<30} "
               f"{sub.threshold.value:<6} {digest:<18} {_history(sub):<16} {state}")
 
