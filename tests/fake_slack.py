@@ -22,6 +22,7 @@ from slack_sdk.signature import SignatureVerifier
 from werkzeug import Request, Response
 
 BOT_USER = "UBOT"
+BOT_ID = "BBOT"
 TEAM = "T0001"
 
 
@@ -62,6 +63,7 @@ class FakeSlack:
         self._last_post: dict[str, float] = {}
         self._ts = itertools.count(1)
         self._response_ids = itertools.count(1)
+        self._response_channels: dict[str, str] = {}  # response_url path -> channel its in_channel answers land in
         self._lock = threading.Lock()
         self._arrived = threading.Condition(self._lock)
         server.expect_request(re.compile(r"^/api/[\w.]+$")).respond_with_handler(self._api)
@@ -85,15 +87,20 @@ class FakeSlack:
         """The value for SLACK_API_URL."""
         return self.server.url_for("/api/")
 
-    def response_url(self) -> str:
-        """A fresh response_url whose posts are recorded as `response_url` calls."""
-        return self.server.url_for(f"/response/{next(self._response_ids)}")
+    def response_url(self, channel: str | None = None) -> str:
+        """A fresh response_url whose posts are recorded as `response_url` calls; with `channel`, an in_channel
+        answer also becomes a message of that channel (with a ts, as the bot's), as Slack shows it."""
+        url = self.server.url_for(f"/response/{next(self._response_ids)}")
+        if channel is not None:
+            self._response_channels[urlsplit(url).path] = channel
+        return url
 
     def reset(self) -> None:
         """Forget every call, message and scripted failure (to share one server between tests)."""
         with self._lock:
             self.calls.clear()
             self.messages.clear()
+            self._response_channels.clear()
             self.failures.clear()
             self.channel_errors.clear()
             self.history_error = None
@@ -198,7 +205,7 @@ class FakeSlack:
 
     def _auth_test(self, params: dict) -> dict:
         return {"ok": True, "url": "https://fake.slack.com/", "team": "Fake", "user": "commit-radar",
-                "team_id": TEAM, "user_id": BOT_USER, "bot_id": "BBOT"}
+                "team_id": TEAM, "user_id": BOT_USER, "bot_id": BOT_ID}
 
     def _chat_postMessage(self, params: dict) -> dict:
         channel = params.get("channel", "")
@@ -219,7 +226,7 @@ class FakeSlack:
         return {"ok": True}
 
     def _visible(self, message: dict, params: dict) -> dict:
-        shown = {key: message[key] for key in ("ts", "text", "user", "type", "thread_ts", "reply_count")
+        shown = {key: message[key] for key in ("ts", "text", "user", "bot_id", "type", "thread_ts", "reply_count")
                  if key in message}
         if params.get("include_all_metadata") in (True, "true", "1", 1) and "metadata" in message:
             shown["metadata"] = message["metadata"]
@@ -251,6 +258,11 @@ class FakeSlack:
         scripted = self._scripted("response_url")
         with self._lock:
             self.calls.append(Call("response_url", params, dict(request.headers)))
+            channel = self._response_channels.get(request.path)
+            if scripted is None and channel is not None and params.get("response_type") == "in_channel":
+                ts = f"{int(time.time())}.{next(self._ts):06d}"
+                self.messages.setdefault(channel, []).append(
+                    {**params, "ts": ts, "user": BOT_USER, "bot_id": BOT_ID, "type": "message"})
             self._arrived.notify_all()
         return scripted if scripted is not None else Response("ok", content_type="text/plain")
 
@@ -300,3 +312,12 @@ def fake(shared_fake):
     """The module's fake Slack, emptied for this test."""
     shared_fake.reset()
     return shared_fake
+
+
+def mention_event(text: str, thread_ts: str | None, channel: str = "C0001", user: str = "U0001",
+                  ts: str = "1767225600.000100") -> dict:
+    """An app_mention event as Slack sends it for `text` (which should hold `<@UBOT>`), in a thread when given."""
+    event = {"type": "app_mention", "user": user, "text": text, "ts": ts, "channel": channel, "event_ts": ts}
+    if thread_ts:
+        event["thread_ts"] = thread_ts
+    return event

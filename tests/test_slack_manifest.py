@@ -15,7 +15,7 @@ SLACK_SECTION = README[README.index("## Slack app"):README.index("## Feishu")]
 
 def scopes() -> list[str]:
     block = MANIFEST[MANIFEST.index("    bot:\n"):MANIFEST.index("settings:")]
-    return re.findall(r"^\s+- ([a-z.:]+)", block, re.MULTILINE)
+    return re.findall(r"^\s+- ([a-z_.:]+)", block, re.MULTILINE)
 
 
 def manifest_slash_commands() -> list[dict[str, str]]:
@@ -39,15 +39,16 @@ def test_manifest_declares_every_slash_command_at_the_events_url():
     assert all(entry["url"] == "https://YOUR-HOST/slack/events" for entry in manifest_slash_commands())
     assert MANIFEST.count("url: https://YOUR-HOST/slack/events") == len(SLASH_COMMANDS) + 2
     assert "should_escape: true" not in MANIFEST
-    assert re.search(r"bot_events:\n\s+- link_shared\n", MANIFEST)
+    assert re.search(r"bot_events:\n\s+- link_shared\n\s+- app_mention\n", MANIFEST)
     assert "unfurl_domains:\n    - github.com" in MANIFEST
 
 
 def test_readme_lists_the_manifest_scopes_and_commands():
     assert {"chat:write", "chat:write.public", "commands", "links:read", "links:write",
-            "channels:history", "groups:history"} == set(scopes())
+            "channels:history", "groups:history", "app_mentions:read"} == set(scopes())
     for scope in scopes():
         assert f"`{scope}`" in SLACK_SECTION
     for slash in SLASH_COMMANDS:
         assert f"`{slash.command}`" in SLACK_SECTION
     assert "`link_shared`" in SLACK_SECTION and "slack-manifest.yml" in SLACK_SECTION
+    assert "`app_mention`" in SLACK_SECTION
