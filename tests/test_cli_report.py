@@ -63,3 +63,33 @@ def test_analyze_bad_target_and_unknown_commit(tmp_path, fake_github):
     assert bad.returncode == 2 and "owner/repo@sha" in bad.stderr
     missing = cli(tmp_path, fake_github.api_url, "analyze", "octo/widgets@abcdef1")
     assert missing.returncode == 1 and "Traceback" not in missing.stderr
+
+
+def test_weekly_report_of_an_iso_week_in_a_timezone(tmp_path, fake_github):
+    widgets = fake_github.add_repo("octo/widgets")
+    widgets.commit("feat: monday morning", date="2026-11-22T16:30:00Z",  # Mon 00:30 in Shanghai: in W48
+                   files=[file_entry("src/core/engine.py")])
+    widgets.commit("fix: midweek", date="2026-11-26T03:00:00Z", files=[file_entry("src/api/routes.py")])
+    widgets.commit("chore: quiet [skip radar]", date="2026-11-27T03:00:00Z", files=[file_entry("src/x.py")])
+    widgets.commit("docs: too late", date="2026-11-29T16:30:00Z")  # Mon 00:30 of W49 in Shanghai
+    widgets.commit("docs: too early", date="2026-11-22T15:30:00Z")  # Sun 23:30 of W47 in Shanghai
+    out = tmp_path / "week.md"
+    result = cli(tmp_path, fake_github.api_url, "digest", "octo/widgets", "--week", "2026-W48", "--tz",
+                 "Asia/Shanghai", "--lang", "en", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    text = out.read_text()
+    assert text.startswith("# Weekly update report (2026-W48: 2026-11-23 – 2026-11-29)")
+    assert "monday morning" in text and "midweek" in text
+    assert "too late" not in text and "too early" not in text and "quiet" not in text
+    assert "2 commits this week" in text and "Skipped 1" in text and "Most changed areas" in text
+    assert "wrote" in result.stderr and "(2 commits)" in result.stderr
+
+
+def test_digest_needs_exactly_one_of_date_and_week_and_a_real_week(tmp_path, fake_github):
+    fake_github.add_repo("octo/widgets")
+    for args in ([], ["--date", "2026-01-08", "--week", "2026-W02"], ["--week", "2026-W54"],
+                 ["--week", "2026-48"], ["--week", "1999-W01"], ["--week", "2999-W01"]):
+        result = cli(tmp_path, fake_github.api_url, "digest", "octo/widgets", *args)
+        assert result.returncode == 2 and result.stderr.count("\n") == 1, (args, result.stderr)
+        assert "Traceback" not in result.stderr
+    assert fake_github.seen == []

@@ -160,10 +160,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the repositories to report on")
     period = digest.add_mutually_exclusive_group(required=True)
     period.add_argument("--date", type=_argtype(_day), metavar="YYYY-MM-DD",
-                        help="the local day in --tz to report (this or --week is required)")
+                        help="the local day in --tz to report (default: none; this or --week is required)")
     period.add_argument("--week", type=_argtype(_week), metavar="YYYY-Www",
                         help="the ISO week (Monday to Sunday, local days in --tz) to report, e.g. 2026-W48 "
-                             "(this or --date is required)")
+                             "(default: none; this or --date is required)")
     digest.add_argument("--tz", type=_argtype(check_timezone), metavar="AREA/CITY",
                         help="IANA timezone of the day (default: TIMEZONE)")
     digest.add_argument("--lang", choices=["zh", "en"], help="language of the report (default: LANGUAGE)")

@@ -1,4 +1,4 @@
-"""`analyze` and `digest`: one commit's analysis, or a day's Markdown report."""
+"""`analyze` and `digest`: one commit's analysis, or a day's (or ISO week's) Markdown report."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def analyze(args, settings: Settings) -> int:
 
 
 def digest(args, settings: Settings) -> int:
-    """Write the day's Markdown report for one or more repositories."""
+    """Write the day's (or, with --week, the ISO week's) Markdown report for one or more repositories."""
     from tqdm import tqdm
 
     from bot.bootstrap import build
@@ -46,6 +46,8 @@ def digest(args, settings: Settings) -> int:
 
     language = args.lang or settings.language
     timezone = args.tz or settings.timezone
+    weekly = args.week is not None
+    first = args.week if weekly else args.date
     bot = build(settings)
     commits = Commits(bot.store, bot.source)
     digests = []
@@ -60,7 +62,7 @@ def digest(args, settings: Settings) -> int:
                 bar.refresh()
 
             try:
-                day = DigestDay(repo, args.branch, args.date, timezone, language)
+                day = DigestDay(repo, args.branch, first, timezone, language, weekly)
                 digests.append(build_digest(day, commits.listed(repo, args.branch, on_listed=grow), bot.analyser,
                                             on_step=bar.update))
             except GitHubError as exc:
@@ -70,7 +72,7 @@ def digest(args, settings: Settings) -> int:
     finally:
         bar.close()
         bot.close()
-    text = report(digests, args.date, language)
+    text = report(digests, first, language, weekly=weekly)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as handle:
             handle.write(text)
