@@ -123,7 +123,7 @@ def build_feishu(settings: Settings, handler: Any | None, store, *,
 
     identity = BotIdentity(lambda: _fetch_bot_open_id(client))
     events = FeishuEvents(handler, notifier, lambda event_id: store.events.first_time("feishu", event_id),
-                          _is_command_of(handler), identity.open_id)
+                          _is_command_of(handler), identity.open_id, services=getattr(handler, "services", None))
     token = settings.feishu_verification_token.get_secret_value() if settings.feishu_verification_token else ""
     key = settings.feishu_encrypt_key.get_secret_value() if settings.feishu_encrypt_key else ""
     if settings.feishu_mode == "http" and not token:

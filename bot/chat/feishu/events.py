@@ -12,8 +12,11 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from bot.chat.commands.model import CommandContext, Reply
+from bot.chat.commands.ask import answer_in_thread
+from bot.chat.commands.model import CommandContext, CommandServices, Reply
+from bot.domain import Card
 from bot.service.notifier import DeliveryError
+from bot.service.questions import Where
 
 if TYPE_CHECKING:
     from lark_oapi.api.im.v1 import P2ImMessageReceiveV1
@@ -61,6 +64,9 @@ class Incoming:
     sender_open_id: str
     text: str
     mentions: tuple[Mention, ...]
+    # A reply names the message it answers (parent) and its thread's first message (root).
+    parent_id: str | None = None
+    root_id: str | None = None
 
     @property
     def is_direct(self) -> bool:
@@ -87,7 +93,8 @@ def incoming(data: P2ImMessageReceiveV1) -> Incoming | None:
     if not isinstance(text, str) or not message.chat_id or not message.message_id or not open_id:
         return None
     return Incoming(header.event_id, message.message_id, message.chat_id, message.chat_type or "",
-                    message.thread_id or None, open_id, text, mentions)
+                    message.thread_id or None, open_id, text, mentions,
+                    getattr(message, "parent_id", None) or None, getattr(message, "root_id", None) or None)
 
 
 def command_text(message: Incoming, bot_open_id: str | None, is_command: Callable[[str], bool]) -> str | None:
@@ -115,6 +122,21 @@ def command_text(message: Incoming, bot_open_id: str | None, is_command: Callabl
         text = text.replace(key, shown)
     text = _SPACES.sub(" ", text).strip()
     return text if text and is_command(text) else None
+
+
+def question_text(message: Incoming, bot_open_id: str | None) -> str | None:
+    """The question in a reply that mentions the bot (its mentions removed), else None.
+
+    When the bot's own open_id is unknown, any mention counts as the bot's (a group's messages reach
+    the bot only when they mention it).
+    """
+    if not any(bot_open_id is None or mention.open_id == bot_open_id for mention in message.mentions):
+        return None
+    text = message.text
+    for mention in sorted(message.mentions, key=lambda m: len(m.key), reverse=True):
+        mine = bot_open_id is None or mention.open_id == bot_open_id
+        text = text.replace(mention.key, "" if mine else f"@{mention.name}")
+    return _SPACES.sub(" ", text).strip()
 
 
 class BotIdentity:
@@ -149,8 +171,9 @@ class FeishuEvents:
 
     def __init__(self, handler: CommandRunner, responder: Responder, first_time: Callable[[str], bool],
                  is_command: Callable[[str], bool], bot_open_id: Callable[[], str | None] = lambda: None,
-                 workers: int = 8) -> None:
+                 workers: int = 8, services: CommandServices | None = None) -> None:
         self._handler = handler
+        self._services = services  # questions in the threads of the bot's cards; None: not answered
         self._responder = responder
         self._first_time = first_time
         self._is_command = is_command
@@ -195,6 +218,7 @@ class FeishuEvents:
         bot_id = self._bot_open_id() if message.mentions else None
         text = command_text(message, bot_id, self._is_command)
         if text is None:
+            self._question(message, bot_id)
             return
         ctx = CommandContext(platform="feishu", channel=message.chat_id, user_id=message.sender_open_id,
                              is_direct=message.is_direct)
@@ -207,6 +231,37 @@ class FeishuEvents:
             reply = Reply(text=FAILED_TEXT)
         self._answer(message, reply, context)
 
+    def _question(self, message: Incoming, bot_id: str | None) -> None:
+        """Answer a reply to one of the bot's cards that mentions the bot; stay silent on anything else."""
+        services = self._services
+        question = question_text(message, bot_id) if message.parent_id or message.root_id else None
+        if services is None or services.questions is None or question is None:
+            return
+        # The message replied to first (one entry of a digest), then the thread's first message.
+        found = ((services.questions.post("feishu", message.chat_id, anchor), anchor)
+                 for anchor in (message.parent_id, message.root_id) if anchor)
+        post, anchor = next(((post, anchor) for post, anchor in found if post is not None), (None, ""))
+        if post is None:
+            return  # not a thread of the bot's
+        context = {"event_id": message.event_id, "chat": message.chat_id, "command": "question"}
+        log.info("feishu question", extra=context)
+        where = Where("feishu", message.chat_id, message.root_id or anchor, message.sender_open_id)
+        try:
+            answer = answer_in_thread(services, where, question, post)
+        except Exception:  # a failing answer is said, never silent; the traceback goes to the log
+            log.exception("feishu question failed", extra=context)
+            answer = FAILED_TEXT
+        if not answer:
+            return
+        try:
+            sent = self._responder.reply_text(message.message_id, answer, in_thread=message.thread_id is not None,
+                                              key=f"reply:{message.event_id}:text")
+        except DeliveryError as exc:
+            log.warning("feishu answer not delivered", extra={**context, "error": str(exc)[:200]})
+            return
+        if sent and post.repo and len(post.shas) == 1:
+            services.questions.remember("feishu", message.chat_id, sent, post.repo, post.shas[0])
+
     def _answer(self, message: Incoming, reply: Reply, context: dict) -> None:
         in_thread = message.thread_id is not None
         key = f"reply:{message.event_id}"
@@ -214,6 +269,13 @@ class FeishuEvents:
             if reply.text:
                 self._responder.reply_text(message.message_id, reply.text, in_thread=in_thread, key=f"{key}:text")
             for index, card in enumerate(reply.cards):
-                self._responder.reply_card(message.message_id, card, in_thread=in_thread, key=f"{key}:{index}")
+                sent = self._responder.reply_card(message.message_id, card, in_thread=in_thread, key=f"{key}:{index}")
+                self._remember(message.chat_id, sent, card)
         except DeliveryError as exc:
             log.warning("feishu reply not delivered", extra={**context, "error": str(exc)[:200]})
+
+    def _remember(self, chat_id: str, message_id: str | None, card: Card) -> None:
+        """A /commit answer's card: a question replying to it is about its commit."""
+        questions = self._services.questions if self._services is not None else None
+        if questions is not None and message_id:
+            questions.remember("feishu", chat_id, message_id, card.repo, card.sha)
