@@ -118,6 +118,25 @@ def marked_importance(default: str = "low") -> Answer:
     return answer
 
 
+ASK_SYSTEM_MARK = "answers a teammate's question about one Git commit"
+
+
+def answering(answer: dict | None = None, then: Answer | None = None) -> Answer:
+    """Questions about a commit (the prompts/v1/ask.* system message) get `answer` (default: one naming the
+    diff's first file); every other request gets `then` (default: a valid analysis)."""
+    otherwise = then or valid()
+
+    def reply(request: dict) -> Response:
+        if ASK_SYSTEM_MARK not in prompt_text(request, "system"):
+            return otherwise(request)
+        first = re.search(r"^### (\S+)$", prompt_text(request), re.MULTILINE)
+        files = [first.group(1)] if first else []
+        content = answer or {"answer": f"It changes {files[0] if files else 'no listed file'}.", "files": files,
+                             "answered": True}
+        return _json(completion(json.dumps(content, ensure_ascii=False)))
+    return reply
+
+
 def blocked(release: threading.Event, then: Answer, timeout: float = 10.0) -> Answer:
     """Holds the request until `release` is set (or `timeout` passes), then answers `then`."""
     def answer(request: dict) -> Response:

@@ -15,7 +15,8 @@ from pytest_httpserver import HTTPServer
 from bot.github.webhook import sign
 from tests.e2e_stack import BOT_TOKEN, SIGNING_SECRET, WEBHOOK_SECRET, Bot, HoldingSlack, wait_until
 from tests.fake_github import FakeGitHub, file_entry
-from tests.fake_openai import FakeOpenAI, valid
+from tests.fake_openai import ASK_SYSTEM_MARK, FakeOpenAI, answering, prompt_text, valid
+from tests.fake_slack import BOT_USER, event_body, mention_event, signed_headers
 
 pytestmark = pytest.mark.e2e
 CHANNEL = "C0001"
@@ -91,3 +92,36 @@ def test_kill_9_mid_delivery_then_restart_delivers_each_card_once(stack):
     for n in range(6):
         assert sum(f"feat: change {n}" in title for title in titles) == 1
     assert len(shas) == 6
+
+
+def mention(bot: Bot, thread: str | None, event_id: str, ts: str) -> None:
+    """A signed app_mention event asking the bot a question, in `thread` (None: in the channel itself)."""
+    body = event_body(mention_event(f"<@{BOT_USER}> what could this break for clients on v1?", thread, ts=ts),
+                      event_id)
+    status, _ = bot.post("/slack/events", body, signed_headers(SIGNING_SECRET, body, content_type="application/json"))
+    assert status == 200
+
+
+def test_a_question_in_a_cards_thread_gets_one_threaded_answer_and_one_elsewhere_none(stack):
+    github, slack, llm, bot = stack
+    llm.otherwise = answering()
+    repo = github.add_repo("octo/widgets")
+    bot.start()
+    subscribe(bot, slack, github, "octo/widgets --min low")
+    patch = "@@ -10,3 +10,4 @@ def connect(url):\n-    timeout = 30\n+    timeout = 5\n+    retries = 0\n"
+    repo.commit("fix: shorter connect timeout", files=[file_entry("src/client.py", patch=patch)])
+    assert push(bot, "octo/widgets") == 202
+    card = wait_until(lambda: cards(slack), 40, "the card")[0]
+    mention(bot, None, "Ev-top", "1767225600.000100")
+    mention(bot, "1767225600.000999", "Ev-out", "1767225600.000101")  # the thread of someone else's message
+    wait_until(lambda: slack.calls_to("conversations.replies"), 20, "the unknown thread's lookup")
+    mention(bot, card["ts"], "Ev-card", "1767225600.000102")
+    mention(bot, card["ts"], "Ev-card", "1767225600.000102")  # Slack's retry of the same event
+    answers = wait_until(lambda: [post for post in slack.posts(CHANNEL) if post.get("thread_ts")], 40, "the answer")
+    assert answers[0]["thread_ts"] == card["ts"]
+    assert "It changes src/client.py." in answers[0]["text"] and "Based on: src/client.py" in answers[0]["text"]
+    asked = [request for request in llm.requests if ASK_SYSTEM_MARK in prompt_text(request, "system")]
+    assert len(asked) == 1 and "+    timeout = 5" in prompt_text(asked[0])
+    assert push(bot, "octo/widgets") == 202  # a later cycle: still one answer, nowhere else
+    wait_until(lambda: _cycles(bot) >= 2, 30, "a later poll cycle")
+    assert [post["thread_ts"] for post in slack.posts(CHANNEL) if post.get("thread_ts")] == [card["ts"]]
