@@ -194,3 +194,76 @@ def test_help_names_ask_in_both_languages(testbot):
     assert "/ask <sha> [owner/repo] <question>" in testbot.send("/help").text
     assert "mention the bot in the thread of a card" in testbot.send("/ask help").text
     assert "在卡片、日报或 /commit 回复的话题里提及机器人" in testbot.send("/ask help --lang zh").text
+
+
+# --- the LLM call: the real OpenAIChat against the fake OpenAI server, under the retry policy ---
+
+from bot.analysis.ask import AskInput, AskRunner, load_ask_templates  # noqa: E402
+from bot.analysis.llm import OpenAIChat, make_client  # noqa: E402
+from bot.analysis.retry import LLMRetry  # noqa: E402
+from bot.analysis.runner import GaveUp  # noqa: E402
+from tests.fake_openai import (  # noqa: E402,F401
+    _threaded_server,
+    fake_openai,
+    rate_limited,
+    refusal,
+    sample_commit,
+    threaded_httpserver,
+    truncated,
+    valid,
+)
+
+ANSWER = {"answer": "Validation now rejects topology changes.", "files": ["x"], "answered": True}
+
+
+def _runner(fake, sleeps: list[float], budget: int = 6000) -> AskRunner:
+    chat = OpenAIChat(make_client(fake.base_url, "sk-test", 5), "gpt-4.1-mini")
+    return AskRunner(chat, load_ask_templates(), budget, 500, LLMRetry(), sleeps.append)
+
+
+def _item() -> AskInput:
+    return AskInput(sample_commit(), "(made by LLM)\n{}", "Does this break existing pipelines?")
+
+
+def test_a_429_is_waited_out_as_retry_after_says_then_answered_in_json_mode(fake_openai):
+    fake_openai.script(rate_limited(3), valid(ANSWER))
+    sleeps: list[float] = []
+    answered = _runner(fake_openai, sleeps).run(_item())
+    assert answered.content.answer == ANSWER["answer"] and answered.attempts == 2 and sleeps == [3.0]
+    request = fake_openai.requests[-1]
+    assert request["response_format"] == {"type": "json_object"} and request["max_tokens"] == 500
+    # Exact counting (o200k for gpt-4.1-mini) keeps the whole prompt within the budget.
+    assert answered.prompt.tokens <= 6000
+
+
+def test_a_server_without_json_mode_is_asked_again_in_text_and_prose_is_taken_as_the_answer(threaded_httpserver):
+    from tests.fake_openai import FakeOpenAI
+
+    fake = FakeOpenAI(threaded_httpserver, rejects=("json_object",))
+    fake.script(valid("The change only touches the webhook validation."))
+    answered = _runner(fake, []).run(_item())
+    assert answered.content.answer == "The change only touches the webhook validation." and answered.content.answered
+    assert "response_format" not in fake.requests[-1]
+
+
+def test_a_cut_off_reply_gets_a_larger_allowance_and_a_refusal_ends_the_run(fake_openai):
+    fake_openai.script(truncated(), valid(ANSWER))
+    _runner(fake_openai, []).run(_item())
+    limits = [request.get("max_completion_tokens") or request.get("max_tokens") for request in fake_openai.requests]
+    assert limits == [500, 1000]
+    fake_openai.script(refusal())
+    with pytest.raises(GaveUp, match="refus"):
+        _runner(fake_openai, []).run(_item())
+    assert len(fake_openai.requests) == 3
+
+
+def test_a_custom_prompt_set_without_ask_templates_uses_the_shipped_pair_and_a_broken_one_fails(tmp_path):
+    from bot.analysis.prompts import PromptError
+
+    (tmp_path / "v1").mkdir()
+    shipped = load_ask_templates()
+    assert load_ask_templates("v1", tmp_path) == shipped
+    (tmp_path / "v1" / "ask.system.md").write_text("Answer briefly.", encoding="utf-8")
+    (tmp_path / "v1" / "ask.user.md").write_text("$commit_data $question", encoding="utf-8")
+    with pytest.raises(PromptError, match=r"must use exactly \$analysis, \$boundary, \$commit_data"):
+        load_ask_templates("v1", tmp_path)
