@@ -262,7 +262,8 @@ def test_a_custom_prompt_set_without_ask_templates_uses_the_shipped_pair_and_a_b
 
     (tmp_path / "v1").mkdir()
     shipped = load_ask_templates()
-    assert load_ask_templates("v1", tmp_path) == shipped
+    fallback = load_ask_templates("v1", tmp_path)
+    assert (fallback.system, fallback.user.template) == (shipped.system, shipped.user.template)
     (tmp_path / "v1" / "ask.system.md").write_text("Answer briefly.", encoding="utf-8")
     (tmp_path / "v1" / "ask.user.md").write_text("$commit_data $question", encoding="utf-8")
     with pytest.raises(PromptError, match=r"must use exactly \$analysis, \$boundary, \$commit_data"):
