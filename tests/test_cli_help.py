@@ -10,7 +10,7 @@ import pytest
 
 from bot.entrypoints.cli.parser import build_parser
 
-COMMANDS = [("run",), ("serve",), ("worker",), ("doctor",), ("analyze",), ("digest",), ("subscriptions",),
+COMMANDS = [("run",), ("serve",), ("worker",), ("doctor",), ("analyze",), ("ask",), ("digest",), ("subscriptions",),
             ("subscriptions", "list"), ("subscriptions", "add"), ("subscriptions", "remove")]
 
 

@@ -31,11 +31,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     install(settings.secret_values(), guard_streams=True)  # before logging, whose handler writes to stderr
     setup_logging(settings.log_level, settings.secret_values())
-    from bot.entrypoints.cli import process, reports, subscriptions
+    from bot.entrypoints.cli import ask, process, reports, subscriptions
 
     handler = {"run": process.run, "serve": process.serve, "worker": process.worker, "doctor": process.doctor,
                "subscriptions": subscriptions.manage, "analyze": reports.analyze,
-               "digest": reports.digest}[args.command]
+               "digest": reports.digest, "ask": ask.ask}[args.command]
     try:
         return handler(args, settings)
     except KeyboardInterrupt:

@@ -152,6 +152,14 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--format", choices=["md", "json"], default="md",
                          help="md: the card as Markdown; json: the stored analysis (default: md)")
 
+    asking = _command(commands, "ask", "ask a question about one commit and print the answer",
+                      "Ask the LLM a question about one commit; the answer rests on the commit's message, pull "
+                      "request, diff (within LLM_INPUT_TOKEN_BUDGET) and stored analysis, and names the files it "
+                      "relied on. Needs an LLM (OPENAI_API_KEY or OPENAI_BASE_URL); counts against "
+                      "ASK_PER_USER_PER_HOUR. Earlier questions about the same commit are remembered.")
+    asking.add_argument("target", type=_argtype(_repo_at_sha), help="owner/repo@sha (4-40 hex digits)")
+    asking.add_argument("question", nargs="+", help="the question (at most 2,000 characters)")
+
     digest = _command(commands, "digest", "write the daily (or weekly) report of one or more repositories as Markdown",
                       "Write one local day's (or ISO week's) report of one or more repositories as Markdown: a "
                       "commit table and statistics per repository, then each commit's analysis, by importance. "
