@@ -268,3 +268,19 @@ def test_a_custom_prompt_set_without_ask_templates_uses_the_shipped_pair_and_a_b
     (tmp_path / "v1" / "ask.user.md").write_text("$commit_data $question", encoding="utf-8")
     with pytest.raises(PromptError, match=r"must use exactly \$analysis, \$boundary, \$commit_data"):
         load_ask_templates("v1", tmp_path)
+
+
+def test_a_thread_of_an_unknown_commit_gets_a_reply_saying_so(testbot):
+    from bot.chat.commands.ask import answer_in_thread
+    from bot.service.questions import Where
+    from bot.store.questions import ThreadPost
+
+    services = testbot.app.handler.services
+    where = Where("slack", "C1", "500.1", "U1")
+    rollup = ThreadPost(None, (), "rollup")  # a burst's roll-up names many commits: none to pick
+    assert answer_in_thread(services, where, "why?", rollup).startswith("I cannot tell which commit this thread")
+    testbot.repo("octo/widgets")
+    gone = ThreadPost("octo/widgets", ("c" * 40,), "card")  # GitHub no longer has it
+    assert answer_in_thread(services, where, "why?", gone).startswith("I cannot tell which commit this thread")
+    assert answer_in_thread(services, where, "   ", gone).startswith("Write your question after the mention")
+    assert testbot.llm.questions == []
