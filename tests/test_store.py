@@ -311,3 +311,19 @@ def test_all_commits_round_trips(any_store):
     assert any_store.subscriptions.get(sub.key).all_commits is True
     again, created = any_store.subscriptions.save(sub.model_copy(update={"all_commits": False}))
     assert not created and again.all_commits is False
+
+
+def test_get_many_reads_the_cursors_asked_for_across_chunks(store):
+    from datetime import UTC, datetime
+
+    from bot.store.cursors import GET_MANY_CHUNK
+
+    now = datetime(2026, 1, 8, tzinfo=UTC)
+    repos = [RepoRef.parse(f"octo/r{n:04}") for n in range(GET_MANY_CHUNK * 2 + 10)]
+    for n, repo in enumerate(repos):
+        store.cursors.advance(repo, "main", f"{n:040x}", f"etag-{n}", now)
+    asked = [(repo, "main") for repo in repos[5:GET_MANY_CHUNK + 20]] + [(repos[0], "dev")]
+    cursors = store.cursors.get_many(asked)
+    assert len(cursors) == len(asked)
+    assert cursors[(repos[GET_MANY_CHUNK + 19].full_name, "main")].etag == f"etag-{GET_MANY_CHUNK + 19}"
+    assert cursors[(repos[0].full_name, "dev")].last_sha is None  # never polled: a blank cursor

@@ -14,6 +14,9 @@ from bot.store.schema import repo_cursors as table
 from bot.store.schema import subscriptions
 
 
+GET_MANY_CHUNK = 500
+
+
 class Cursor(BaseModel):
     """Where polling of one branch stands."""
 
@@ -72,8 +75,13 @@ class CursorStore:
     def get_many(self, pairs: list[tuple[RepoRef, str]]) -> dict[tuple[str, str], Cursor]:
         """Cursors of many pairs in one query, keyed by (full_name, branch); blank ones for never polled."""
         wanted = {(repo.full_name, branch): repo for repo, branch in pairs}
+        names = sorted({name for name, _ in wanted})
+        rows = []
         with self._engine.connect() as conn:
-            rows = conn.execute(select(table)).all()
+            # Only the cursors asked for (a batch of a few dozen among thousands), in chunks that stay under
+            # SQLite's limit on bound parameters.
+            for start in range(0, len(names), GET_MANY_CHUNK):
+                rows += conn.execute(select(table).where(table.c.repo.in_(names[start:start + GET_MANY_CHUNK]))).all()
         found = {(row.repo, row.branch): Cursor(
             repo=wanted[(row.repo, row.branch)], branch=row.branch, last_sha=row.last_sha, etag=row.etag,
             last_polled_at=row.last_polled_at, failure_kind=row.failure_kind, failure_message=row.failure_message,
