@@ -13,7 +13,6 @@ from bot.store.db import insert_ignore, upsert
 from bot.store.schema import repo_cursors as table
 from bot.store.schema import subscriptions
 
-
 GET_MANY_CHUNK = 500
 
 
