@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Connection, Engine, and_, bindparam, delete, exists, func, or_, select, update
+from sqlalchemy import Connection, Engine, Row, and_, bindparam, delete, exists, func, or_, select, update
 
 from bot.domain import RepoRef
 from bot.store.db import insert_ignore, upsert
@@ -75,7 +76,7 @@ class CursorStore:
         """Cursors of many pairs in one query, keyed by (full_name, branch); blank ones for never polled."""
         wanted = {(repo.full_name, branch): repo for repo, branch in pairs}
         names = sorted({name for name, _ in wanted})
-        rows = []
+        rows: list[Row[Any]] = []
         with self._engine.connect() as conn:
             # Only the cursors asked for (a batch of a few dozen among thousands), in chunks that stay under
             # SQLite's limit on bound parameters.
