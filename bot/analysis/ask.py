@@ -28,6 +28,7 @@ from bot.analysis.llm import (
     Transient,
     Truncated,
     Usage,
+    UsageTally,
     extract_json,
 )
 from bot.analysis.prompt import FIT_ROUNDS, MIN_DATA_TOKENS, BudgetError, Prompt
@@ -176,23 +177,13 @@ def read_answer(text: str) -> AnswerContent:
 
 
 @dataclass
-class _Run:
+class _Run(UsageTally):
     mode: Mode
     output_tokens: int
     shrink: float = 1.0
     invalid: int = 0
     transient: int = 0
     waited: float = 0.0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-
-    def add(self, usage: Usage) -> None:
-        self.prompt_tokens += usage.prompt_tokens
-        self.completion_tokens += usage.completion_tokens
-
-    @property
-    def usage(self) -> Usage:
-        return Usage(self.prompt_tokens, self.completion_tokens)
 
 
 class AskRunner:

@@ -45,6 +45,24 @@ class Usage:
     completion_tokens: int = 0
 
 
+@dataclass(kw_only=True)
+class UsageTally:
+    """The tokens of every request of one run (retries included), added up."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def add(self, usage: Usage) -> None:
+        """Count one request's usage."""
+        self.prompt_tokens += usage.prompt_tokens
+        self.completion_tokens += usage.completion_tokens
+
+    @property
+    def usage(self) -> Usage:
+        """The total so far."""
+        return Usage(self.prompt_tokens, self.completion_tokens)
+
+
 @dataclass(frozen=True)
 class Completion:
     """A validated analysis and the request's usage."""
@@ -135,17 +153,8 @@ class OpenAIChat:
         if mode is Mode.JSON_OBJECT:
             params["response_format"] = {"type": "json_object"}
         with _typed_errors(mode):
-            raw = self._client.chat.completions.with_raw_response.create(**params)
-            usage = _usage(raw.http_response)
-            completion = raw.parse()
-            if not completion.choices:
-                raise InvalidOutput("the reply had no choices", "", usage)
-            choice = completion.choices[0]
-            if choice.finish_reason == "length":
-                raise Truncated("finish_reason=length", usage)
-            if choice.finish_reason == "content_filter" or choice.message.refusal:
-                raise Refused(f"refusal: {(choice.message.refusal or 'content filter')[:200]}", usage)
-            return TextCompletion(choice.message.content or "", usage)
+            text, usage = self._plain_reply(params)
+            return TextCompletion(text, usage)
 
     def _structured(self, params: dict[str, Any]) -> Completion:
         import openai
@@ -170,6 +179,14 @@ class OpenAIChat:
         return Completion(message.parsed, usage)
 
     def _freeform(self, params: dict[str, Any]) -> Completion:
+        text, usage = self._plain_reply(params)
+        try:
+            return Completion(AnalysisContent.model_validate_json(extract_json(text)), usage)
+        except pydantic.ValidationError as exc:
+            raise InvalidOutput(_validation_summary(exc), text, usage) from None
+
+    def _plain_reply(self, params: dict[str, Any]) -> tuple[str, Usage]:
+        """The text of a chat completion that was not parsed by the library (JSON mode or prose)."""
         raw = self._client.chat.completions.with_raw_response.create(**params)
         usage = _usage(raw.http_response)
         completion = raw.parse()
@@ -182,11 +199,7 @@ class OpenAIChat:
             raise Refused("finish_reason=content_filter", usage)
         if choice.message.refusal:
             raise Refused(f"refusal: {choice.message.refusal[:200]}", usage)
-        text = choice.message.content or ""
-        try:
-            return Completion(AnalysisContent.model_validate_json(extract_json(text)), usage)
-        except pydantic.ValidationError as exc:
-            raise InvalidOutput(_validation_summary(exc), text, usage) from None
+        return choice.message.content or "", usage
 
 
 @contextmanager

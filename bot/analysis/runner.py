@@ -24,6 +24,7 @@ from bot.analysis.llm import (
     Transient,
     Truncated,
     Usage,
+    UsageTally,
 )
 from bot.analysis.prompt import BudgetError, Prompt, build_prompt, repair_turns
 from bot.analysis.prompts import PromptTemplates
@@ -66,7 +67,7 @@ class GaveUp(Exception):
 
 
 @dataclass
-class _Run:
+class _Run(UsageTally):
     mode: Mode
     output_tokens: int
     shrink: float = 1.0
@@ -75,16 +76,6 @@ class _Run:
     refusals: int = 0
     waited: float = 0.0
     transient: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-
-    def add(self, usage: Usage) -> None:
-        self.prompt_tokens += usage.prompt_tokens
-        self.completion_tokens += usage.completion_tokens
-
-    @property
-    def usage(self) -> Usage:
-        return Usage(self.prompt_tokens, self.completion_tokens)
 
 
 class LLMRunner:
