@@ -100,6 +100,32 @@ def test_two_processes_on_postgresql_asking_at_once_cost_one_call(postgres_url, 
             store.close()
 
 
+def test_analyses_waiting_for_an_llm_slot_hold_no_database_connection(postgres_url, fake_openai):
+    from bot.store import open_store
+
+    # A burst: many analyses at once, LLM_CONCURRENCY of them in flight. The others wait for a slot; were
+    # they to wait holding their advisory lock's connection, the pool would run dry for everything else.
+    store = open_store(postgres_url)
+    release = threading.Event()
+    fake_openai.otherwise = blocked(release, valid())
+    try:
+        analyser, _ = make_analyser(store, fake_openai, concurrency=2)
+        commits = [sample_commit(sha=f"{i:x}" * 40) for i in range(1, 9)]
+        threads = [threading.Thread(target=analyser.analyse, args=(commit, "en")) for commit in commits]
+        for thread in threads:
+            thread.start()
+        wait_until(lambda: fake_openai.in_flight == 2)
+        threading.Event().wait(0.3)  # the other six reach their wait meanwhile
+        assert store.engine.pool.checkedout() <= 2
+        release.set()
+        for thread in threads:
+            thread.join(20)
+        assert len(fake_openai.requests) == 8
+    finally:
+        release.set()
+        store.close()
+
+
 def test_at_most_concurrency_calls_in_flight(store, fake_openai):
     release = threading.Event()
     fake_openai.otherwise = blocked(release, valid())

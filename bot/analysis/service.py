@@ -138,7 +138,8 @@ class Analyser:
         if stored is not None:
             self.counters.add(cache_hits=1)
             return stored
-        with self._cache.exclusive(commit.repo, commit.sha, self.prompt_version, self.model, language):
+        # The LLM slot first: analyses waiting for one hold no database connection (the lock's) meanwhile.
+        with self._slots, self._cache.exclusive(commit.repo, commit.sha, self.prompt_version, self.model, language):
             return self._analyse(commit, language)
 
     def _analyse(self, commit: Commit, language: Language) -> Analysis:
@@ -153,16 +154,15 @@ class Analyser:
             return fallback
         if self._runner is None:  # no LLM configured
             return self._save_heuristic(commit, language, _NOTES["no_llm"][language])
-        with self._slots:
-            try:
-                result = self._runner.run(commit, language)
-            except GaveUp as exc:
-                self.counters.add(llm_failures=1, prompt_tokens=exc.usage.prompt_tokens,
-                                  completion_tokens=exc.usage.completion_tokens)
-                log.warning("LLM analysis failed; using the heuristic", extra={
-                    "repo": commit.repo.full_name, "sha": commit.sha, "attempts": exc.attempts, "reason": exc.reason})
-                note = _NOTES["failed"][language].format(reason=exc.reason[:200])
-                return self._save_heuristic(commit, language, note, fallback is not None)
+        try:  # the caller holds an LLM slot
+            result = self._runner.run(commit, language)
+        except GaveUp as exc:
+            self.counters.add(llm_failures=1, prompt_tokens=exc.usage.prompt_tokens,
+                              completion_tokens=exc.usage.completion_tokens)
+            log.warning("LLM analysis failed; using the heuristic", extra={
+                "repo": commit.repo.full_name, "sha": commit.sha, "attempts": exc.attempts, "reason": exc.reason})
+            note = _NOTES["failed"][language].format(reason=exc.reason[:200])
+            return self._save_heuristic(commit, language, note, fallback is not None)
         self.counters.add(prompt_tokens=result.usage.prompt_tokens, completion_tokens=result.usage.completion_tokens)
         analysis = self._build(commit, language, result.content, "llm", self.model,
                                result.usage.prompt_tokens, result.usage.completion_tokens,
