@@ -14,10 +14,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from bot.clock import Clock
-from bot.domain import RepoRef, Subscription
+from bot.domain import RepoRef
 from bot.domain.values import parse_week, week_label
 from bot.service.digest import DigestService, digest_settled
 from bot.service.failures import log_failure
@@ -27,6 +27,7 @@ from bot.service.queue import DIGEST, POLL, TICK, Job, JobArgs, JobQueue
 from bot.service.schedule import CATCH_UP, due_period, last_digest_time
 from bot.service.watcher import Watcher
 from bot.store import Store
+from bot.store.subscriptions import DigestTiming
 
 log = logging.getLogger(__name__)
 NAMES: tuple[str, ...] = ("tick", "digest_tick", "poll", "poll_batch", "deliver", "digest", "expand")
@@ -172,11 +173,17 @@ class Jobs:
         now = self.clock()
         settled = self._settled if self._settled is not None else set()
         self._settled = settled
+        # Most subscriptions share a few timings: each one's due moment is worked out once a tick.
+        dues: dict[tuple[str, time, str, str], datetime] = {}
         queued = 0
-        for sub in self.store.subscriptions.list():
-            day = self._due_day(sub, now)
+        for sub in self.store.subscriptions.digest_timings():  # active ones only
+            timing = (sub.timezone, sub.digest_time, sub.digest_every, sub.digest_on)
+            due = dues.get(timing)
+            if due is None:
+                due = dues[timing] = last_digest_time(sub, now)
+            day = self._due_day(sub, due, now)
             weekly = sub.digest_every == "week"
-            if sub.paused or sub.id is None or day is None or (sub.id, day, weekly) in settled:
+            if day is None or (sub.id, day, weekly) in settled:
                 continue
             if digest_settled(self.store, sub.id, day, weekly):
                 settled.add((sub.id, day, weekly))
@@ -185,8 +192,7 @@ class Jobs:
         return queued
 
     @staticmethod
-    def _due_day(sub: Subscription, now: datetime) -> date | None:
-        due = last_digest_time(sub, now)
+    def _due_day(sub: DigestTiming, due: datetime, now: datetime) -> date | None:
         created = sub.created_at
         if now - due > CATCH_UP or (created is not None and _aware(created) > due):
             return None  # too late to catch up, or the subscription did not exist when it was due

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import builtins
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
 
 from sqlalchemy import Engine, and_, delete, func, select, update
 
@@ -19,6 +20,18 @@ def _repo_of(row) -> RepoRef:
         owner, _, name = row.repo.partition("/")
         return RepoRef(owner=owner, name=name)
     return RepoRef.parse(row.repo)
+
+
+@dataclass(frozen=True)
+class DigestTiming:
+    """When one active subscription's digest is due: what the digest tick reads of every subscription."""
+
+    id: int
+    timezone: str
+    digest_time: time
+    digest_every: str
+    digest_on: str
+    created_at: datetime | None
 
 
 def _row_to_subscription(row) -> Subscription:
@@ -133,6 +146,16 @@ class SubscriptionStore:
             query = query.where(table.c.branch == branch)
         with self._engine.connect() as conn:
             return [_row_to_subscription(row) for row in conn.execute(query)]
+
+    def digest_timings(self) -> builtins.list[DigestTiming]:
+        """The digest timing of every active subscription (not paused, no template), oldest first; a few
+        columns instead of whole subscriptions, since the digest tick reads them all every half minute."""
+        query = (select(table.c.id, table.c.timezone, table.c.digest_time, table.c.digest_every, table.c.digest_on,
+                        table.c.created_at)
+                 .where(table.c.template.is_(None), table.c.paused.is_(False)).order_by(table.c.id))
+        with self._engine.connect() as conn:
+            return [DigestTiming(row.id, row.timezone, parse_hhmm(row.digest_time), row.digest_every, row.digest_on,
+                                 row.created_at) for row in conn.execute(query)]
 
     def remove(self, platform: str, channel: str, repo: RepoRef, branch: str | None = None) -> int:
         """Delete the channel's subscriptions to `repo` (one branch or all); returns how many."""
