@@ -350,3 +350,36 @@ def test_the_in_process_queue_defers_a_slotted_job_once_per_slot():
     assert not queue.defer(replace(tick, slot=7)) and not queue.defer(replace(tick, slot=6))
     assert queue.defer(replace(tick, slot=8))
     queue.stop(0)
+
+
+def test_a_bursts_analyses_start_while_its_later_commits_are_still_being_fetched(fake_github, tmp_path):
+    bot = make_testbot(fake_github, f"sqlite:///{tmp_path}/bot.db")
+    try:
+        repo = bot.repo("octo/widgets")
+        repo.commit("docs: first")
+        bot.send("/subscribe octo/widgets --min low")
+        bot.tick()
+        shas = [repo.commit(f"fix: change {n}") for n in range(6)]
+        analysing = threading.Event()
+        complete = bot.llm.complete
+
+        def llm(*args, **kwargs):
+            analysing.set()
+            return complete(*args, **kwargs)
+
+        bot.llm.complete = llm
+        detail = fake_github._detail
+        early: list[bool] = []
+
+        def last_detail_waits(request, fake_repo, ref, query):
+            # GitHub's request budget paces a burst's details: the last one arrives long after the first.
+            if ref == shas[-1]:
+                early.append(analysing.wait(5))
+            return detail(request, fake_repo, ref, query)
+
+        fake_github._detail = last_detail_waits
+        bot.tick()
+        assert early == [True]  # the LLM was asked before the burst's last commit was even fetched
+        assert len(bot.llm.calls) == 6 and len(bot.notifier().of_kind("card")) == 6
+    finally:
+        bot.app.close()

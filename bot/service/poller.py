@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from bot.causes import clip_middle
 from bot.clock import Clock
-from bot.domain import RepoRef
+from bot.domain import Commit, RepoRef
 from bot.domain.history import first_parent
 from bot.github.errors import GitHubError, Moved
 from bot.github.port import CommitListing, CommitSource
@@ -39,8 +39,19 @@ class PollStatus(StrEnum):
     FAILED = "failed"
 
 
+# Told of each new commit that will be analysed, as soon as it is stored (on the polling thread).
+Stored = Callable[[Commit, str], None]
+
 _pair_locks: dict[tuple[str, str], threading.Lock] = {}
 _pair_locks_guard = threading.Lock()
+
+
+@dataclass
+class _Cycle:
+    """What the polls of one poll_all share: the idle branches to touch at the end, and the stored-commit hook."""
+
+    on_stored: Stored | None = None
+    idle: list[tuple[RepoRef, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -63,11 +74,14 @@ class PollOutcome:
 
 
 def poll_all(source: CommitSource, store: Store, pairs: Iterable[tuple[RepoRef, str]], concurrency: int,
-             clock: Clock, on_outcome: Callable[[PollOutcome], None] | None = None) -> list[PollOutcome]:
+             clock: Clock, on_outcome: Callable[[PollOutcome], None] | None = None,
+             on_stored: Stored | None = None) -> list[PollOutcome]:
     """Poll every (repo, branch) with at most `concurrency` in flight; outcomes in the order given.
 
     `on_outcome` is called from the polling thread as soon as each poll ends, so the caller can
-    deliver one repository's commits without waiting for the slowest repository of the cycle.
+    deliver one repository's commits without waiting for the slowest repository of the cycle;
+    `on_stored` as soon as each new commit that will be analysed is stored (its analysis can start
+    while the rest of a burst is still being fetched).
     """
     pairs = list(pairs)
     if not pairs:
@@ -76,14 +90,14 @@ def poll_all(source: CommitSource, store: Store, pairs: Iterable[tuple[RepoRef, 
     # on an idle cycle the database, not GitHub, would otherwise be the bottleneck. A cursor read here
     # may be overtaken by a webhook-triggered poll; the stale one only re-lists commits already stored.
     cursors = store.cursors.get_many(pairs)
-    idle: list[tuple[RepoRef, str]] = []
+    cycle = _Cycle(on_stored=on_stored)
 
     def guarded(pair: tuple[RepoRef, str]) -> PollOutcome:
         repo, branch = pair
         try:
             with _lock_for(repo, branch):
                 outcome = _poll(source, store, repo, branch, clock, follow_move=True,
-                                cursor=cursors[(repo.full_name, branch)], idle=idle)
+                                cursor=cursors[(repo.full_name, branch)], cycle=cycle)
         except Exception as exc:  # one pair's unexpected failure must not end the cycle for the others
             log.exception("poll crashed", extra={"repo": str(repo), "branch": branch})
             outcome = PollOutcome(repo, branch, PollStatus.FAILED, error=exc)
@@ -94,12 +108,12 @@ def poll_all(source: CommitSource, store: Store, pairs: Iterable[tuple[RepoRef, 
     workers = max(1, min(concurrency, len(pairs)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poll") as pool:
         outcomes = list(pool.map(guarded, pairs))
-    store.cursors.touch_many(idle, clock())
+    store.cursors.touch_many(cycle.idle, clock())
     return outcomes
 
 
 def _poll(source: CommitSource, store: Store, repo: RepoRef, branch: str, clock: Clock, follow_move: bool,
-          cursor: Cursor | None = None, idle: list[tuple[RepoRef, str]] | None = None) -> PollOutcome:
+          cursor: Cursor | None = None, cycle: _Cycle | None = None) -> PollOutcome:
     cursor = cursor if cursor is not None else store.cursors.get(repo, branch)
     try:
         listing = source.fetch_commit_listing(repo, branch, cursor.last_sha,
@@ -109,17 +123,18 @@ def _poll(source: CommitSource, store: Store, repo: RepoRef, branch: str, clock:
     except GitHubError as exc:
         return _failed(store, repo, branch, exc)
     if listing.not_modified:
-        if idle is None:
+        if cycle is None:
             store.cursors.touch(repo, branch, clock())
         else:
-            idle.append((repo, branch))
+            cycle.idle.append((repo, branch))
         return PollOutcome(repo, branch, PollStatus.NOT_MODIFIED)
     if cursor.last_sha is None:
         # A new subscription starts at the current head: no flood of history.
         store.cursors.advance(repo, branch, listing.head_sha, listing.etag, clock())
         log.info("cursor initialized", extra={"repo": str(repo), "branch": branch, "head": listing.head_sha})
         return PollOutcome(repo, branch, PollStatus.INITIALIZED)
-    saved, error = _store_fresh(source, store, repo, branch, _fresh_shas(store, repo, branch, listing), listing)
+    saved, error = _store_fresh(source, store, repo, branch, _fresh_shas(store, repo, branch, listing), listing,
+                                cycle.on_stored if cycle is not None else None)
     if error is not None:
         # The cursor stays put: the next poll lists these again and skips the ones stored already.
         outcome = _failed(store, repo, branch, error)
@@ -144,7 +159,7 @@ def _fresh_shas(store: Store, repo: RepoRef, branch: str, listing: CommitListing
 
 
 def _store_fresh(source: CommitSource, store: Store, repo: RepoRef, branch: str, fresh: list[str],
-                 listing: CommitListing) -> tuple[list[str], GitHubError | None]:
+                 listing: CommitListing, on_stored: Stored | None = None) -> tuple[list[str], GitHubError | None]:
     """Store `fresh` on `branch` in order, stopping at the first GitHub error: the SHAs new to it, and that error.
 
     A commit a first-parent merge brought in is stored as the listing describes it (no request) unless
@@ -184,6 +199,8 @@ def _store_fresh(source: CommitSource, store: Store, repo: RepoRef, branch: str,
                 commit = commit.with_merged(history.merged[sha])
             if store.commits.save(commit, branch, merged_by=merged_by):
                 saved.append(commit.sha)
+                if on_stored is not None and sha not in summary and (merged_by is None or every_commit):
+                    on_stored(commit, branch)
     finally:
         # After a failure the later commits are not stored (the next poll lists them again): stop asking.
         pool.shutdown(wait=True, cancel_futures=True)

@@ -7,7 +7,7 @@ import queue
 import threading
 import time
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -39,6 +39,8 @@ RETRY_FIRST = timedelta(seconds=30)
 RETRY_MAX = timedelta(minutes=10)
 # Pending (commit, branch) pairs handled in one delivery pass.
 BATCH = 1000
+# Early analyses kept for a delivery pass of this process before the finished ones are let go.
+EARLY_KEPT = 1000
 # Card records that mean a retried commit is done in that channel.
 _SETTLED = (DeliveryState.SENT, DeliveryState.SKIPPED)
 
@@ -137,6 +139,10 @@ class Watcher:
         self._lock = threading.Lock()
         # Commits held back (deferred delivery, a crash while delivering) and when to try each again.
         self._held: dict[tuple[str, str, str], _Hold] = {}
+        # Analyses started as a burst's commits are stored (see _analyse_early): one pool for the process.
+        self._early: ThreadPoolExecutor | None = None
+        self._early_lock = threading.Lock()
+        self._started: dict[tuple[str, str, str], Future[Analysis | None]] = {}
 
     def run_cycle(self, pairs: list[tuple[RepoRef, str]] | None = None) -> CycleReport:
         """Poll (all watched pairs, or the given ones), delivering each repository's commits as its poll ends.
@@ -172,7 +178,8 @@ class Watcher:
         """Poll `pairs` without delivering (a batch of scheduled polls): what they found, and the branches
         with new commits, each for a delivery of its own."""
         report = CycleReport()
-        outcomes = poll_all(self._source, self._store, pairs, self._concurrency, self._clock)
+        outcomes = poll_all(self._source, self._store, pairs, self._concurrency, self._clock,
+                            on_stored=self._analyse_early)
         news: list[tuple[RepoRef, str]] = []
         for outcome in outcomes:
             self._count(outcome, report)
@@ -185,7 +192,8 @@ class Watcher:
 
     def _poll_into(self, pairs: list[tuple[RepoRef, str]], done: queue.SimpleQueue[PollOutcome | None]) -> None:
         try:
-            poll_all(self._source, self._store, pairs, self._concurrency, self._clock, on_outcome=done.put)
+            poll_all(self._source, self._store, pairs, self._concurrency, self._clock, on_outcome=done.put,
+                     on_stored=self._analyse_early)
         except Exception:  # the cycle still ends (and delivers what is pending) if polling itself breaks
             log.exception("polling failed")
         finally:
@@ -424,6 +432,40 @@ class Watcher:
             report.rolled_up += len(shown)
         return True
 
+    def _analyse_early(self, commit: Commit, branch: str) -> None:
+        """Start the analyses of a commit just stored, while its poll still fetches the rest of a burst (the
+        GitHub request budget paces the details; the LLM need not wait for the last one). Delivery then finds
+        them stored, or joins them while in flight."""
+        if self._analysis_concurrency < 2:
+            return
+        languages = {sub.language for sub in self._store.subscriptions.list(repo=commit.repo)
+                     if not sub.paused and sub.wants(commit, branch)}
+        with self._early_lock:
+            if self._early is None:
+                self._early = ThreadPoolExecutor(max_workers=self._analysis_concurrency, thread_name_prefix="early")
+            if len(self._started) > EARLY_KEPT:  # delivered by another worker: only the finished ones go
+                self._started = {key: future for key, future in self._started.items() if not future.done()}
+            for language in sorted(languages):
+                key = (commit.repo.full_name, commit.sha, language)
+                if key not in self._started:
+                    self._started[key] = self._early.submit(self._analyse_quietly, commit, language)
+
+    def _analyse_quietly(self, commit: Commit, language: str) -> Analysis | None:
+        try:
+            begun = time.monotonic()
+            analysis = self._analyser.analyse(commit, language)
+            self._metrics.analysis_seconds.labels(analysis.source).observe(time.monotonic() - begun)
+            return analysis
+        except Exception:  # the delivery pass analyses it again and handles the failure there
+            log.exception("early analysis failed", extra={"sha": commit.sha})
+            return None
+
+    def _take_early(self, key: tuple[str, str, str]) -> Analysis | None:
+        """The analysis started early for `key` (waiting for it if still running), if one was."""
+        with self._early_lock:
+            future = self._started.pop(key, None)
+        return future.result() if future is not None else None
+
     def _analyse_ahead(self, batch: list[tuple[Commit, str]], budget: _Budget) -> None:
         """Analyse the batch's commits in every language their subscriptions want, up to
         LLM_CONCURRENCY at once, so cards then go out in commit order without waiting on each other."""
@@ -437,6 +479,11 @@ class Watcher:
                 key = (repo, commit.sha, sub.language)
                 if key not in budget.analyses and sub.wants(commit, branch):
                     wanted.setdefault(key, commit)
+        for early in list(wanted):
+            started = self._take_early(early)
+            if started is not None:
+                budget.analyses[early] = started
+                del wanted[early]
         if len(wanted) < 2 or self._analysis_concurrency < 2:
             return  # nothing to overlap: the delivery loop analyses as it goes
 
