@@ -200,6 +200,8 @@ class PostgresQueue:
 
     def alive(self) -> None:
         """Raise when the workers have ended, their heartbeat is late (a stalled loop), or the database is gone."""
+        if self._closed:  # stopped here (its thread may still be winding down): not alive, whatever it says
+            raise RuntimeError("job workers stopped: the queue was closed")
         if self._thread is not None and not self._thread.is_alive():
             raise RuntimeError(f"job workers stopped: {type(self._failed).__name__ if self._failed else 'ended'}")
         if self._thread is not None and time.monotonic() - self._beat_at > LATE:
